@@ -15,6 +15,9 @@ expected distances can be worked out by hand:
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -29,6 +32,36 @@ from mineralmap.schema import CRS, ENRICH_COLUMNS, OCCURRENCE_COLUMNS
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("MINERALMAP_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+REPO = Path(__file__).resolve().parents[1]
+_REAL_CACHE_ENV = os.environ.get("MINERALMAP_CACHE")
+
+
+@pytest.fixture(scope="session")
+def real_cache() -> Path:
+    """The project's real layer cache, built from the mirror if needed (skips when impossible).
+
+    Used by AppTests and browser tests, which exercise the app on the bundled data.
+    """
+    from mineralmap import ingest
+
+    path = Path(_REAL_CACHE_ENV) if _REAL_CACHE_ENV else REPO / "geodata" / "cache"
+    if not (path / "manifest.json").exists():
+        try:
+            ingest.build_cache(progress=False, cache=path)
+        except Exception as exc:  # noqa: BLE001 - reported as the skip reason
+            pytest.skip(f"cannot build the real cache: {exc}")
+    if not (path / "manifest.json").exists():
+        pytest.skip("no real cache and no source mirror: run `python -m mineralmap data`")
+    return path
+
+
+@pytest.fixture
+def use_real_cache(real_cache, monkeypatch) -> Path:
+    """Point MINERALMAP_CACHE at the real cache for this test."""
+    monkeypatch.setenv("MINERALMAP_CACHE", str(real_cache))
+    return real_cache
 
 
 def _gdf(rows: list[dict]) -> gpd.GeoDataFrame:

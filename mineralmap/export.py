@@ -1,0 +1,494 @@
+"""Exports of a selection: GeoJSON (RFC 7946 + metadata), CSV, GeoPackage and KML.
+
+GeoJSON is built directly from numpy arrays (vectorised coordinate rounding, one ``json.dumps``)
+because it is the format the app offers first and it must stay fast for large selections. CSV is
+written by pandas; GeoPackage and KML by GDAL through pyogrio (no hand-written serialisers).
+
+Every export carries its provenance: the filter sentence, the region description, counts, the
+generation time (UTC), the app version and the attribution and licence of every layer used
+(GeoJSON: top-level ``metadata`` member; GeoPackage: ``metadata`` attribute table; KML: the
+description of the occurrence folder; CSV stays a plain table).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from mineralmap.errors import ExportError
+from mineralmap.schema import CRS
+
+__all__ = ["FORMATS", "build_metadata", "export_selection", "geojson_bytes", "suggest_filename"]
+
+#: Export format -> (file extension, MIME type).
+FORMATS: dict[str, tuple[str, str]] = {
+    "geojson": ("geojson", "application/geo+json"),
+    "csv": ("csv", "text/csv"),
+    "gpkg": ("gpkg", "application/geopackage+sqlite3"),
+    "kml": ("kml", "application/vnd.google-earth.kml+xml"),
+}
+
+_DECIMALS = 6
+_NO_REGION = ("", "no region")
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _utc(generated_at: datetime | None) -> datetime:
+    if generated_at is None:
+        return datetime.now(UTC)
+    if generated_at.tzinfo is None:
+        return generated_at.replace(tzinfo=UTC)
+    return generated_at.astimezone(UTC)
+
+
+def _slug(text: str, max_len: int = 40) -> str:
+    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    s = re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-")
+    return s[:max_len].rstrip("-")
+
+
+def _province_col(df: pd.DataFrame) -> pd.Series:
+    if "province_geo" in df.columns:
+        base = df["province"] if "province" in df.columns else None
+        return df["province_geo"].where(df["province_geo"].notna(), base)
+    if "province" in df.columns:
+        return df["province"]
+    return pd.Series([], dtype=object)
+
+
+def _group_col(df: pd.DataFrame) -> pd.Series:
+    for col in ("commodity_group", "commodity"):
+        if col in df.columns:
+            return df[col]
+    return pd.Series([None] * len(df), index=df.index, dtype=object)
+
+
+def suggest_filename(
+    selection: pd.DataFrame,
+    fmt: str,
+    *,
+    region_description: str = "",
+    generated_at: datetime | date | None = None,
+) -> str:
+    """Meaningful export file name: ``mineralmap_<where>_<commodity>_<YYYY-MM-DD>.<ext>``.
+
+    ``<where>`` is the region description (slugged) when a region is set, else the single
+    province of the selection, else ``pakistan``; ``<commodity>`` the commodity groups present
+    (``sb``, ``sb-ree``) or ``none``.
+
+    Examples
+    --------
+    ``mineralmap_balochistan_sb_2026-11-22.geojson``
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
+    desc = (region_description or "").strip()
+    where = ""
+    if desc and not desc.lower().startswith(_NO_REGION[1]):
+        where = _slug(desc)
+    if not where:
+        provs = sorted(set(_province_col(selection).dropna().astype(str)) - {""})
+        where = _slug(provs[0]) if len(provs) == 1 else "pakistan"
+    groups = [str(g) for g in pd.unique(_group_col(selection).dropna()) if str(g)]
+    order = {"Sb": 0, "REE": 1, "other": 2}
+    groups.sort(key=lambda g: (order.get(g, 3), g))
+    what = "-".join(_slug(g) for g in groups) or "none"
+    day = generated_at if isinstance(generated_at, date) else None
+    if isinstance(generated_at, datetime):
+        day = _utc(generated_at).date()
+    day = day or datetime.now(UTC).date()
+    return f"mineralmap_{where}_{what}_{day.isoformat()}.{FORMATS[fmt][0]}"
+
+
+def build_metadata(
+    selection: pd.DataFrame,
+    *,
+    spec_sentence: str,
+    region_description: str,
+    attributions: Sequence[Mapping[str, str]],
+    app_version: str,
+    generated_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Provenance block of an export (the GeoJSON ``metadata`` member).
+
+    Returns
+    -------
+    dict
+        ``filter``, ``region``, ``counts`` (``total``, ``mapped``, ``unmapped``,
+        ``by_commodity``), ``generated_utc``, ``app_version``, ``attributions``.
+    """
+    groups = _group_col(selection).fillna("unknown").astype(str)
+    by = groups.value_counts().sort_index()
+    mapped = int(_mapped_mask(selection).sum())
+    return {
+        "filter": spec_sentence,
+        "region": region_description,
+        "counts": {
+            "total": int(len(selection)),
+            "mapped": mapped,
+            "unmapped": int(len(selection)) - mapped,
+            "by_commodity": {str(k): int(v) for k, v in by.items()},
+        },
+        "generated_utc": _utc(generated_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "app_version": app_version,
+        "attributions": [{str(k): str(v) for k, v in a.items()} for a in attributions],
+    }
+
+
+def _geometry_array(selection: pd.DataFrame) -> np.ndarray:
+    if isinstance(selection, gpd.GeoDataFrame) and selection.geometry.name in selection.columns:
+        return np.asarray(selection.geometry.to_numpy(), dtype=object)
+    if "geometry" in selection.columns:
+        return np.asarray(selection["geometry"].to_numpy(), dtype=object)
+    return np.full(len(selection), None, dtype=object)
+
+
+def _mapped_mask(selection: pd.DataFrame) -> np.ndarray:
+    geoms = _geometry_array(selection)
+    if len(geoms) == 0:
+        return np.zeros(0, dtype=bool)
+    return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+
+
+def _attribute_frame(selection: pd.DataFrame) -> pd.DataFrame:
+    geom_name = selection.geometry.name if isinstance(selection, gpd.GeoDataFrame) else "geometry"
+    return pd.DataFrame(selection.drop(columns=[geom_name], errors="ignore"))
+
+
+def _column_values(col: pd.Series) -> list[Any]:
+    """Python values of a column, missing and non-finite numbers as None."""
+    if pd.api.types.is_float_dtype(col.dtype):
+        arr = col.to_numpy(dtype=float, na_value=np.nan)
+        out = arr.astype(object)
+        out[~np.isfinite(arr)] = None
+        return out.tolist()
+    if pd.api.types.is_bool_dtype(col.dtype) and not isinstance(col.dtype, pd.BooleanDtype):
+        return col.to_numpy().tolist()
+    if pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_extension_array_dtype(
+        col.dtype
+    ):
+        return col.to_numpy().tolist()
+    obj = col.astype(object)
+    return obj.where(col.notna(), None).tolist()
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, datetime | date | pd.Timestamp):
+        return o.isoformat()
+    if isinstance(o, np.generic):
+        v = o.item()
+        return None if isinstance(v, float) and not math.isfinite(v) else v
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, BaseGeometry):
+        return o.wkt
+    return str(o)
+
+
+def _round(geom: BaseGeometry) -> BaseGeometry:
+    return shapely.transform(geom, lambda c: np.round(c, _DECIMALS))
+
+
+def _region_geometry(region: BaseGeometry) -> BaseGeometry:
+    """Rounded, valid, RFC 7946 oriented (exterior counter-clockwise) polygon."""
+    g = _round(region)
+    if not g.is_valid:
+        g = shapely.make_valid(g)
+    return shapely.orient_polygons(g, exterior_cw=False)
+
+
+def _geometry_dicts(geoms: np.ndarray) -> list[dict[str, Any] | None]:
+    n = len(geoms)
+    out: list[dict[str, Any] | None] = [None] * n
+    if n == 0:
+        return out
+    type_id = shapely.get_type_id(geoms)  # -1 for missing
+    is_point = (type_id == 0) & ~shapely.is_empty(geoms)
+    if is_point.any():
+        idx = np.flatnonzero(is_point)
+        xy = np.round(shapely.get_coordinates(geoms[idx]), _DECIMALS).tolist()
+        for i, c in zip(idx.tolist(), xy, strict=True):
+            out[i] = {"type": "Point", "coordinates": c}
+    other = np.flatnonzero((type_id > 0) & ~shapely.is_empty(geoms))
+    if len(other):
+        fixed = shapely.orient_polygons(
+            shapely.transform(geoms[other], lambda c: np.round(c, _DECIMALS)), exterior_cw=False
+        )
+        for i, text in zip(other.tolist(), shapely.to_geojson(fixed).tolist(), strict=True):
+            out[i] = json.loads(text)
+    return out
+
+
+def geojson_bytes(
+    selection: pd.DataFrame,
+    *,
+    region: BaseGeometry | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    region_description: str = "",
+) -> bytes:
+    """RFC 7946 FeatureCollection of ``selection`` (and the region polygon) as UTF-8 bytes.
+
+    Coordinates are lon/lat rounded to 6 decimals, no ``crs`` member, missing values ``null``,
+    unmapped rows as features with ``"geometry": null``.
+    """
+    attrs = _attribute_frame(selection)
+    cols = [str(c) for c in attrs.columns]
+    values = [_column_values(attrs[c]) for c in attrs.columns]
+    geoms = _geometry_dicts(_geometry_array(selection))
+    feats: list[dict[str, Any]] = []
+    if region is not None and not region.is_empty:
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": mapping(_region_geometry(region)),
+                "properties": {"feature_type": "region", "description": region_description},
+            }
+        )
+    keys = ["feature_type", *cols]
+    feats.extend(
+        {
+            "type": "Feature",
+            "geometry": g,
+            "properties": dict(zip(keys, ("occurrence", *row), strict=True)),
+        }
+        for g, row in zip(geoms, zip(*values, strict=True) if values else [()] * len(geoms),
+                          strict=True)
+    )
+    fc: dict[str, Any] = {"type": "FeatureCollection", "features": feats}
+    if metadata is not None:
+        fc["metadata"] = dict(metadata)
+    return json.dumps(
+        fc, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default
+    ).encode("utf-8")
+
+
+def _gdal_ready(df: pd.DataFrame) -> pd.DataFrame:
+    """Make object columns writable by GDAL: bool, number or string (None for missing)."""
+    out = df.copy()
+    for c in out.columns:
+        if c == getattr(out, "_geometry_column_name", None):
+            continue
+        col = out[c]
+        if col.dtype != object:
+            continue
+        nonnull = col.dropna()
+        if len(nonnull) == 0:
+            out[c] = pd.Series([None] * len(col), index=col.index, dtype=object)
+        elif all(isinstance(v, bool | np.bool_) for v in nonnull):
+            out[c] = col.map(lambda v: None if pd.isna(v) else bool(v)).astype(object)
+        elif all(isinstance(v, int | float | np.number) and not isinstance(v, bool)
+                 for v in nonnull):
+            out[c] = pd.to_numeric(col, errors="coerce")
+        else:
+            out[c] = col.map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
+                             else str(v)).astype(object)
+    return out
+
+
+def _metadata_text(meta: Mapping[str, Any]) -> str:
+    counts = meta["counts"]
+    by = ", ".join(f"{k}: {v}" for k, v in counts["by_commodity"].items()) or "none"
+    lines = [
+        f"Filter: {meta['filter']}",
+        f"Region: {meta['region'] or 'none'}",
+        f"Occurrences: {counts['total']} ({by})",
+    ]
+    if meta.get("skipped_unmapped"):
+        lines.append(meta["skipped_unmapped"])
+    lines += [
+        f"Generated (UTC): {meta['generated_utc']} by mineralmap {meta['app_version']}",
+        "Sources and licences:",
+    ]
+    for a in meta["attributions"]:
+        title = a.get("title") or a.get("layer", "")
+        lines.append(
+            f"- {title}: {a.get('attribution', '')} ({a.get('licence', '')}) {a.get('url', '')}".rstrip()
+        )
+    return "\n".join(lines)
+
+
+def _with_skip_note(meta: dict[str, Any], skipped: int, fmt: str) -> dict[str, Any]:
+    if skipped:
+        meta = dict(meta)
+        meta["skipped_unmapped"] = (
+            f"{skipped} occurrence(s) without coordinates are not in this {fmt.upper()} file "
+            "(they are in the GeoJSON and CSV exports)"
+        )
+    return meta
+
+
+def _gdal_export(
+    selection: pd.DataFrame,
+    fmt: str,
+    region: BaseGeometry | None,
+    region_description: str,
+    meta: dict[str, Any],
+) -> bytes:
+    import pyogrio
+
+    mapped = _mapped_mask(selection)
+    occ = gpd.GeoDataFrame(
+        _gdal_ready(_attribute_frame(selection).loc[mapped]),
+        geometry=_geometry_array(selection)[mapped],
+        crs=CRS,
+    )
+    meta = _with_skip_note(meta, int((~mapped).sum()), fmt)
+    reg = None
+    if region is not None and not region.is_empty:
+        reg = gpd.GeoDataFrame(
+            {"description": [region_description]}, geometry=[_region_geometry(region)], crs=CRS
+        )
+    drivers = pyogrio.list_drivers()
+    with tempfile.TemporaryDirectory(prefix="mineralmap_export_") as tmp:
+        path = os.path.join(tmp, f"export.{FORMATS[fmt][0]}")
+        try:
+            if fmt == "gpkg":
+                pyogrio.write_dataframe(occ, path, layer="occurrences", driver="GPKG")
+                if reg is not None:
+                    pyogrio.write_dataframe(reg, path, layer="region", driver="GPKG", append=True)
+                table = pd.DataFrame(
+                    {
+                        "key": ["filter", "region", "counts", "generated_utc", "app_version",
+                                "attributions", "skipped_unmapped"],
+                        "value": [
+                            meta["filter"], meta["region"], json.dumps(meta["counts"]),
+                            meta["generated_utc"], meta["app_version"],
+                            json.dumps(meta["attributions"], ensure_ascii=False),
+                            meta.get("skipped_unmapped", ""),
+                        ],
+                    }
+                )
+                pyogrio.write_dataframe(table, path, layer="metadata", driver="GPKG", append=True)
+            else:
+                driver = "LIBKML" if "w" in drivers.get("LIBKML", "") else "KML"
+                opts = {"DESCRIPTION": _metadata_text(meta)} if driver == "LIBKML" else {}
+                pyogrio.write_dataframe(
+                    occ, path, layer="occurrences", driver=driver, layer_options=opts
+                )
+                if reg is not None:
+                    pyogrio.write_dataframe(
+                        reg, path, layer="region", driver=driver, append=True
+                    )
+        except Exception as exc:  # noqa: BLE001 - GDAL errors vary
+            raise ExportError(f"cannot write the {fmt.upper()} export: {exc}") from exc
+        with open(path, "rb") as fh:
+            return fh.read()
+
+
+def _csv_bytes(selection: pd.DataFrame) -> bytes:
+    attrs = _attribute_frame(selection)
+    geoms = _geometry_array(selection)
+    mapped = _mapped_mask(selection)
+    lon = np.full(len(geoms), np.nan)
+    lat = np.full(len(geoms), np.nan)
+    if mapped.any():
+        pts = shapely.point_on_surface(geoms[mapped])
+        lon[mapped] = np.round(shapely.get_x(pts), _DECIMALS)
+        lat[mapped] = np.round(shapely.get_y(pts), _DECIMALS)
+    if "lon" in attrs.columns and "lat" in attrs.columns:
+        attrs["lon"] = lon
+        attrs["lat"] = lat
+    else:
+        at = 1 if "id" in attrs.columns else 0
+        attrs.insert(at, "lat", lat)
+        attrs.insert(at, "lon", lon)
+    return attrs.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def export_selection(
+    selection: gpd.GeoDataFrame,
+    fmt: str,
+    *,
+    region: BaseGeometry | None,
+    spec_sentence: str,
+    region_description: str,
+    attributions: list[dict[str, str]],
+    app_version: str,
+    generated_at: datetime | None = None,
+    allow_empty: bool = False,
+) -> tuple[bytes, str, str]:
+    """Serialise a selection of occurrences.
+
+    Parameters
+    ----------
+    selection
+        Selected occurrences (EPSG:4326) with curated and enrichment columns; rows without
+        geometry are unmapped.
+    fmt
+        ``"geojson"``, ``"csv"``, ``"gpkg"`` or ``"kml"``.
+    region
+        The region polygon (EPSG:4326) or None; exported as a ``region`` feature/layer.
+    spec_sentence
+        The filter sentence (:func:`mineralmap.filters.apply`).
+    region_description
+        :meth:`mineralmap.regions.RegionSpec.describe`.
+    attributions
+        One dict per layer used (``layer``, ``title``, ``licence``, ``attribution``, ``url``).
+    app_version
+        Version string written into the metadata.
+    generated_at
+        Generation time (default: now, UTC).
+    allow_empty
+        Export an empty selection (a valid empty file with metadata) instead of refusing.
+
+    Returns
+    -------
+    tuple[bytes, str, str]
+        File contents, MIME type and suggested file name.
+
+    Raises
+    ------
+    ExportError
+        Unknown format, empty selection without ``allow_empty``, or a GDAL write failure.
+    """
+    fmt = (fmt or "").lower().strip()
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
+    if len(selection) == 0 and not allow_empty:
+        raise ExportError(
+            "no occurrences selected: widen the filters or the region, or confirm that an "
+            "empty file is wanted (allow_empty / --allow-empty)"
+        )
+    if isinstance(selection, gpd.GeoDataFrame) and selection.crs is not None:
+        if not selection.crs.equals(CRS):
+            selection = selection.to_crs(CRS)
+    if region is not None and not isinstance(region, BaseGeometry):
+        raise ExportError(f"region must be a shapely geometry, got {type(region).__name__}")
+    when = _utc(generated_at)
+    meta = build_metadata(
+        selection,
+        spec_sentence=spec_sentence,
+        region_description=region_description,
+        attributions=attributions,
+        app_version=app_version,
+        generated_at=when,
+    )
+    name = suggest_filename(
+        selection, fmt, region_description=region_description, generated_at=when
+    )
+    mime = FORMATS[fmt][1]
+    if fmt == "geojson":
+        data = geojson_bytes(
+            selection, region=region, metadata=meta, region_description=region_description
+        )
+    elif fmt == "csv":
+        data = _csv_bytes(selection)
+    else:
+        data = _gdal_export(selection, fmt, region, region_description, meta)
+    return data, mime, name

@@ -1,0 +1,694 @@
+"""Routable road and rail graphs: one shortest-path tree per seaport, route geometry.
+
+How the graphs are built
+------------------------
+* Every vertex of every line is a node; vertices at the same coordinate (to 1e-6 degrees, about
+  0.1 m) are one node, so lines that share a vertex are connected.
+* Dangling line ends (nodes of degree 1) are snapped to the nearest segment of another line within
+  ``snap_m`` metres (roads :data:`SNAP_M` = 15 m: the OSM extract is simplified by about 11 m, so a
+  T-junction's through-road may have lost the junction vertex; rail :data:`RAIL_SNAP_M` = 50 m,
+  see there). The snap point becomes a virtual node splitting
+  that segment. Lines that merely cross without a shared vertex (bridges, flyovers) stay unconnected.
+* Edge weights are geodesic kilometres (WGS84, :class:`pyproj.Geod`) between consecutive vertices.
+  The graph is undirected (the source carries no one-way information).
+* Spatial look-ups (nearest segment, nearest node) run in :data:`METRIC_CRS`, a Lambert conformal
+  conic fitted to Pakistan (standard parallels 27 N and 35 N): its scale error is below about 1 %
+  between 23.5 N and 37.5 N. It is only used to *pick* the nearest feature; reported distances are
+  geodesic.
+
+Road haul
+---------
+``haul_road_<port>_km`` = network distance from the road point nearest the occurrence to the
+seaport's road node, plus the straight geodesic leg from that node to the port point (WPI position,
+usually a few hundred metres off the road end). The road point is the projection of the
+occurrence onto the nearest segment *of a component that reaches at least one seaport*; the
+partial segment length to either end is added and the better end taken. ``access_km`` is the
+straight geodesic leg from the occurrence to that road point (not included in ``haul_road_km``).
+
+Rail haul
+---------
+Only ``active`` lines are used. A station is on the rail graph when it lies within
+:data:`STATION_SNAP_KM` of an active line. A seaport is rail-connected when an active rail node
+lies within :data:`PORT_RAIL_KM` of it (on the real data: the Karachi port link ending at
+Keamari, and the Port Qasim link; Gwadar has no railway). That node is the port's rail terminal.
+``haul_rail_km`` for a station = the shortest rail distance from the station's node to any port
+terminal, NaN when the station is off the network or its component reaches no port terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+from shapely.geometry import LineString
+
+from mineralmap.errors import ValidationError
+
+#: Metric projection used for nearest-feature search (Lambert conformal conic for Pakistan).
+METRIC_CRS = pyproj.CRS.from_proj4(
+    "+proj=lcc +lat_1=27 +lat_2=35 +lat_0=30 +lon_0=69 +datum=WGS84 +units=m +no_defs"
+)
+#: Ellipsoid used for every reported distance.
+GEOD = pyproj.Geod(ellps="WGS84")
+_TO_METRIC = pyproj.Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+_TO_LONLAT = pyproj.Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
+
+#: Seaport ids that get their own ``haul_road_<x>_km`` column, and that column's name.
+PORT_HAUL_COLUMNS: dict[str, str] = {
+    "karachi": "haul_road_karachi_km",
+    "port_qasim": "haul_road_qasim_km",
+    "gwadar": "haul_road_gwadar_km",
+}
+#: Road classes kept in the routing graph (``secondary`` is needed for Gwadar to connect).
+ROUTABLE_ROAD_CLASSES: tuple[str, ...] = ("motorway", "trunk", "primary", "secondary")
+#: A station further than this from an active railway line is not on the rail graph.
+STATION_SNAP_KM = 2.0
+#: A seaport is rail-connected when an active rail node lies within this distance of it.
+PORT_RAIL_KM = 5.0
+#: Default snapping tolerance for dangling road ends, metres.
+SNAP_M = 15.0
+#: Default snapping tolerance for dangling rail ends, metres. The rail lines were merged from
+#: z13 vector tiles whose seams leave gaps of up to ~40 m: at 15 m the active network splits into
+#: 28 components (largest 77 % of km, ports cut off from the main line); at 50 m into 5 (98.7 %).
+RAIL_SNAP_M = 50.0
+
+HAUL_COLUMNS: tuple[str, ...] = (
+    "haul_road_port",
+    "haul_road_km",
+    "access_km",
+    *PORT_HAUL_COLUMNS.values(),
+)
+
+
+def to_metric(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Project lon/lat arrays (degrees) to :data:`METRIC_CRS` metres."""
+    x, y = _TO_METRIC.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`to_metric`."""
+    lon, lat = _TO_LONLAT.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
+def geod_km(lon1, lat1, lon2, lat2) -> np.ndarray:
+    """Vectorised geodesic distance in km (WGS84); NaN where any input is NaN."""
+    lon1, lat1, lon2, lat2 = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (lon1, lat1, lon2, lat2))
+    )
+    out = np.full(lon1.shape, np.nan)
+    ok = np.isfinite(lon1) & np.isfinite(lat1) & np.isfinite(lon2) & np.isfinite(lat2)
+    if ok.any():
+        _, _, d = GEOD.inv(lon1[ok], lat1[ok], lon2[ok], lat2[ok])
+        out[ok] = np.asarray(d) / 1000.0
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# generic graph
+
+
+@dataclass
+class _Graph:
+    """Undirected graph of line vertices (see module docstring)."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    u: np.ndarray  # unique undirected edges u < v
+    v: np.ndarray
+    w: np.ndarray  # km
+    csr: sparse.csr_matrix
+    comp: np.ndarray  # component label per node
+    comp_length: np.ndarray  # km of edges per component
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.lon.size)
+
+    def nearest_node(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest node (index, geodesic km) for each lon/lat point; -1/NaN when no node."""
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        idx = np.full(lon.shape, -1, dtype=np.int64)
+        km = np.full(lon.shape, np.nan)
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        if self.n_nodes == 0 or not ok.any():
+            return idx, km
+        tree = shapely.STRtree(shapely.points(self.x, self.y))
+        px, py = to_metric(lon[ok], lat[ok])
+        src, tgt = tree.query_nearest(shapely.points(px, py), all_matches=False)
+        sel = np.flatnonzero(ok)[src]
+        idx[sel] = tgt
+        km[sel] = geod_km(lon[sel], lat[sel], self.lon[tgt], self.lat[tgt])
+        return idx, km
+
+
+def _explode_lines(geoms: np.ndarray) -> np.ndarray:
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if geoms.size == 0:
+        return geoms
+    parts = shapely.get_parts(geoms)
+    parts = parts[shapely.get_type_id(parts) == 1]  # LineString
+    return parts[shapely.get_num_coordinates(parts) >= 2]
+
+
+def _build_graph(geoms: np.ndarray, snap_m: float = SNAP_M) -> _Graph:
+    """Build an undirected graph from line geometries in EPSG:4326."""
+    lines = _explode_lines(geoms)
+    if lines.size == 0:
+        empty_f = np.empty(0)
+        empty_i = np.empty(0, dtype=np.int64)
+        return _Graph(empty_f, empty_f, empty_f, empty_f, empty_i, empty_i, empty_f,
+                      sparse.csr_matrix((0, 0)), empty_i, empty_f)
+    coords, line_idx = shapely.get_coordinates(lines, return_index=True)
+    kx = np.round(coords[:, 0] * 1e6).astype(np.int64) + (1 << 28)
+    ky = np.round(coords[:, 1] * 1e6).astype(np.int64) + (1 << 28)
+    key = (kx << 30) | ky
+    ukey, first, node_of = np.unique(key, return_index=True, return_inverse=True)
+    lon = coords[first, 0].copy()
+    lat = coords[first, 1].copy()
+    x, y = to_metric(lon, lat)
+
+    same = line_idx[1:] == line_idx[:-1]
+    u = node_of[:-1][same]
+    v = node_of[1:][same]
+    keep = u != v
+    u, v = u[keep], v[keep]
+
+    # --- snap dangling ends onto nearby segments (T-junctions that lost their shared vertex)
+    n = lon.size
+    if snap_m > 0 and u.size:
+        deg = np.bincount(np.concatenate([u, v]), minlength=n)
+        dangling = np.flatnonzero(deg == 1)
+        if dangling.size:
+            seg_geoms = shapely.linestrings(
+                np.stack([np.column_stack([x[u], y[u]]), np.column_stack([x[v], y[v]])], axis=1)
+            )
+            tree = shapely.STRtree(seg_geoms)
+            pts = shapely.points(x[dangling], y[dangling])
+            pi, si = tree.query(pts, predicate="dwithin", distance=snap_m)
+            node = dangling[pi]
+            # drop the dangling node's own segment
+            own = (u[si] == node) | (v[si] == node)
+            pi, si, node = pi[~own], si[~own], node[~own]
+            if si.size:
+                ax, ay, bx, by = x[u[si]], y[u[si]], x[v[si]], y[v[si]]
+                px, py = x[node], y[node]
+                dx, dy = bx - ax, by - ay
+                L2 = dx * dx + dy * dy
+                t = np.where(L2 > 0, ((px - ax) * dx + (py - ay) * dy) / np.where(L2 > 0, L2, 1),
+                             0.0)
+                t = np.clip(t, 0.0, 1.0)
+                qx, qy = ax + t * dx, ay + t * dy
+                d = np.hypot(px - qx, py - qy)
+                # nearest segment per dangling node
+                order = np.lexsort((d, node))
+                node_s = node[order]
+                firsts = np.r_[True, node_s[1:] != node_s[:-1]]
+                pick = order[firsts]
+                node, si, t, qx, qy = node[pick], si[pick], t[pick], qx[pick], qy[pick]
+                # snapping to a segment end = join that node directly
+                at_a = t <= 1e-9
+                at_b = t >= 1 - 1e-9
+                mid = ~(at_a | at_b)
+                new_u = [node[at_a], node[at_b]]
+                new_v = [u[si[at_a]], v[si[at_b]]]
+                k = int(mid.sum())
+                drop = np.zeros(u.size, dtype=bool)
+                if k:
+                    # virtual nodes split their segment: a - p1 - p2 ... - b replaces a - b
+                    o = np.lexsort((t[mid], si[mid]))
+                    s_m, n_m = si[mid][o], node[mid][o]
+                    qx_m, qy_m = qx[mid][o], qy[mid][o]
+                    vid = n + np.arange(k)
+                    qlon, qlat = to_lonlat(qx_m, qy_m)
+                    lon = np.concatenate([lon, qlon])
+                    lat = np.concatenate([lat, qlat])
+                    x = np.concatenate([x, qx_m])
+                    y = np.concatenate([y, qy_m])
+                    grp_first = np.r_[True, s_m[1:] != s_m[:-1]]
+                    grp_last = np.r_[s_m[1:] != s_m[:-1], True]
+                    inner = ~grp_last
+                    new_u += [n_m, u[s_m[grp_first]], vid[grp_last], vid[inner]]
+                    new_v += [vid, vid[grp_first], v[s_m[grp_last]], vid[1:][inner[:-1]]]
+                    drop[s_m] = True
+                    n += k
+                u = np.concatenate([u[~drop], *new_u])
+                v = np.concatenate([v[~drop], *new_v])
+                keep = u != v
+                u, v = u[keep], v[keep]
+
+    # --- unique undirected edges, geodesic weights
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    ekey = a.astype(np.int64) * n + b
+    _, uniq = np.unique(ekey, return_index=True)
+    a, b = a[uniq], b[uniq]
+    w = geod_km(lon[a], lat[a], lon[b], lat[b])
+    w = np.maximum(w, 1e-9)  # explicit zeros would be dropped by scipy
+    csr = sparse.csr_matrix(
+        (np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n)
+    )
+    n_comp, comp = csgraph.connected_components(csr, directed=False)
+    comp_length = np.bincount(comp[a], weights=w, minlength=n_comp)
+    return _Graph(lon, lat, x, y, a, b, w, csr, comp.astype(np.int64), comp_length)
+
+
+def _seaports(ports: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """Seaport id, name, lon, lat (rows with ``kind == 'seaport'``; all rows if no ``kind``)."""
+    cols = ["id", "name", "lon", "lat"]
+    if ports is None or len(ports) == 0:
+        return pd.DataFrame(columns=cols)
+    for c in ("id", "name"):
+        if c not in ports.columns:
+            raise ValidationError(f"ports layer: column {c!r} is missing (has {list(ports.columns)})")
+    p = ports
+    if "kind" in p.columns:
+        p = p[p["kind"].astype(str) == "seaport"]
+    geom = p.geometry.values
+    ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
+    p = p[ok]
+    pts = shapely.point_on_surface(p.geometry.values)
+    return pd.DataFrame(
+        {"id": p["id"].astype(str).to_numpy(), "name": p["name"].astype(str).to_numpy(),
+         "lon": shapely.get_x(pts), "lat": shapely.get_y(pts)}
+    ).reset_index(drop=True)
+
+
+def _components_summary(g: _Graph, port_node: Mapping[str, int]) -> dict:
+    total = float(g.comp_length.sum())
+    largest = int(np.argmax(g.comp_length)) if g.comp_length.size else -1
+    return {
+        "nodes": g.n_nodes,
+        "edges": int(g.u.size),
+        "components": int(g.comp_length.size),
+        "total_km": round(total, 1),
+        "largest_component_km": round(float(g.comp_length.max()), 1) if total else 0.0,
+        "largest_component_share": round(float(g.comp_length.max()) / total, 4) if total else 0.0,
+        "ports_on_largest": {
+            pid: bool(largest >= 0 and g.comp[node] == largest) for pid, node in port_node.items()
+        },
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# road network
+
+
+@dataclass
+class RoadNetwork:
+    """Road graph with one shortest-path tree per seaport (see module docstring).
+
+    Attributes
+    ----------
+    graph : _Graph
+        Nodes, edges (geodesic km), CSR adjacency and connected components.
+    ports : pandas.DataFrame
+        Seaports routed to: ``id, name, lon, lat``.
+    port_node : dict[str, int]
+        Road node nearest each seaport (by id).
+    port_leg_km : numpy.ndarray
+        Straight geodesic leg from each port's road node to the port point (km).
+    dist, pred : numpy.ndarray
+        ``(n_ports, n_nodes)`` network distance (km) and predecessor arrays from each port.
+    largest_component_share : float
+        Share of network length (km) in the largest connected component.
+    """
+
+    graph: _Graph
+    ports: pd.DataFrame
+    port_node: dict[str, int]
+    port_leg_km: np.ndarray
+    dist: np.ndarray
+    pred: np.ndarray
+    largest_component_share: float
+    _seg_tree: shapely.STRtree | None = field(default=None, repr=False)
+    _seg_idx: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64), repr=False)
+
+    def components_summary(self) -> dict:
+        """Nodes, edges, component count, km in total and in the largest component, and
+        whether each seaport's node lies on the largest component."""
+        out = _components_summary(self.graph, self.port_node)
+        out["port_snap_km"] = {
+            pid: round(float(k), 3)
+            for pid, k in zip(self.ports["id"], self.port_leg_km, strict=True)
+        }
+        return out
+
+    def _locate(self, lon: np.ndarray, lat: np.ndarray):
+        """Project points onto the nearest routable segment.
+
+        Returns ``ok`` mask, and for ``ok`` points: edge index, fraction ``t`` from ``u``,
+        road-point lon/lat.
+        """
+        lon = np.atleast_1d(np.asarray(lon, dtype=float))
+        lat = np.atleast_1d(np.asarray(lat, dtype=float))
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        if self._seg_tree is None or not ok.any():
+            ok[:] = False
+            e = np.empty(0, dtype=np.int64)
+            return ok, e, np.empty(0), np.empty(0), np.empty(0)
+        g = self.graph
+        px, py = to_metric(lon[ok], lat[ok])
+        src, cand = self._seg_tree.query_nearest(shapely.points(px, py), all_matches=False)
+        order = np.argsort(src, kind="stable")
+        e = self._seg_idx[cand[order]]
+        ax, ay, bx, by = g.x[g.u[e]], g.y[g.u[e]], g.x[g.v[e]], g.y[g.v[e]]
+        dx, dy = bx - ax, by - ay
+        L2 = dx * dx + dy * dy
+        t = np.where(L2 > 0, ((px - ax) * dx + (py - ay) * dy) / np.where(L2 > 0, L2, 1), 0.0)
+        t = np.clip(t, 0.0, 1.0)
+        rlon, rlat = to_lonlat(ax + t * dx, ay + t * dy)
+        return ok, e, t, rlon, rlat
+
+    def haul(self, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
+        """Road haul from many points to every seaport (vectorised).
+
+        Parameters
+        ----------
+        lon, lat : numpy.ndarray
+            Occurrence coordinates (degrees, EPSG:4326); NaN marks an unmapped row.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per point with :data:`HAUL_COLUMNS` (km, unrounded): ``haul_road_port``
+            (port name), ``haul_road_km``, ``access_km`` and one column per seaport id in
+            :data:`PORT_HAUL_COLUMNS`. NaN/None where the point is unmapped or no port is
+            reachable.
+        """
+        lon = np.atleast_1d(np.asarray(lon, dtype=float))
+        lat = np.atleast_1d(np.asarray(lat, dtype=float))
+        m = lon.size
+        out = pd.DataFrame({c: np.full(m, np.nan) for c in HAUL_COLUMNS})
+        out["haul_road_port"] = pd.Series([None] * m, dtype=object)
+        ok, e, t, rlon, rlat = self._locate(lon, lat)
+        if not ok.any() or len(self.ports) == 0:
+            return out
+        g = self.graph
+        wu = t * g.w[e]
+        wv = (1.0 - t) * g.w[e]
+        # (n_ports, k)
+        per_port = np.minimum(self.dist[:, g.u[e]] + wu, self.dist[:, g.v[e]] + wv)
+        per_port = per_port + self.port_leg_km[:, None]
+        per_port[~np.isfinite(per_port)] = np.nan
+        idx = np.flatnonzero(ok)
+        for j, pid in enumerate(self.ports["id"]):
+            col = PORT_HAUL_COLUMNS.get(pid)
+            if col is not None:
+                out.loc[idx, col] = per_port[j]
+        reach = np.isfinite(per_port).any(axis=0)
+        best = np.argmin(np.where(np.isfinite(per_port), per_port, np.inf), axis=0)
+        best_km = per_port[best, np.arange(best.size)]
+        names = self.ports["name"].to_numpy(dtype=object)
+        port_name = np.where(reach, names[best], None)
+        out.loc[idx, "haul_road_km"] = np.where(reach, best_km, np.nan)
+        out.loc[idx, "access_km"] = np.where(reach, geod_km(lon[ok], lat[ok], rlon, rlat), np.nan)
+        out.loc[idx, "haul_road_port"] = port_name
+        return out
+
+    def route(self, lon: float, lat: float, port_id: str) -> LineString | None:
+        """Route geometry (lon/lat) from a point to a seaport: access leg + road path + port leg.
+
+        Returns None when the point is unmapped or the port is not reachable from the road
+        nearest the point. Raises :class:`~mineralmap.errors.ValidationError` for an unknown
+        port id.
+        """
+        ids = list(self.ports["id"])
+        if port_id not in ids:
+            raise ValidationError(f"unknown seaport id {port_id!r}; known: {ids}")
+        j = ids.index(port_id)
+        ok, e, t, rlon, rlat = self._locate(np.array([lon]), np.array([lat]))
+        if not ok[0]:
+            return None
+        g = self.graph
+        e0, t0 = int(e[0]), float(t[0])
+        u, v = int(g.u[e0]), int(g.v[e0])
+        du = self.dist[j, u] + t0 * g.w[e0]
+        dv = self.dist[j, v] + (1.0 - t0) * g.w[e0]
+        if not (np.isfinite(du) or np.isfinite(dv)):
+            return None
+        start = u if du <= dv else v
+        path = [start]
+        pred = self.pred[j]
+        while pred[path[-1]] >= 0:
+            path.append(int(pred[path[-1]]))
+        coords = [(float(lon), float(lat)), (float(rlon[0]), float(rlat[0]))]
+        coords += list(zip(g.lon[path].tolist(), g.lat[path].tolist(), strict=True))
+        coords.append((float(self.ports["lon"].iat[j]), float(self.ports["lat"].iat[j])))
+        # drop consecutive duplicates
+        dedup = [coords[0]]
+        for c in coords[1:]:
+            if c != dedup[-1]:
+                dedup.append(c)
+        if len(dedup) < 2:
+            dedup.append(dedup[0])
+        return LineString(dedup)
+
+
+def build_road_network(
+    roads: gpd.GeoDataFrame, ports: gpd.GeoDataFrame, snap_m: float = SNAP_M
+) -> RoadNetwork:
+    """Build the road graph and run one Dijkstra search per seaport.
+
+    Parameters
+    ----------
+    roads : geopandas.GeoDataFrame
+        Road lines (EPSG:4326) with column ``fclass``; classes in
+        :data:`ROUTABLE_ROAD_CLASSES` are used (all rows when ``fclass`` is absent).
+    ports : geopandas.GeoDataFrame
+        Ports layer (``id, name, kind``); only ``kind == 'seaport'`` rows are routed to.
+    snap_m : float
+        Dangling line ends within this many metres of another segment are joined to it.
+
+    Returns
+    -------
+    RoadNetwork
+    """
+    if roads is not None and len(roads) and "fclass" in roads.columns:
+        roads = roads[roads["fclass"].isin(ROUTABLE_ROAD_CLASSES)]
+    geoms = roads.geometry.values if roads is not None and len(roads) else np.empty(0, object)
+    g = _build_graph(np.asarray(geoms, dtype=object), snap_m=snap_m)
+    sp = _seaports(ports)
+    node, leg = g.nearest_node(sp["lon"].to_numpy(), sp["lat"].to_numpy())
+    has = node >= 0
+    sp = sp[has].reset_index(drop=True)
+    node, leg = node[has], leg[has]
+    if node.size:
+        dist, pred = csgraph.dijkstra(g.csr, directed=False, indices=node,
+                                      return_predecessors=True)
+        dist = np.atleast_2d(dist)
+        pred = np.atleast_2d(pred)
+        reach_comp = np.unique(g.comp[node])
+        seg_idx = np.flatnonzero(np.isin(g.comp[g.u], reach_comp))
+    else:
+        dist = np.empty((0, g.n_nodes))
+        pred = np.empty((0, g.n_nodes), dtype=np.int32)
+        seg_idx = np.empty(0, dtype=np.int64)
+    tree = None
+    if seg_idx.size:
+        a, b = g.u[seg_idx], g.v[seg_idx]
+        segs = shapely.linestrings(
+            np.stack([np.column_stack([g.x[a], g.y[a]]), np.column_stack([g.x[b], g.y[b]])],
+                     axis=1)
+        )
+        tree = shapely.STRtree(segs)
+    total = float(g.comp_length.sum())
+    share = float(g.comp_length.max()) / total if total > 0 else 0.0
+    return RoadNetwork(
+        graph=g, ports=sp, port_node={str(p): int(n) for p, n in zip(sp["id"], node, strict=True)},
+        port_leg_km=np.asarray(leg, dtype=float), dist=dist, pred=pred,
+        largest_component_share=share, _seg_tree=tree, _seg_idx=seg_idx,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# rail network
+
+
+@dataclass
+class RailNetwork:
+    """Active-rail graph with one shortest-path tree per rail-connected seaport.
+
+    Attributes
+    ----------
+    graph : _Graph
+    ports : pandas.DataFrame
+        Rail-connected seaports (``id, name, lon, lat``).
+    port_node : dict[str, int]
+        Rail terminal node per rail-connected seaport id.
+    station_names : numpy.ndarray
+        Station names in the order of the stations layer.
+    station_node : numpy.ndarray
+        Rail node of each station (-1 when further than :data:`STATION_SNAP_KM` from active rail).
+    station_haul_km : numpy.ndarray
+        Rail distance from each station to the nearest port terminal (NaN if not connected).
+    station_port : numpy.ndarray
+        Name of that port (None if not connected).
+    largest_component_share : float
+    """
+
+    graph: _Graph
+    ports: pd.DataFrame
+    port_node: dict[str, int]
+    station_names: np.ndarray
+    station_lon: np.ndarray
+    station_lat: np.ndarray
+    station_node: np.ndarray
+    station_haul_km: np.ndarray
+    station_port: np.ndarray
+    largest_component_share: float
+
+    def components_summary(self) -> dict:
+        """Nodes, edges, components, km, largest-component share, ports on largest component,
+        and how many stations reach a port by rail."""
+        out = _components_summary(self.graph, self.port_node)
+        out["stations"] = int(self.station_names.size)
+        out["stations_on_rail"] = int((self.station_node >= 0).sum())
+        out["stations_reaching_port"] = int(np.isfinite(self.station_haul_km).sum())
+        return out
+
+    def haul(self, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
+        """Nearest station (name, geodesic km) and its rail haul to a port, for many points.
+
+        Returns a DataFrame with ``station_nearest, station_km, haul_rail_km, haul_rail_port``.
+        """
+        lon = np.atleast_1d(np.asarray(lon, dtype=float))
+        lat = np.atleast_1d(np.asarray(lat, dtype=float))
+        m = lon.size
+        out = pd.DataFrame({
+            "station_nearest": pd.Series([None] * m, dtype=object),
+            "station_km": np.full(m, np.nan),
+            "haul_rail_km": np.full(m, np.nan),
+            "haul_rail_port": pd.Series([None] * m, dtype=object),
+        })
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        if not ok.any() or self.station_names.size == 0:
+            return out
+        sx, sy = to_metric(self.station_lon, self.station_lat)
+        tree = shapely.STRtree(shapely.points(sx, sy))
+        px, py = to_metric(lon[ok], lat[ok])
+        src, st = tree.query_nearest(shapely.points(px, py), all_matches=False)
+        st = st[np.argsort(src, kind="stable")]
+        idx = np.flatnonzero(ok)
+        out.loc[idx, "station_nearest"] = self.station_names[st]
+        out.loc[idx, "station_km"] = geod_km(lon[ok], lat[ok], self.station_lon[st],
+                                             self.station_lat[st])
+        out.loc[idx, "haul_rail_km"] = self.station_haul_km[st]
+        out.loc[idx, "haul_rail_port"] = self.station_port[st]
+        return out
+
+
+def _active_railways(railways: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    if railways is None or len(railways) == 0:
+        return railways
+    if "active" in railways.columns:
+        return railways[railways["active"].fillna(False).astype(bool)]
+    if "status" in railways.columns:
+        return railways[railways["status"].astype(str) == "active"]
+    raise ValidationError(
+        "railways layer: needs an 'active' (bool) or 'status' column to tell active lines apart"
+    )
+
+
+def build_rail_network(
+    railways: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, ports: gpd.GeoDataFrame,
+    snap_m: float = RAIL_SNAP_M,
+) -> RailNetwork:
+    """Build the active-rail graph, snap stations and seaports, one Dijkstra per rail port.
+
+    Parameters
+    ----------
+    railways : geopandas.GeoDataFrame
+        Railway lines with ``active`` (bool; ``status == 'active'`` is accepted instead).
+    stations : geopandas.GeoDataFrame
+        Station points with ``name``.
+    ports : geopandas.GeoDataFrame
+        Ports layer; seaports with an active rail node within :data:`PORT_RAIL_KM` get a
+        terminal.
+    snap_m : float
+        Dangling-end snapping tolerance in metres.
+
+    Returns
+    -------
+    RailNetwork
+    """
+    act = _active_railways(railways)
+    geoms = act.geometry.values if act is not None and len(act) else np.empty(0, object)
+    g = _build_graph(np.asarray(geoms, dtype=object), snap_m=snap_m)
+    sp = _seaports(ports)
+    node, leg = g.nearest_node(sp["lon"].to_numpy(), sp["lat"].to_numpy())
+    conn = (node >= 0) & (leg <= PORT_RAIL_KM)
+    sp = sp[conn].reset_index(drop=True)
+    node = node[conn]
+
+    if stations is not None and len(stations):
+        if "name" not in stations.columns:
+            raise ValidationError("rail_stations layer: column 'name' is missing")
+        geom = stations.geometry.values
+        valid = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
+        st = stations[valid]
+        pts = shapely.point_on_surface(st.geometry.values)
+        s_lon, s_lat = shapely.get_x(pts), shapely.get_y(pts)
+        s_names = st["name"].astype(object).where(st["name"].notna(), None).to_numpy(dtype=object)
+    else:
+        s_lon = s_lat = np.empty(0)
+        s_names = np.empty(0, dtype=object)
+    s_node, s_km = g.nearest_node(s_lon, s_lat)
+    s_node = np.where(s_km <= STATION_SNAP_KM, s_node, -1)
+    s_haul = np.full(s_lon.size, np.nan)
+    s_port = np.full(s_lon.size, None, dtype=object)
+    if node.size and s_lon.size:
+        dist = np.atleast_2d(csgraph.dijkstra(g.csr, directed=False, indices=node))
+        on = s_node >= 0
+        d = dist[:, s_node[on]]
+        finite = np.isfinite(d).any(axis=0)
+        best = np.argmin(np.where(np.isfinite(d), d, np.inf), axis=0)
+        idx = np.flatnonzero(on)
+        s_haul[idx] = np.where(finite, d[best, np.arange(best.size)], np.nan)
+        s_port[idx] = np.where(finite, sp["name"].to_numpy(dtype=object)[best], None)
+    total = float(g.comp_length.sum())
+    share = float(g.comp_length.max()) / total if total > 0 else 0.0
+    return RailNetwork(
+        graph=g, ports=sp, port_node={str(p): int(n) for p, n in zip(sp["id"], node, strict=True)},
+        station_names=s_names, station_lon=np.asarray(s_lon, float),
+        station_lat=np.asarray(s_lat, float), station_node=s_node, station_haul_km=s_haul,
+        station_port=s_port, largest_component_share=share,
+    )
+
+
+@dataclass
+class Networks:
+    """Road and rail networks built once per :func:`mineralmap.enrich.enrich` call."""
+
+    road: RoadNetwork | None
+    rail: RailNetwork | None
+
+
+def _layer(layers: Mapping[str, gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame | None:
+    lyr = layers.get(name)
+    if lyr is None or len(lyr) == 0:
+        return None
+    return lyr
+
+
+def build_networks(layers: Mapping[str, gpd.GeoDataFrame]) -> Networks:
+    """Build both networks from a layers mapping (``roads``, ``railways``, ``rail_stations``,
+    ``ports``); a network whose lines or ports are missing/empty is None."""
+    roads, ports = _layer(layers, "roads"), _layer(layers, "ports")
+    rails, stations = _layer(layers, "railways"), _layer(layers, "rail_stations")
+    road = build_road_network(roads, ports) if roads is not None and ports is not None else None
+    rail = None
+    if rails is not None and ports is not None:
+        rail = build_rail_network(rails, stations, ports)
+    return Networks(road=road, rail=rail)

@@ -1,0 +1,688 @@
+"""Region selection as data: administrative units, a bounding box, a geodesic radius, an uploaded
+polygon and picked occurrences, combinable in one frozen :class:`RegionSpec`.
+
+Combination rule: the administrative units chosen are united (Balochistan + a Sindh district is
+one area); the spatial modes that are set (admin area, bbox, radius, polygon) are intersected
+("within 200 km of Gwadar ∩ Balochistan"). Picked ids are then added to / removed from the
+selection whatever the region says.
+
+Uploads (:func:`parse_region_file`) accept GeoJSON, KML and zipped shapefiles and are parsed
+defensively: size limits, safe XML (no DTD or entities), safe zip extraction, CRS reprojection,
+polygon repair, and a specific :class:`~mineralmap.errors.RegionError` for each problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS as ProjCRS
+from pyproj import Geod, Transformer
+from shapely.geometry import MultiPolygon, Polygon, box, shape
+from shapely.geometry.base import BaseGeometry
+
+from mineralmap.errors import RegionError
+from mineralmap.schema import CRS
+
+__all__ = [
+    "MAX_UNCOMPRESSED_BYTES",
+    "MAX_UPLOAD_BYTES",
+    "PAKISTAN_EXTENT",
+    "RegionSpec",
+    "circle",
+    "parse_region_file",
+]
+
+#: Pakistan's extent (west, south, east, north) in degrees; bounding boxes must lie inside it.
+PAKISTAN_EXTENT: tuple[float, float, float, float] = (60.5, 23.5, 77.9, 37.2)
+#: Default upload size limit (bytes), also stated in the UI.
+MAX_UPLOAD_BYTES = 5_000_000
+#: Cap on the total uncompressed size of a zipped shapefile.
+MAX_UNCOMPRESSED_BYTES = 50_000_000
+#: Number of vertices of a geodesic circle (one every 5 degrees of azimuth).
+CIRCLE_VERTICES = 72
+
+_GEOD = Geod(ellps="WGS84")
+_CENTER_LAYERS = ("ports", "towns")
+
+
+def _tuple(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = (value,)
+    out: list[str] = []
+    for v in value:  # type: ignore[union-attr]
+        s = str(v).strip()
+        if s and s not in out:
+            out.append(s)
+    return tuple(out)
+
+
+def _in_extent(lon: float, lat: float) -> bool:
+    w, s, e, n = PAKISTAN_EXTENT
+    return w <= lon <= e and s <= lat <= n
+
+
+def circle(lon: float, lat: float, radius_km: float, n: int = CIRCLE_VERTICES) -> Polygon:
+    """Geodesic circle: the points ``radius_km`` from (lon, lat) on the WGS84 ellipsoid.
+
+    Parameters
+    ----------
+    lon, lat
+        Centre in degrees.
+    radius_km
+        Radius in km (> 0).
+    n
+        Number of vertices (azimuths evenly spaced from 0 to 360 degrees).
+
+    Returns
+    -------
+    shapely.Polygon
+        Counter-clockwise polygon in EPSG:4326.
+    """
+    az = np.linspace(0.0, 360.0, n, endpoint=False)
+    lons, lats, _ = _GEOD.fwd(
+        np.full(n, float(lon)), np.full(n, float(lat)), az, np.full(n, radius_km * 1000.0)
+    )
+    return shapely.geometry.polygon.orient(Polygon(zip(lons, lats, strict=True)), 1.0)
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    """A region to select occurrences in; every part is optional and parts combine.
+
+    Parameters
+    ----------
+    provinces, districts, tehsils
+        Administrative units (united).
+    bbox
+        ``(west, south, east, north)`` in degrees, inside :data:`PAKISTAN_EXTENT`.
+    center
+        Name of a port, a town or an occurrence (name or id) for the radius mode.
+    center_lonlat
+        Explicit ``(lon, lat)`` centre instead of ``center``.
+    radius_km
+        Radius in km (> 0), required with a centre.
+    polygon
+        An already parsed polygon (see :func:`parse_region_file`), EPSG:4326.
+    polygon_label
+        How to call the polygon in the description (e.g. the uploaded file name).
+    add_ids, remove_ids
+        Occurrence ids picked on the map to add to / remove from the selection.
+
+    Raises
+    ------
+    RegionError
+        For an invalid bbox, radius or centre.
+    """
+
+    provinces: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+    tehsils: tuple[str, ...] = ()
+    bbox: tuple[float, float, float, float] | None = None
+    center: str | None = None
+    center_lonlat: tuple[float, float] | None = None
+    radius_km: float | None = None
+    polygon: BaseGeometry | None = None
+    polygon_label: str = "uploaded polygon"
+    add_ids: tuple[str, ...] = ()
+    remove_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("provinces", "districts", "tehsils", "add_ids", "remove_ids"):
+            object.__setattr__(self, name, _tuple(getattr(self, name)))
+        if self.bbox is not None:
+            object.__setattr__(self, "bbox", _check_bbox(self.bbox))
+        center = (self.center or "").strip() or None
+        object.__setattr__(self, "center", center)
+        if center is not None and self.center_lonlat is not None:
+            raise RegionError("give either a centre name or a lon/lat centre, not both")
+        if self.center_lonlat is not None:
+            try:
+                lon, lat = (float(v) for v in self.center_lonlat)
+            except (TypeError, ValueError):
+                raise RegionError(
+                    f"centre must be two numbers lon,lat; got {self.center_lonlat!r}"
+                ) from None
+            if not (math.isfinite(lon) and math.isfinite(lat)) or not _in_extent(lon, lat):
+                w, s, e, n = PAKISTAN_EXTENT
+                raise RegionError(
+                    f"centre {lon},{lat} is outside Pakistan's extent "
+                    f"(lon {w}..{e}, lat {s}..{n}); is it lat,lon instead of lon,lat?"
+                )
+            object.__setattr__(self, "center_lonlat", (lon, lat))
+        has_center = center is not None or self.center_lonlat is not None
+        if self.radius_km is not None:
+            try:
+                r = float(self.radius_km)
+            except (TypeError, ValueError):
+                raise RegionError(f"radius must be a number of km, got {self.radius_km!r}") from None
+            if not math.isfinite(r) or r <= 0:
+                raise RegionError(f"radius must be more than 0 km, got {self.radius_km!r}")
+            if r > 3000:
+                raise RegionError(f"radius {r:g} km is larger than Pakistan (max 3000 km)")
+            object.__setattr__(self, "radius_km", r)
+            if not has_center:
+                raise RegionError("a radius needs a centre: a port, town or occurrence name, or lon,lat")
+        elif has_center:
+            raise RegionError("a centre needs a radius in km (> 0)")
+        if self.polygon is not None:
+            if not isinstance(self.polygon, BaseGeometry) or self.polygon.is_empty:
+                raise RegionError("the region polygon is empty")
+            if self.polygon.geom_type not in ("Polygon", "MultiPolygon"):
+                raise RegionError(f"the region must be a polygon, got a {self.polygon.geom_type}")
+
+    # ------------------------------------------------------------------ state
+    @property
+    def has_area(self) -> bool:
+        """True when any spatial mode (admin, bbox, radius, polygon) is set."""
+        return bool(
+            self.provinces or self.districts or self.tehsils or self.bbox is not None
+            or self.radius_km is not None or self.polygon is not None
+        )
+
+    @property
+    def admin_only(self) -> bool:
+        """True when the area is made of administrative units only."""
+        return bool(self.provinces or self.districts or self.tehsils) and (
+            self.bbox is None and self.radius_km is None and self.polygon is None
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the spec selects nothing in particular (everything passes)."""
+        return not self.has_area and not self.add_ids and not self.remove_ids
+
+    # ------------------------------------------------------------------ geometry
+    def _admin_geometry(self, layers: Mapping[str, gpd.GeoDataFrame]) -> BaseGeometry | None:
+        parts: list[BaseGeometry] = []
+        for layer, col, chosen in (
+            ("provinces", "province", self.provinces),
+            ("districts", "district", self.districts),
+            ("tehsils", "tehsil", self.tehsils),
+        ):
+            if not chosen:
+                continue
+            gdf = layers.get(layer)
+            if gdf is None or col not in gdf.columns:
+                raise RegionError(f"the {layer} layer is not available; run `python -m mineralmap data`")
+            names = gdf[col].astype(str)
+            low = names.str.casefold()
+            unknown = [c for c in chosen if c.casefold() not in set(low)]
+            if unknown:
+                raise RegionError(
+                    f"unknown {col} {', '.join(repr(u) for u in unknown)}; valid {col}s: "
+                    + ", ".join(sorted(set(names)))
+                )
+            sel = gdf.loc[low.isin({c.casefold() for c in chosen}).to_numpy()]
+            parts.append(_to_wgs84(sel).geometry.union_all())
+        return shapely.union_all(parts) if parts else None
+
+    def center_point(
+        self,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        occurrences: pd.DataFrame | None = None,
+    ) -> tuple[float, float, str] | None:
+        """Resolve the radius centre to ``(lon, lat, label)``.
+
+        Names are looked up (case-insensitive) in the ports, then towns, then occurrences
+        (``name`` or ``id``).
+
+        Raises
+        ------
+        RegionError
+            When the name is unknown (with close matches) or the occurrence is unmapped.
+        """
+        if self.center_lonlat is not None:
+            lon, lat = self.center_lonlat
+            return lon, lat, f"{lon:g}, {lat:g}"
+        if self.center is None:
+            return None
+        want = self.center.casefold()
+        candidates: list[str] = []
+        tables: list[tuple[str, gpd.GeoDataFrame | pd.DataFrame, tuple[str, ...]]] = [
+            (name, layers[name], ("name",)) for name in _CENTER_LAYERS if name in layers
+        ]
+        if occurrences is not None:
+            tables.append(("occurrences", occurrences, ("name", "id")))
+        for _layer, table, cols in tables:
+            for col in cols:
+                if col not in table.columns:
+                    continue
+                values = table[col].astype(str)
+                candidates.extend(values)
+                hit = values.str.casefold() == want
+                if hit.any():
+                    geom = table.loc[hit.to_numpy(), "geometry"].iloc[0] if "geometry" in table else None
+                    label = values[hit].iloc[0]
+                    if geom is None or geom.is_empty:
+                        raise RegionError(f"'{label}' has no coordinates; pick another centre")
+                    pt = geom.centroid
+                    return float(pt.x), float(pt.y), label
+        close = difflib.get_close_matches(self.center, sorted(set(candidates)), n=5, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise RegionError(f"unknown centre '{self.center}': not a port, town or occurrence name.{hint}")
+
+    def geometry(
+        self,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        occurrences: pd.DataFrame | None = None,
+    ) -> BaseGeometry | None:
+        """The region's area in EPSG:4326 (intersection of the modes set), or None.
+
+        Parameters
+        ----------
+        layers
+            Catalog layers (``provinces``, ``districts``, ``tehsils``, ``ports``, ``towns``).
+        occurrences
+            Occurrence table, to resolve an occurrence used as radius centre.
+
+        Returns
+        -------
+        shapely geometry or None
+            None when no spatial mode is set (picks only or nothing).
+        """
+        parts: list[BaseGeometry] = []
+        admin = self._admin_geometry(layers)
+        if admin is not None:
+            parts.append(admin)
+        if self.bbox is not None:
+            parts.append(box(*self.bbox))
+        c = self.center_point(layers, occurrences)
+        if c is not None and self.radius_km is not None:
+            parts.append(circle(c[0], c[1], self.radius_km))
+        if self.polygon is not None:
+            parts.append(self.polygon)
+        if not parts:
+            return None
+        geom = parts[0]
+        for p in parts[1:]:
+            geom = shapely.intersection(geom, p)
+        return geom
+
+    def select(
+        self, occurrences: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame]
+    ) -> gpd.GeoDataFrame:
+        """The occurrences in the region (covered by its area), plus/minus picked ids.
+
+        Rows without coordinates are kept only for a purely administrative region whose units
+        match their stated province/district (as the filters do); a bbox, radius or polygon
+        needs coordinates.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The selected rows with every column (an empty frame keeps its columns).
+        """
+        geom = self.geometry(layers, occurrences)
+        n = len(occurrences)
+        if geom is None:
+            keep = np.full(n, not self.add_ids)  # picks only: just the picked rows
+        else:
+            geoms = np.asarray(occurrences.geometry.to_numpy(), dtype=object)
+            valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            shapely.prepare(geom)
+            keep = np.zeros(n, dtype=bool)
+            keep[valid] = shapely.covers(geom, geoms[valid])
+            if self.admin_only and (~valid).any():
+                keep |= ~valid & self._admin_attr_match(occurrences)
+        ids = occurrences["id"].astype(str).to_numpy() if "id" in occurrences else np.array([""] * n)
+        if self.add_ids:
+            keep |= np.isin(ids, list(self.add_ids))
+        if self.remove_ids:
+            keep &= ~np.isin(ids, list(self.remove_ids))
+        return occurrences.loc[keep]
+
+    def _admin_attr_match(self, df: pd.DataFrame) -> np.ndarray:
+        hit = np.zeros(len(df), dtype=bool)
+        for col, chosen in (("province", self.provinces), ("district", self.districts)):
+            if chosen and col in df.columns:
+                low = {c.casefold() for c in chosen}
+                hit |= df[col].astype("string").str.casefold().isin(low).fillna(False).to_numpy(bool)
+        return hit
+
+    # ------------------------------------------------------------------ sentence
+    def describe(self) -> str:
+        """Human description, e.g. ``"within 200 km of Gwadar ∩ Balochistan"``."""
+        parts: list[str] = []
+        if self.radius_km is not None:
+            if self.center_lonlat is not None:
+                where = f"{self.center_lonlat[0]:g}, {self.center_lonlat[1]:g}"
+            else:
+                where = str(self.center)
+            parts.append(f"within {self.radius_km:g} km of {where}")
+        admin = [*self.provinces, *self.districts, *self.tehsils]
+        if admin:
+            parts.append(" ∪ ".join(admin) if len(admin) > 1 else admin[0])
+        if self.bbox is not None:
+            w, s, e, n = self.bbox
+            parts.append(f"box {w:g},{s:g} to {e:g},{n:g}")
+        if self.polygon is not None:
+            parts.append(self.polygon_label or "uploaded polygon")
+        text = " ∩ ".join(parts) if parts else ("picked occurrences" if self.add_ids else "")
+        if self.add_ids and parts:
+            text += f" + {len(self.add_ids)} picked"
+        if self.remove_ids:
+            text = (text or "all") + f" − {len(self.remove_ids)} removed"
+        return text or "no region (all filtered occurrences)"
+
+
+def _check_bbox(bbox: Iterable[float]) -> tuple[float, float, float, float]:
+    try:
+        vals = tuple(float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise RegionError(f"bounding box must be four numbers W,S,E,N; got {bbox!r}") from None
+    if len(vals) != 4 or not all(math.isfinite(v) for v in vals):
+        raise RegionError(f"bounding box must be four numbers W,S,E,N; got {bbox!r}")
+    w, s, e, n = vals
+    if not w < e:
+        raise RegionError(f"bounding box west ({w:g}) must be less than east ({e:g})")
+    if not s < n:
+        raise RegionError(f"bounding box south ({s:g}) must be less than north ({n:g})")
+    pw, ps, pe, pn = PAKISTAN_EXTENT
+    if w < pw or e > pe or s < ps or n > pn:
+        raise RegionError(
+            f"bounding box {w:g},{s:g},{e:g},{n:g} is outside Pakistan's extent "
+            f"(lon {pw}..{pe}, lat {ps}..{pn})"
+        )
+    return (w, s, e, n)
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if gdf.crs is None or ProjCRS.from_user_input(gdf.crs).equals(ProjCRS.from_user_input(CRS)):
+        return gdf
+    return gdf.to_crs(CRS)
+
+
+# ---------------------------------------------------------------------- uploads
+
+
+def parse_region_file(
+    data: bytes, filename: str, max_bytes: int = MAX_UPLOAD_BYTES
+) -> tuple[BaseGeometry, list[str]]:
+    """Parse an uploaded region file into one EPSG:4326 (Multi)Polygon.
+
+    Parameters
+    ----------
+    data
+        File contents.
+    filename
+        Original file name; its extension picks the reader (``.geojson``/``.json``, ``.kml``,
+        ``.zip`` with a shapefile); unknown extensions are sniffed.
+    max_bytes
+        Size limit of the upload.
+
+    Returns
+    -------
+    tuple[shapely geometry, list[str]]
+        The (unioned) polygon and human notes on what was done (reprojection, repair,
+        dropped non-polygon parts).
+
+    Raises
+    ------
+    RegionError
+        Empty or over-size file, invalid JSON/XML/zip, KML with a DTD or entities, zip without a
+        ``.shp`` or with paths escaping the folder, no polygon, coordinates out of range.
+    """
+    name = os.path.basename(filename or "upload")
+    if not data:
+        raise RegionError(f"{name} is empty")
+    if len(data) > max_bytes:
+        raise RegionError(
+            f"{name} is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB"
+        )
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in (".geojson", ".json", ".kml", ".zip"):
+        head = data.lstrip()[:1]
+        if data[:4] == b"PK\x03\x04":
+            ext = ".zip"
+        elif head in (b"{", b"["):
+            ext = ".json"
+        elif head == b"<":
+            ext = ".kml"
+        elif ext == ".kmz":
+            raise RegionError(f"{name}: KMZ is not supported; unzip it and upload the .kml")
+        else:
+            raise RegionError(
+                f"{name}: unsupported file type; upload GeoJSON (.geojson), KML (.kml) or a "
+                "zipped shapefile (.zip)"
+            )
+    notes: list[str] = []
+    if ext == ".zip":
+        geoms, src_crs = _read_zip_shapefile(data, name, notes)
+    elif ext == ".kml":
+        geoms, src_crs = _read_kml(data, name), None
+    else:
+        geoms, src_crs = _read_geojson(data, name, notes)
+    return _finish(geoms, src_crs, name, notes), notes
+
+
+def _read_geojson(data: bytes, name: str, notes: list[str]) -> tuple[list[BaseGeometry], ProjCRS | None]:
+    try:
+        obj = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise RegionError(f"{name} is not valid JSON: it is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise RegionError(
+            f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(obj, dict) or "type" not in obj:
+        raise RegionError(f"{name} is JSON but not GeoJSON (no 'type' member)")
+    src_crs = None
+    crs_member = obj.get("crs")
+    if crs_member:
+        try:
+            props = crs_member.get("properties", {})
+            src_crs = ProjCRS.from_user_input(props.get("name") or props.get("href"))
+        except Exception:  # noqa: BLE001 - pyproj raises several types
+            raise RegionError(f"{name} declares a CRS that cannot be read: {crs_member!r}") from None
+    kind = obj["type"]
+    if kind == "FeatureCollection":
+        feats = obj.get("features")
+        if not isinstance(feats, list):
+            raise RegionError(f"{name}: FeatureCollection has no 'features' list")
+        raw = [f.get("geometry") for f in feats if isinstance(f, dict)]
+    elif kind == "Feature":
+        raw = [obj.get("geometry")]
+    else:
+        raw = [obj]
+    geoms: list[BaseGeometry] = []
+    for g in raw:
+        if g is None:
+            continue
+        try:
+            geoms.append(shape(g))
+        except Exception as exc:  # noqa: BLE001 - shapely raises several types
+            raise RegionError(f"{name}: invalid GeoJSON geometry ({exc})") from None
+    return geoms, src_crs
+
+
+def _read_kml(data: bytes, name: str) -> list[BaseGeometry]:
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise RegionError(
+            f"{name}: KML with a <!DOCTYPE> or entity declarations is refused for safety "
+            "(external/expanding entities); export the KML again without a DTD"
+        ) from None
+    except ParseError as exc:
+        raise RegionError(f"{name} is not valid XML/KML: {exc}") from None
+
+    def local(tag: object) -> str:
+        return str(tag).rsplit("}", 1)[-1]
+
+    def ring(el) -> list[tuple[float, float]]:
+        for c in el.iter():
+            if local(c.tag) == "coordinates":
+                pts = []
+                for tok in (c.text or "").split():
+                    xs = tok.split(",")
+                    try:
+                        pts.append((float(xs[0]), float(xs[1])))
+                    except (ValueError, IndexError):
+                        raise RegionError(f"{name}: bad KML coordinate '{tok}'") from None
+                return pts
+        return []
+
+    polys: list[BaseGeometry] = []
+    others: list[str] = []
+    for el in root.iter():
+        tag = local(el.tag)
+        if tag == "Polygon":
+            outer: list[tuple[float, float]] = []
+            holes: list[list[tuple[float, float]]] = []
+            for child in el:
+                ct = local(child.tag)
+                if ct == "outerBoundaryIs":
+                    outer = ring(child)
+                elif ct == "innerBoundaryIs":
+                    holes.append(ring(child))
+            if len(outer) < 3:
+                raise RegionError(f"{name}: a KML Polygon has fewer than 3 coordinates")
+            polys.append(Polygon(outer, [h for h in holes if len(h) >= 3]))
+        elif tag in ("Point", "LineString", "Track"):
+            others.append(tag)
+    if not polys:
+        what = f" (found {', '.join(sorted(set(others)))})" if others else ""
+        raise RegionError(f"{name} contains no polygon{what}; draw an area, not points or lines")
+    return polys
+
+
+def _safe_member(info: zipfile.ZipInfo, name: str) -> str:
+    raw = info.filename.replace("\\", "/")
+    p = PurePosixPath(raw)
+    if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":") or ".." in p.parts:
+        raise RegionError(
+            f"{name}: the zip entry '{info.filename}' points outside the folder (absolute path "
+            "or '..'); refused"
+        )
+    return raw
+
+
+def _read_zip_shapefile(
+    data: bytes, name: str, notes: list[str]
+) -> tuple[list[BaseGeometry], ProjCRS | None]:
+    import pyogrio
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise RegionError(f"{name} is not a valid zip file") from None
+    with zf, tempfile.TemporaryDirectory(prefix="mineralmap_upload_") as tmp:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        members = [(_safe_member(i, name), i) for i in infos]
+        total = sum(i.file_size for i in infos)
+        if total > MAX_UNCOMPRESSED_BYTES:
+            raise RegionError(
+                f"{name} unpacks to {total / 1e6:.0f} MB; the limit is "
+                f"{MAX_UNCOMPRESSED_BYTES / 1e6:g} MB"
+            )
+        shps = [m for m, _ in members if m.lower().endswith(".shp")]
+        if not shps:
+            raise RegionError(f"{name} contains no .shp file; zip the .shp with its .shx, .dbf and .prj")
+        if len(shps) > 1:
+            notes.append(f"{name} holds {len(shps)} shapefiles; used {shps[0]}")
+        written = 0
+        for rel, info in members:
+            dest = os.path.join(tmp, *PurePosixPath(rel).parts)
+            if not os.path.realpath(dest).startswith(os.path.realpath(tmp) + os.sep):
+                raise RegionError(f"{name}: the zip entry '{info.filename}' escapes the folder")
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with zf.open(info) as src, open(dest, "wb") as out:
+                while chunk := src.read(1 << 20):
+                    written += len(chunk)
+                    if written > MAX_UNCOMPRESSED_BYTES:
+                        raise RegionError(
+                            f"{name} unpacks to more than {MAX_UNCOMPRESSED_BYTES / 1e6:g} MB"
+                        )
+                    out.write(chunk)
+        path = os.path.join(tmp, *PurePosixPath(shps[0]).parts)
+        try:
+            gdf = pyogrio.read_dataframe(path)
+        except Exception as exc:  # noqa: BLE001 - GDAL errors vary
+            raise RegionError(f"{name}: cannot read {shps[0]} ({exc})") from None
+    src_crs = ProjCRS.from_user_input(gdf.crs) if gdf.crs is not None else None
+    if src_crs is None:
+        notes.append(f"{name} has no .prj; assumed WGS84 lon/lat")
+    return [g for g in gdf.geometry if g is not None], src_crs
+
+
+def _finish(
+    geoms: list[BaseGeometry], src_crs: ProjCRS | None, name: str, notes: list[str]
+) -> BaseGeometry:
+    if not geoms:
+        raise RegionError(f"{name} contains no geometry")
+    arr = shapely.force_2d(np.asarray(geoms, dtype=object))
+    if src_crs is not None and not (
+        src_crs.equals(ProjCRS.from_user_input(CRS))
+        or src_crs.equals(ProjCRS.from_user_input("OGC:CRS84"))
+    ):
+        tr = Transformer.from_crs(src_crs, CRS, always_xy=True)
+
+        def _tr(c: np.ndarray) -> np.ndarray:
+            x, y = tr.transform(c[:, 0], c[:, 1])
+            return np.column_stack([x, y])
+
+        arr = shapely.transform(arr, _tr)
+        label = src_crs.to_string()
+        notes.append(f"reprojected {name} from {label} to WGS84 (EPSG:4326)")
+    polys: list[BaseGeometry] = []
+    dropped: list[str] = []
+    for g in shapely.get_parts(arr):
+        if g.geom_type == "Polygon":
+            polys.append(g)
+        elif g.geom_type == "GeometryCollection":
+            polys.extend(p for p in shapely.get_parts(g) if p.geom_type == "Polygon")
+        else:
+            dropped.append(g.geom_type)
+    if not polys:
+        raise RegionError(
+            f"{name} is not a polygon (found {', '.join(sorted(set(dropped)))}); draw an area, "
+            "not points or lines"
+        )
+    if dropped:
+        notes.append(f"ignored {len(dropped)} non-polygon feature(s) ({', '.join(sorted(set(dropped)))})")
+    xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(polys, dtype=object))
+    if not (np.all(np.isfinite([xmin, ymin, xmax, ymax]))):
+        raise RegionError(f"{name}: coordinates are not finite numbers")
+    if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
+        raise RegionError(
+            f"{name}: coordinates out of range (x {xmin:g}..{xmax:g}, y {ymin:g}..{ymax:g}); "
+            "expected lon/lat degrees. Declare the CRS in the file or reproject it to WGS84"
+        )
+    repaired: list[BaseGeometry] = []
+    for p in polys:
+        if p.is_valid:
+            repaired.append(p)
+            continue
+        reason = shapely.is_valid_reason(p)
+        fixed = shapely.make_valid(p)
+        parts = [q for q in shapely.get_parts(fixed) if q.geom_type in ("Polygon", "MultiPolygon")]
+        notes.append(f"repaired an invalid polygon in {name} ({reason})")
+        repaired.extend(parts)
+    geom = shapely.union_all(np.asarray(repaired, dtype=object))
+    if geom.is_empty or geom.area == 0:
+        raise RegionError(f"{name}: the polygon has no area")
+    if isinstance(geom, Polygon | MultiPolygon):
+        w, s, e, n = PAKISTAN_EXTENT
+        if not geom.intersects(box(w, s, e, n)):
+            notes.append(f"{name} lies outside Pakistan's extent: it will select nothing")
+    return geom

@@ -1,0 +1,148 @@
+"""Summary tables and chart data for the pages (counts, histograms, display tables, details)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Columns of the occurrence table shown to users, in order.
+DISPLAY_COLUMNS: tuple[str, ...] = (
+    "id", "name", "commodity_group", "commodities", "province_geo", "district_geo", "status",
+    "precision", "precision_km", "haul_road_port", "haul_road_km", "port_nearest",
+    "port_nearest_km", "rail_km", "station_nearest", "road_primary_km", "crossing_nearest",
+    "crossing_km", "source_title", "first_url",
+)
+
+_URL_SPLIT = re.compile(r"\s*(?:\||;)\s*(?=https?://)|\s+\|\s+")
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Headline counts of a set of occurrences."""
+
+    total: int
+    mapped: int
+    unmapped: int
+    by_commodity: pd.Series
+    by_precision: pd.Series
+
+
+def source_urls(value: object) -> list[str]:
+    """Split a ``source_url`` cell (``" | "`` or ``"; "`` separated) into URLs."""
+    if not isinstance(value, str) or not value.strip():
+        return []
+    return [u.strip() for u in _URL_SPLIT.split(value) if u.strip().startswith("http")]
+
+
+def counts(occ: pd.DataFrame) -> Counts:
+    """Total, mapped and unmapped counts, by commodity group and precision class."""
+    mapped = occ["mapped"].fillna(False).astype(bool) if "mapped" in occ else occ["lon"].notna()
+    return Counts(
+        total=len(occ),
+        mapped=int(mapped.sum()),
+        unmapped=int((~mapped).sum()),
+        by_commodity=occ["commodity_group"].value_counts().rename("occurrences"),
+        by_precision=occ["precision"].value_counts().rename("occurrences"),
+    )
+
+
+def province_of(occ: pd.DataFrame) -> pd.Series:
+    """Province from the polygon the point falls in, else the province the source states."""
+    geo = occ["province_geo"] if "province_geo" in occ else pd.Series(None, index=occ.index)
+    stated = occ["province"].replace("", np.nan)
+    return geo.where(geo.notna() & (geo != ""), stated).fillna("(unknown)")
+
+
+def commodity_by_province(occ: pd.DataFrame) -> pd.DataFrame:
+    """Counts with provinces as rows and commodity groups as columns (zeros kept)."""
+    if occ.empty:
+        return pd.DataFrame(columns=["Sb", "REE", "other"], dtype=int)
+    table = pd.crosstab(province_of(occ), occ["commodity_group"])
+    for col in ("Sb", "REE", "other"):
+        if col not in table:
+            table[col] = 0
+    table = table[["Sb", "REE", "other"]]
+    table.index.name = "province"
+    return table.sort_values(["Sb", "REE", "other"], ascending=False)
+
+
+def haul_histogram(occ: pd.DataFrame, bin_km: float = 100.0) -> pd.DataFrame:
+    """Occurrences per road-haul-distance bin (``haul_road_km``), by commodity group."""
+    haul = occ["haul_road_km"].astype(float)
+    ok = haul.notna()
+    if not ok.any():
+        return pd.DataFrame(columns=["Sb", "REE", "other"], dtype=int)
+    top = float(np.ceil(haul[ok].max() / bin_km) * bin_km) or bin_km
+    edges = np.arange(0.0, top + bin_km, bin_km)
+    labels = [f"{int(a)}–{int(b)} km" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    binned = pd.cut(haul[ok], edges, labels=labels, include_lowest=True)
+    table = pd.crosstab(binned, occ.loc[ok, "commodity_group"]).reindex(labels, fill_value=0)
+    for col in ("Sb", "REE", "other"):
+        if col not in table:
+            table[col] = 0
+    table.index.name = "road haul to port"
+    return table[["Sb", "REE", "other"]]
+
+
+def display_table(occ: pd.DataFrame) -> pd.DataFrame:
+    """The occurrence table shown to users: readable columns, first source URL as a link."""
+    out = pd.DataFrame(occ.drop(columns="geometry", errors="ignore")).copy()
+    out["first_url"] = out["source_url"].map(lambda v: (source_urls(v) or [None])[0])
+    cols = [c for c in DISPLAY_COLUMNS if c in out.columns]
+    return out[cols].reset_index(drop=True)
+
+
+def details(row: pd.Series) -> dict[str, object]:
+    """Every attribute of one occurrence (geometry dropped, NaN as None), for a detail panel."""
+    out: dict[str, object] = {}
+    for k, v in row.items():
+        if k == "geometry":
+            continue
+        out[str(k)] = None if (isinstance(v, float) and np.isnan(v)) else v
+    return out
+
+
+def layer_status(layers: dict[str, pd.DataFrame], missing: dict[str, str],
+                 attributions: list[dict[str, str]]) -> pd.DataFrame:
+    """One row per layer: features loaded, status, licence and attribution."""
+    attr = {a["layer"]: a for a in attributions}
+    names = list(dict.fromkeys([*layers, *attr]))
+    rows = []
+    for name in names:
+        gdf = layers.get(name)
+        a = attr.get(name, {})
+        rows.append({
+            "layer": name,
+            "features": None if gdf is None else len(gdf),
+            "status": missing.get(name, "loaded" if gdf is not None and len(gdf) else
+                                  ("curated table" if gdf is None else "empty")),
+            "title": a.get("title", ""),
+            "licence": a.get("licence", ""),
+            "attribution": a.get("attribution", ""),
+            "url": a.get("url", ""),
+        })
+    return pd.DataFrame(rows)
+
+
+def unmapped_rows(occ: pd.DataFrame) -> pd.DataFrame:
+    """Occurrences without a coordinate, with the reason recorded by the curators."""
+    mapped = occ["mapped"].fillna(False).astype(bool) if "mapped" in occ else occ["lon"].notna()
+    cols = [c for c in ("id", "name", "commodity", "province", "district", "geocode_note",
+                        "source_title") if c in occ]
+    return pd.DataFrame(occ.loc[~mapped, cols]).reset_index(drop=True)
+
+
+def precision_table(occ: pd.DataFrame) -> pd.DataFrame:
+    """Counts per precision class and commodity group, with the median ± km of each class."""
+    if occ.empty:
+        return pd.DataFrame(columns=["Sb", "REE", "other", "median ± km"])
+    table = pd.crosstab(occ["precision"], occ["commodity_group"])
+    for col in ("Sb", "REE", "other"):
+        if col not in table:
+            table[col] = 0
+    table = table[["Sb", "REE", "other"]]
+    table["median ± km"] = occ.groupby("precision")["precision_km"].median().round(1)
+    return table

@@ -1,0 +1,201 @@
+"""Shared page furniture: catalog loading with a user-facing error, banners, the filter sidebar,
+query-parameter state, attributions and the legend. Every page uses these; none copies them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+import streamlit as st
+
+from mineralmap import filters, layers
+from mineralmap.catalog import Catalog
+from mineralmap.errors import MineralmapError
+from mineralmap.filters import FilterSpec
+from mineralmap.ui import data
+
+_SPEC_KEY = "_mm_filter_spec"
+_NOTES_KEY = "_mm_param_notes"
+_INIT_KEY = "_mm_filters_initialised"
+_W = "flt_"  # widget key prefix
+
+#: Query parameters owned by pages (not filters); anything else unknown is reported.
+PAGE_PARAMS = {"sel", "layers", "basemap", "view", "region", "page"}
+
+
+def load_catalog_or_stop() -> Catalog:
+    """Return the catalog, or show a specific error and stop the page (never a traceback)."""
+    try:
+        return data.get_catalog()
+    except MineralmapError as exc:
+        st.error(f"mineralmap could not load its data: {exc}")
+        st.info("Run `python -m mineralmap data` (or `make run`) to build the data cache.")
+        st.stop()
+        raise  # unreachable; keeps type checkers quiet
+
+
+def missing_layers_banner(cat: Catalog) -> None:
+    """A warning listing every layer that could not be loaded (the app works without them)."""
+    if cat.missing:
+        items = "\n".join(f"- **{name}**: {msg}" for name, msg in sorted(cat.missing.items()))
+        st.warning(f"Some layers are unavailable; the rest of the app works without them.\n\n{items}")
+
+
+def _query_params() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+
+
+def _init_from_query(cat: Catalog) -> None:
+    """On the first run of a session, set the filter widgets from the URL (shareable state)."""
+    if st.session_state.get(_INIT_KEY):
+        return
+    st.session_state[_INIT_KEY] = True
+    params = _query_params()
+    spec, notes = FilterSpec.from_params(params, ignore=PAGE_PARAMS)
+    opts = data.filter_options(cat.key)
+    keep = {
+        "provinces": [p for p in spec.provinces if p in opts["provinces"]],
+        "districts": [d for d in spec.districts if d in opts["districts"]],
+        "commodities": [c for c in spec.commodities if c in opts["commodities"]],
+        "statuses": [s for s in spec.statuses if s in opts["statuses"]],
+        "precisions": [p for p in spec.precisions if p in opts["precisions"]],
+    }
+    for field, values in keep.items():
+        dropped = sorted(set(getattr(spec, field)) - set(values))
+        if dropped:
+            notes.append(f"ignored unknown {field}: {', '.join(dropped)}")
+        st.session_state[_W + field] = values
+    st.session_state[_W + "max_port_km"] = spec.max_port_km
+    st.session_state[_W + "max_rail_km"] = spec.max_rail_km
+    st.session_state[_W + "max_road_km"] = spec.max_road_km
+    st.session_state[_W + "name_query"] = spec.name_query or ""
+    st.session_state[_W + "include_unmapped"] = spec.include_unmapped
+    st.session_state[_NOTES_KEY] = notes
+
+
+def _districts_for(opts: Mapping, provinces: Iterable[str]) -> list[str]:
+    chosen = list(provinces)
+    if not chosen:
+        return list(opts["districts"])
+    return sorted({d for p in chosen for d in opts.get(f"districts:{p}", [])})
+
+
+def _reset_filters() -> None:
+    for k in list(st.session_state.keys()):
+        if isinstance(k, str) and k.startswith(_W):
+            del st.session_state[k]
+
+
+def sidebar_filters(cat: Catalog) -> FilterSpec:
+    """Render the shared filter sidebar; return (and remember) the resulting :class:`FilterSpec`.
+
+    Filter state is mirrored into ``st.query_params`` so the URL restores the view.
+    """
+    _init_from_query(cat)
+    opts = data.filter_options(cat.key)
+    with st.sidebar:
+        st.header("Filters")
+        provinces = st.multiselect("Province", opts["provinces"], key=_W + "provinces")
+        district_opts = _districts_for(opts, provinces)
+        if _W + "districts" in st.session_state:  # keep only districts still offered
+            st.session_state[_W + "districts"] = [
+                d for d in st.session_state[_W + "districts"] if d in district_opts
+            ]
+        districts = st.multiselect(
+            "District", district_opts, key=_W + "districts",
+            help="Limited to the chosen provinces; from the district polygon each point falls in.",
+        )
+        commodities = st.multiselect(
+            "Commodity", opts["commodities"], key=_W + "commodities",
+            help="Sb = antimony, REE = rare-earth elements; other = context deposits (Cu, Au, Pb-Zn, chromite, phosphate …).",
+        )
+        precisions = st.multiselect(
+            "Location precision", opts["precisions"], key=_W + "precisions",
+            help="surveyed: published site coordinate; locality: named place; approximate: offset "
+            "from a place; district: district centroid only.",
+        )
+        statuses = st.multiselect("Status", opts["statuses"], key=_W + "statuses")
+        st.caption("Maximum distance (km); leave empty for no limit")
+        max_port = st.number_input(
+            "to a seaport by road", min_value=0.0, step=50.0, value=None, key=_W + "max_port_km",
+        )
+        max_rail = st.number_input(
+            "to an active railway", min_value=0.0, step=10.0, value=None, key=_W + "max_rail_km",
+        )
+        max_road = st.number_input(
+            "to a primary road", min_value=0.0, step=10.0, value=None, key=_W + "max_road_km",
+        )
+        name_query = st.text_input("Name contains", key=_W + "name_query")
+        include_unmapped = st.checkbox(
+            "Include rows without a coordinate", value=True, key=_W + "include_unmapped",
+        )
+        st.button("Reset filters", on_click=_reset_filters, key=_W + "reset_btn")
+    spec = FilterSpec(
+        provinces=tuple(provinces), districts=tuple(districts), commodities=tuple(commodities),
+        statuses=tuple(statuses), precisions=tuple(precisions), max_port_km=max_port,
+        max_rail_km=max_rail, max_road_km=max_road, name_query=name_query.strip(),
+        include_unmapped=include_unmapped,
+    )
+    st.session_state[_SPEC_KEY] = spec
+    _write_filter_params(spec)
+    return spec
+
+
+def _write_filter_params(spec: FilterSpec) -> None:
+    wanted = spec.to_params()
+    for k in list(st.query_params.keys()):
+        if k not in PAGE_PARAMS and k not in wanted:
+            del st.query_params[k]
+    for k, v in wanted.items():
+        if st.query_params.get_all(k) != ([v] if isinstance(v, str) else list(v)):
+            st.query_params[k] = v
+
+
+def current_filter() -> FilterSpec:
+    """The filter chosen in the shared sidebar on this run."""
+    return st.session_state.get(_SPEC_KEY, FilterSpec())
+
+
+def param_notes() -> None:
+    """Show (once per session) which URL parameters were ignored and why."""
+    notes = st.session_state.get(_NOTES_KEY) or []
+    if notes:
+        st.info("Some link parameters were ignored: " + "; ".join(notes))
+
+
+def filtered_occurrences(cat: Catalog) -> tuple[pd.DataFrame, str]:
+    """Apply the sidebar filter to the catalog's occurrences: (rows, human sentence)."""
+    return filters.apply(cat.occurrences, current_filter())
+
+
+def sentence_header(sentence: str) -> None:
+    """The filter sentence shown above results."""
+    st.markdown(f"#### {sentence}")
+
+
+def legend() -> None:
+    """Colour and marker legend of the occurrence layer."""
+    parts = []
+    for e in layers.legend_entries():
+        swatch = (
+            f"<span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
+            f"background:{e['color']};margin:0 4px 0 10px;vertical-align:middle'></span>"
+            if e.get("kind") != "precision"
+            else f"<span style='display:inline-block;width:10px;height:10px;border-radius:6px;"
+            f"border:2px solid {e['color']};margin:0 4px 0 10px;vertical-align:middle'></span>"
+        )
+        parts.append(f"{swatch}{e['label']}")
+    st.markdown("".join(parts), unsafe_allow_html=True)
+
+
+def attributions(cat: Catalog, names: Iterable[str] | None = None) -> None:
+    """Attribution and licence of every layer shown (required by the licences)."""
+    wanted = set(names) if names is not None else None
+    rows = [a for a in cat.attributions if wanted is None or a["layer"] in wanted]
+    lines = [f"- **{a['layer']}**: {a['attribution']} ({a['licence']})" for a in rows]
+    st.caption("Data sources and licences\n\n" + "\n".join(lines))
+
+
+def show_error(exc: Exception) -> None:
+    """Turn a project error into a visible message (pages call this in ``except`` blocks)."""
+    st.error(str(exc))

@@ -1,0 +1,65 @@
+"""Explore map: what is where, how sure we are, how far from a port, a railhead and a road."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mineralmap import layers, summary, ui
+from mineralmap.ui import maps
+
+cat = ui.load_catalog_or_stop()
+st.title("Explore occurrences")
+ui.param_notes()
+
+occ, sentence = ui.filtered_occurrences(cat)
+counts = summary.counts(occ)
+controls = maps.map_controls()
+sel = maps.selected_id(cat)
+maps.map_notes()
+route, port = maps.route_for(cat, sel)
+
+ui.sentence_header(sentence)
+event = st.pydeck_chart(
+    maps.deck(cat, occ, controls, extra=[layers.route_layer(route, port)]),
+    on_select="rerun", selection_mode="single-object", key="explore_map", height=620,
+)
+picked = maps.clicked_ids(event)
+if picked and picked[0] != sel:
+    maps.set_selected(picked[0])
+    st.rerun()
+
+ui.legend()
+st.caption(
+    f"{counts.mapped} mapped, {counts.unmapped} without a coordinate (listed in the table, not "
+    "drawn). Circles show each point's location uncertainty (precision_km). Click a marker for "
+    "its details and road route to port."
+)
+
+if sel:
+    maps.detail_panel(cat, sel)
+    if route is None and port:
+        st.caption("No road route could be drawn for this occurrence.")
+    st.button("Clear selection", on_click=maps.set_selected, args=(None,))
+
+tab_table, tab_charts = st.tabs(["Table", "Charts"])
+with tab_table:
+    st.dataframe(
+        summary.display_table(occ), hide_index=True, width="stretch",
+        column_config={
+            "first_url": st.column_config.LinkColumn("source link"),
+            "precision_km": st.column_config.NumberColumn("± km", format="%.0f"),
+            "haul_road_km": st.column_config.NumberColumn("road haul km", format="%.0f"),
+            "port_nearest_km": st.column_config.NumberColumn("port km (straight)", format="%.0f"),
+            "rail_km": st.column_config.NumberColumn("rail km", format="%.1f"),
+            "road_primary_km": st.column_config.NumberColumn("primary road km", format="%.1f"),
+            "crossing_km": st.column_config.NumberColumn("crossing km", format="%.0f"),
+        },
+    )
+with tab_charts:
+    a, b = st.columns(2)
+    a.markdown("**Occurrences by province and commodity**")
+    a.bar_chart(summary.commodity_by_province(occ))
+    b.markdown("**Road haul distance to the nearest port by road**")
+    b.bar_chart(summary.haul_histogram(occ))
+
+ui.attributions(cat)

@@ -32,7 +32,7 @@ from shapely.geometry.base import BaseGeometry
 from mineralmap.errors import ExportError
 from mineralmap.schema import CRS
 
-__all__ = ["FORMATS", "build_metadata", "export_selection", "geojson_bytes", "suggest_filename"]
+__all__ = ["FORMATS", "MIME_TYPES", "build_metadata", "export_selection", "geojson_bytes", "suggest_filename"]
 
 #: Export format -> (file extension, MIME type).
 FORMATS: dict[str, tuple[str, str]] = {
@@ -41,6 +41,9 @@ FORMATS: dict[str, tuple[str, str]] = {
     "gpkg": ("gpkg", "application/geopackage+sqlite3"),
     "kml": ("kml", "application/vnd.google-earth.kml+xml"),
 }
+
+#: Export format -> MIME type.
+MIME_TYPES: dict[str, str] = {fmt: mime for fmt, (_ext, mime) in FORMATS.items()}
 
 _DECIMALS = 6
 _NO_REGION = ("", "no region")
@@ -73,10 +76,9 @@ def _province_col(df: pd.DataFrame) -> pd.Series:
 
 
 def _group_col(df: pd.DataFrame) -> pd.Series:
-    for col in ("commodity_group", "commodity"):
-        if col in df.columns:
-            return df[col]
-    return pd.Series([None] * len(df), index=df.index, dtype=object)
+    from mineralmap.filters import commodity_groups
+
+    return commodity_groups(df)
 
 
 def suggest_filename(
@@ -85,12 +87,15 @@ def suggest_filename(
     *,
     region_description: str = "",
     generated_at: datetime | date | None = None,
+    day: date | None = None,
+    spec_sentence: str = "",
 ) -> str:
     """Meaningful export file name: ``mineralmap_<where>_<commodity>_<YYYY-MM-DD>.<ext>``.
 
     ``<where>`` is the region description (slugged) when a region is set, else the single
     province of the selection, else ``pakistan``; ``<commodity>`` the commodity groups present
-    (``sb``, ``sb-ree``) or ``none``.
+    (``sb``, ``sb-ree``) or ``none``. The date is ``generated_at`` (UTC) or ``day``, else today.
+    ``spec_sentence`` is accepted for call symmetry with :func:`export_selection` and unused.
 
     Examples
     --------
@@ -103,15 +108,17 @@ def suggest_filename(
     if desc and not desc.lower().startswith(_NO_REGION[1]):
         where = _slug(desc)
     if not where:
-        provs = sorted(set(_province_col(selection).dropna().astype(str)) - {""})
+        provs = sorted(set(_province_col(selection).dropna().astype(str).unique()) - {""})
         where = _slug(provs[0]) if len(provs) == 1 else "pakistan"
     groups = [str(g) for g in pd.unique(_group_col(selection).dropna()) if str(g)]
     order = {"Sb": 0, "REE": 1, "other": 2}
     groups.sort(key=lambda g: (order.get(g, 3), g))
     what = "-".join(_slug(g) for g in groups) or "none"
-    day = generated_at if isinstance(generated_at, date) else None
+    del spec_sentence
     if isinstance(generated_at, datetime):
         day = _utc(generated_at).date()
+    elif isinstance(generated_at, date):
+        day = generated_at
     day = day or datetime.now(UTC).date()
     return f"mineralmap_{where}_{what}_{day.isoformat()}.{FORMATS[fmt][0]}"
 
@@ -167,25 +174,16 @@ def _mapped_mask(selection: pd.DataFrame) -> np.ndarray:
 
 
 def _attribute_frame(selection: pd.DataFrame) -> pd.DataFrame:
+    """Attribute columns (no geometry); non-finite floats (inf) become missing."""
     geom_name = selection.geometry.name if isinstance(selection, gpd.GeoDataFrame) else "geometry"
-    return pd.DataFrame(selection.drop(columns=[geom_name], errors="ignore"))
-
-
-def _column_values(col: pd.Series) -> list[Any]:
-    """Python values of a column, missing and non-finite numbers as None."""
-    if pd.api.types.is_float_dtype(col.dtype):
-        arr = col.to_numpy(dtype=float, na_value=np.nan)
-        out = arr.astype(object)
-        out[~np.isfinite(arr)] = None
-        return out.tolist()
-    if pd.api.types.is_bool_dtype(col.dtype) and not isinstance(col.dtype, pd.BooleanDtype):
-        return col.to_numpy().tolist()
-    if pd.api.types.is_integer_dtype(col.dtype) and not pd.api.types.is_extension_array_dtype(
-        col.dtype
-    ):
-        return col.to_numpy().tolist()
-    obj = col.astype(object)
-    return obj.where(col.notna(), None).tolist()
+    attrs = pd.DataFrame(selection.drop(columns=[geom_name], errors="ignore"))
+    for c in attrs.columns:
+        col = attrs[c]
+        if pd.api.types.is_float_dtype(col.dtype):
+            finite = np.isfinite(col.to_numpy(dtype=float, na_value=np.nan))
+            if not finite.all():
+                attrs[c] = col.where(finite)
+    return attrs
 
 
 def _json_default(o: Any) -> Any:
@@ -213,26 +211,58 @@ def _region_geometry(region: BaseGeometry) -> BaseGeometry:
     return shapely.orient_polygons(g, exterior_cw=False)
 
 
-def _geometry_dicts(geoms: np.ndarray) -> list[dict[str, Any] | None]:
+def _properties_json(attrs: pd.DataFrame) -> list[str]:
+    """One JSON object text per row (pandas' C encoder: NaN/None -> null, ISO dates)."""
+    if len(attrs) == 0 or attrs.shape[1] == 0:
+        return []
+    attrs = attrs.set_axis([str(c) for c in attrs.columns], axis=1)
+    opts: dict[str, Any] = {
+        "orient": "records",
+        "force_ascii": False,
+        "double_precision": 15,
+        "date_format": "iso",
+        "date_unit": "s",
+        "default_handler": str,
+    }
+    text = attrs.to_json(**opts)
+    # Split "[{k:v,...},{k:v,...}]" into the inner text of each record. The separator
+    # '},{"<first column>":' cannot occur inside a JSON string (quotes there are escaped).
+    probe = pd.DataFrame({attrs.columns[0]: [0]}).to_json(**opts)  # '[{"<key>":0}]'
+    key = probe[2 : probe.rindex(":") + 1]
+    rows = text[2:-2].split("}," + "{" + key)
+    rows = [rows[0][len(key) :], *rows[1:]]
+    if len(rows) != len(attrs):  # pragma: no cover - defensive
+        raise ExportError("internal error while encoding attributes to JSON")
+    return [key + r for r in rows]
+
+
+def _geometry_texts(geoms: np.ndarray) -> list[str]:
+    """GeoJSON geometry text per row ("null" when missing), coordinates rounded."""
     n = len(geoms)
-    out: list[dict[str, Any] | None] = [None] * n
+    out = ["null"] * n
     if n == 0:
         return out
     type_id = shapely.get_type_id(geoms)  # -1 for missing
-    is_point = (type_id == 0) & ~shapely.is_empty(geoms)
-    if is_point.any():
-        idx = np.flatnonzero(is_point)
+    empty = shapely.is_empty(geoms)
+    idx = np.flatnonzero((type_id == 0) & ~empty)
+    if len(idx):
         xy = np.round(shapely.get_coordinates(geoms[idx]), _DECIMALS).tolist()
-        for i, c in zip(idx.tolist(), xy, strict=True):
-            out[i] = {"type": "Point", "coordinates": c}
-    other = np.flatnonzero((type_id > 0) & ~shapely.is_empty(geoms))
+        for i, (x, y) in zip(idx.tolist(), xy, strict=True):
+            out[i] = f'{{"type":"Point","coordinates":[{x!r},{y!r}]}}'
+    other = np.flatnonzero((type_id > 0) & ~empty)
     if len(other):
         fixed = shapely.orient_polygons(
             shapely.transform(geoms[other], lambda c: np.round(c, _DECIMALS)), exterior_cw=False
         )
         for i, text in zip(other.tolist(), shapely.to_geojson(fixed).tolist(), strict=True):
-            out[i] = json.loads(text)
+            out[i] = text
     return out
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(
+        obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default
+    )
 
 
 def geojson_bytes(
@@ -245,37 +275,31 @@ def geojson_bytes(
     """RFC 7946 FeatureCollection of ``selection`` (and the region polygon) as UTF-8 bytes.
 
     Coordinates are lon/lat rounded to 6 decimals, no ``crs`` member, missing values ``null``,
-    unmapped rows as features with ``"geometry": null``.
+    unmapped rows as features with ``"geometry": null``. Built from vectorised pieces (pandas'
+    C JSON encoder for attributes, numpy-rounded coordinates), not per-feature shapely calls.
     """
-    attrs = _attribute_frame(selection)
-    cols = [str(c) for c in attrs.columns]
-    values = [_column_values(attrs[c]) for c in attrs.columns]
-    geoms = _geometry_dicts(_geometry_array(selection))
-    feats: list[dict[str, Any]] = []
+    props = _properties_json(_attribute_frame(selection))
+    geoms = _geometry_texts(_geometry_array(selection))
+    feats: list[str] = []
     if region is not None and not region.is_empty:
         feats.append(
-            {
-                "type": "Feature",
-                "geometry": mapping(_region_geometry(region)),
-                "properties": {"feature_type": "region", "description": region_description},
-            }
+            _dumps(
+                {
+                    "type": "Feature",
+                    "geometry": mapping(_region_geometry(region)),
+                    "properties": {"feature_type": "region", "description": region_description},
+                }
+            )
         )
-    keys = ["feature_type", *cols]
-    feats.extend(
-        {
-            "type": "Feature",
-            "geometry": g,
-            "properties": dict(zip(keys, ("occurrence", *row), strict=True)),
-        }
-        for g, row in zip(geoms, zip(*values, strict=True) if values else [()] * len(geoms),
-                          strict=True)
-    )
-    fc: dict[str, Any] = {"type": "FeatureCollection", "features": feats}
-    if metadata is not None:
-        fc["metadata"] = dict(metadata)
-    return json.dumps(
-        fc, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default
-    ).encode("utf-8")
+    head = '{"type":"Feature","geometry":'
+    mid = ',"properties":{"feature_type":"occurrence"'
+    if props:
+        feats.extend(f"{head}{g}{mid},{p}}}}}" for g, p in zip(geoms, props, strict=True))
+    else:
+        feats.extend(f"{head}{g}{mid}}}}}" for g in geoms)
+    tail = f',"metadata":{_dumps(dict(metadata))}' if metadata is not None else ""
+    text = '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]" + tail + "}"
+    return text.encode("utf-8")
 
 
 def _gdal_ready(df: pd.DataFrame) -> pd.DataFrame:

@@ -33,6 +33,7 @@ __all__ = [
     "FilterSpec",
     "PARAM_KEYS",
     "apply",
+    "commodity_groups",
     "districts_in",
     "filter_options",
     "port_distance_basis",
@@ -109,6 +110,29 @@ def _port_km(df: pd.DataFrame) -> pd.Series:
         pd.to_numeric(df["port_nearest_km"], errors="coerce") if "port_nearest_km" in df else nan
     )
     return road.where(road.notna(), straight)
+
+
+def commodity_groups(df: pd.DataFrame) -> pd.Series:
+    """Commodity group per row: ``commodity_group`` where known, else derived from ``commodity``.
+
+    Returns
+    -------
+    pandas.Series
+        ``"Sb"``, ``"REE"``, ``"other"`` (None when neither column is available).
+    """
+    if "commodity_group" in df.columns:
+        grp = df["commodity_group"].astype(object)
+        known = (grp.notna() & (grp.astype(str) != "")).to_numpy(bool)
+    else:
+        grp = pd.Series(None, index=df.index, dtype=object)
+        known = np.zeros(len(df), dtype=bool)
+    if known.all() or "commodity" not in df.columns:
+        return grp
+    from mineralmap.enrich import commodity_group
+
+    grp = grp.copy()
+    grp.iloc[~known] = commodity_group(df["commodity"].iloc[~known]).to_numpy(dtype=object)
+    return grp
 
 
 def port_distance_basis(df: pd.DataFrame) -> str:
@@ -226,10 +250,9 @@ class FilterSpec:
         if self.districts:
             keep &= _isin_ci(_coalesce(df, "district_geo", "district"), self.districts)
         if self.commodities:
-            hit = pd.Series(False, index=df.index)
-            for col in ("commodity_group", "commodity"):
-                if col in df.columns:
-                    hit |= _isin_ci(df[col], self.commodities)
+            hit = _isin_ci(commodity_groups(df), self.commodities)
+            if "commodity" in df.columns:
+                hit |= _isin_ci(df["commodity"], self.commodities)
             keep &= hit
         if self.statuses:
             keep &= _isin_ci(df["status"], self.statuses) if "status" in df else False
@@ -494,7 +517,7 @@ def filter_options(df: pd.DataFrame) -> dict[str, list[str]]:
     empty = pd.Series([], dtype=object)
     prov = _coalesce(df, "province_geo", "province") if len(df.columns) else empty
     dist = _coalesce(df, "district_geo", "district") if len(df.columns) else empty
-    groups = _present(df["commodity_group"]) if "commodity_group" in df else []
+    groups = _present(commodity_groups(df)) if len(df.columns) else []
     codes = _present(df["commodity"]) if "commodity" in df else []
     commodities = [g for g in COMMODITY_GROUPS if g in groups]
     commodities += [c for c in codes if c not in commodities]

@@ -28,7 +28,6 @@ import importlib.metadata
 import json
 import os
 import re
-import shutil
 import tempfile
 import time
 import urllib.error
@@ -46,7 +45,7 @@ from pyproj import Geod
 
 from mineralmap.errors import MineralmapError, SourceError, ValidationError
 from mineralmap.schema import CRS, LAYER_COLUMNS, PROVINCES
-from mineralmap.sources import MANIFEST, SourceSpec, mirror_dir
+from mineralmap.sources import MANIFEST, MIRROR_ENV, SourceSpec, mirror_dir
 
 #: Bump when the normalisation changes: every layer is rebuilt on the next run.
 INGEST_VERSION = "1"
@@ -70,6 +69,8 @@ INACTIVE_RAIL_STATUS: tuple[str, ...] = (
 REGION_ISO3: tuple[str, ...] = ("PAK", "AFG", "IRN", "IND", "CHN", "TJK")
 
 _DOWNLOAD_TIMEOUT_S = 60
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 _GEOD = Geod(ellps="WGS84")
 #: Lambert conformal conic over Pakistan: metric CRS for the clip buffer.
 _PAK_LCC = (
@@ -106,7 +107,7 @@ _PROVINCE_ALIASES: dict[str, str] = {
     "azad jammu and kashmir": "Azad Jammu and Kashmir",
     "azad jammu kashmir": "Azad Jammu and Kashmir",
     "ajk": "Azad Jammu and Kashmir",
-    "ajandk": "Azad Jammu and Kashmir",
+    "aj and k": "Azad Jammu and Kashmir",
     "islamabad": "Islamabad Capital Territory",
     "islamabad capital territory": "Islamabad Capital Territory",
     "ict": "Islamabad Capital Territory",
@@ -280,6 +281,7 @@ def _atomic_target(path: Path):
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; cache files are ordinary files
     try:
         yield tmp
         os.replace(tmp, path)
@@ -294,7 +296,8 @@ def write_parquet_atomic(gdf: gpd.GeoDataFrame, path: Path) -> None:
         gdf.to_parquet(tmp, index=False)
 
 
-def _write_json_atomic(obj: Any, path: Path) -> None:
+def write_json_atomic(obj: Any, path: Path) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically."""
     with _atomic_target(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
 
@@ -350,9 +353,10 @@ def _require(df: pd.DataFrame, cols: Iterable[str], label: str) -> None:
 
 
 def _text(s: pd.Series) -> pd.Series:
-    """Strings with missing/blank values as ``None``."""
-    out = s.astype(object).where(s.notna(), None)
-    return out.map(lambda v: v.strip() or None if isinstance(v, str) else v).astype(object)
+    """Stripped strings, with missing or blank values as ``None`` (vectorised)."""
+    st = s.astype("string").str.strip()
+    st = st.mask(st.eq("").fillna(False))
+    return st.astype(object).where(st.notna(), None)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -412,7 +416,7 @@ class _Run:
         self._downloaded: set[str] = set()
         self.clip_area: Any = None
         self.clip_note: str | None = None
-        self.clip_deps: str | None = None
+        self.clip_ready = False
 
     def obtain(self, spec: SourceSpec) -> _Obtained:
         """Obtain a source once per run (errors are remembered too)."""
@@ -447,7 +451,7 @@ class _Run:
                 where = f"{local} not found"
             else:
                 where = (
-                    f"no source mirror for {spec.mirror_path} (set {_mirror_env()} or place the "
+                    f"no source mirror for {spec.mirror_path} (set {MIRROR_ENV} or place the "
                     "mirror at ../shared/sources)"
                 )
         name = spec.url.rstrip("/").rsplit("/", 1)[-1] or spec.name
@@ -461,12 +465,6 @@ class _Run:
         label = f"{spec.url} (downloaded to {dest})"
         # Upstream files at pinned commits do not change; `--force` re-downloads the others.
         return _Obtained(dest, "upstream", label, _sha256_text("upstream", spec.url))
-
-
-def _mirror_env() -> str:
-    from mineralmap.sources import MIRROR_ENV
-
-    return MIRROR_ENV
 
 
 # ----------------------------------------------------------------------------------------------
@@ -598,12 +596,15 @@ def _frame(gdf: gpd.GeoDataFrame, name: str, data: dict[str, Any]) -> gpd.GeoDat
     return gpd.GeoDataFrame(df, geometry=gdf.geometry.values, crs=CRS).reset_index(drop=True)
 
 
-def _drop_disputed(gdf: gpd.GeoDataFrame, prov: pd.Series, notes: list[str]
+def _drop_disputed(gdf: gpd.GeoDataFrame, prov: pd.Series, raw: pd.Series, notes: list[str]
                    ) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    unnamed = raw.isna()
+    if unnamed.any():
+        notes.append(f"dropped {int(unnamed.sum())} unit(s) without a province name")
     keep = prov.notna()
-    if (~keep).any():
+    if (~keep & ~unnamed).any():
         notes.append(
-            f"dropped {int((~keep).sum())} unit(s) of 'Jammu & Kashmir (Disputed Territory)' "
+            f"dropped {int((~keep & ~unnamed).sum())} unit(s) of 'Jammu & Kashmir (Disputed Territory)' "
             "(not a Pakistani province)"
         )
     return gdf.loc[keep], prov.loc[keep]
@@ -636,7 +637,7 @@ def _norm_provinces(gdf: gpd.GeoDataFrame, run: _Run, label: str,
                     notes: list[str]) -> gpd.GeoDataFrame:
     raw = gdf["adm1_name"]
     prov = _canonical_provinces(raw, label)
-    gdf, prov = _drop_disputed(gdf, prov, notes)
+    gdf, prov = _drop_disputed(gdf, prov, raw, notes)
     raw = raw.loc[gdf.index]
     adm1, _ = _pcode_lookup(run, notes)
     data: dict[str, Any] = {"province": prov, "pcode": raw.map(adm1).astype(object)}
@@ -657,7 +658,7 @@ def _norm_provinces(gdf: gpd.GeoDataFrame, run: _Run, label: str,
 def _norm_districts(gdf: gpd.GeoDataFrame, run: _Run, label: str,
                     notes: list[str]) -> gpd.GeoDataFrame:
     prov = _canonical_provinces(gdf["adm1_name"], label)
-    gdf, prov = _drop_disputed(gdf, prov, notes)
+    gdf, prov = _drop_disputed(gdf, prov, gdf["adm1_name"], notes)
     _, adm2 = _pcode_lookup(run, notes)
     keys = list(zip(gdf["adm1_name"], gdf["adm2_name"], strict=True))
     data: dict[str, Any] = {
@@ -674,7 +675,7 @@ def _norm_districts(gdf: gpd.GeoDataFrame, run: _Run, label: str,
 def _norm_tehsils(gdf: gpd.GeoDataFrame, run: _Run, label: str,
                   notes: list[str]) -> gpd.GeoDataFrame:
     prov = _canonical_provinces(gdf["adm1_name"], label)
-    gdf, prov = _drop_disputed(gdf, prov, notes)
+    gdf, prov = _drop_disputed(gdf, prov, gdf["adm1_name"], notes)
     name = _text(gdf["adm3_name"]) if "adm3_name" in gdf else pd.Series(None, index=gdf.index)
     # shapeName is upper case ("HATTIAN BALA"); title case for display.
     name = name.fillna(_text(gdf["shapeName"]).str.title()).astype(object)
@@ -883,19 +884,27 @@ def _read_source(spec: SourceSpec, got: _Obtained, notes: list[str]) -> gpd.GeoD
 # ----------------------------------------------------------------------------------------------
 
 
-def _clip_area(run: _Run, manifest: Mapping[str, Any]) -> tuple[Any, str, str | None]:
-    """Pakistan (union of cached provinces) plus a seaward margin. Returns (area, deps, note)."""
-    if run.clip_deps is not None:
-        return run.clip_area, run.clip_deps, run.clip_note
+def _clip_deps(run: _Run, manifest: Mapping[str, Any]) -> str:
+    """Fingerprint of the clip inputs (cached provinces and countries), without reading them."""
     entries = manifest.get("layers", {})
+    parts = []
+    for name in ("provinces", "countries"):
+        fp = (entries.get(name, {}).get("fingerprint", "unknown")
+              if (run.cache / f"{name}.parquet").is_file() else "none")
+        parts.append(f"{name}:{fp}")
+    return "|".join(parts)
+
+
+def _clip_area(run: _Run) -> tuple[Any, str | None]:
+    """Pakistan (union of cached provinces) plus a seaward margin. Returns (area, note)."""
+    if run.clip_ready:
+        return run.clip_area, run.clip_note
     prov_path = run.cache / "provinces.parquet"
     area, note = None, None
-    deps = ["provinces:none", "countries:none"]
     if prov_path.is_file():
         try:
             prov = gpd.read_parquet(prov_path)
             land = shapely.union_all(shapely.make_valid(np.asarray(prov.geometry.values)))
-            deps[0] = f"provinces:{entries.get('provinces', {}).get('fingerprint', 'unknown')}"
         except Exception as exc:  # unreadable cache file
             land, note = None, f"not clipped: cached provinces unreadable ({exc})"
         if land is not None:
@@ -907,9 +916,6 @@ def _clip_area(run: _Run, manifest: Mapping[str, Any]) -> tuple[Any, str, str | 
                     c = gpd.read_parquet(cpath)
                     c = c[c["iso3"] != "PAK"]
                     others = shapely.union_all(shapely.make_valid(np.asarray(c.geometry.values)))
-                    deps[1] = (
-                        f"countries:{entries.get('countries', {}).get('fingerprint', 'unknown')}"
-                    )
             if others is not None:
                 # Seaward margin only: a buffer minus the neighbours keeps coastal points
                 # (Korangi Creek airport) without taking in Indian border stations.
@@ -921,8 +927,8 @@ def _clip_area(run: _Run, manifest: Mapping[str, Any]) -> tuple[Any, str, str | 
             shapely.prepare(area)
     else:
         note = "not clipped to Pakistan: provinces layer unavailable"
-    run.clip_area, run.clip_deps, run.clip_note = area, "|".join(deps), note
-    return area, run.clip_deps, note
+    run.clip_area, run.clip_note, run.clip_ready = area, note, True
+    return area, note
 
 
 def _clip(gdf: gpd.GeoDataFrame, family: str, area: Any, notes: list[str]) -> gpd.GeoDataFrame:
@@ -957,7 +963,7 @@ def _dep_fingerprint(spec: SourceSpec, run: _Run, manifest: Mapping[str, Any]) -
         except SourceError:
             parts.append("tehsils-src:none")
     if spec.clip:
-        parts.append(_clip_area(run, manifest)[1])
+        parts.append(_clip_deps(run, manifest))
     return "|".join(parts)
 
 
@@ -981,15 +987,22 @@ def _build_layer(spec: SourceSpec, run: _Run, manifest: dict[str, Any],
         gdf, repairs = _validate_geometry(gdf, spec.geometry or "point", got.label, notes)
         gdf = _NORMALISERS[spec.name](gdf, run, got.label, notes)
         if spec.clip:
-            area, _, clip_note = _clip_area(run, manifest)
+            area, clip_note = _clip_area(run)
             if clip_note:
                 notes.append(clip_note)
             gdf = _clip(gdf, spec.geometry or "point", area, notes)
         if gdf.empty:
             raise SourceError(f"{got.label}: no feature left after validation and clipping")
-        write_parquet_atomic(gdf, out)
-    except MineralmapError as exc:
-        msg = str(exc)
+        try:
+            write_parquet_atomic(gdf, out)
+        except OSError as exc:
+            raise SourceError(f"cannot write cache file {out}: {exc}") from None
+    except Exception as exc:  # one bad layer must not stop the others
+        if isinstance(exc, MineralmapError):
+            msg = str(exc)
+        else:
+            msg = (f"{spec.mirror_path or spec.package or spec.name}: unexpected "
+                   f"{type(exc).__name__} while ingesting: {exc}")
         entries[spec.name] = {**prev, "status": "failed", "error": msg,
                               "failed_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         kept = int(prev.get("rows", 0)) if out.is_file() and prev.get("fingerprint") else 0
@@ -1009,7 +1022,7 @@ def _build_layer(spec: SourceSpec, run: _Run, manifest: dict[str, Any],
         "error": None,
     }
     if spec.name in ("provinces", "countries"):
-        run.clip_deps = None  # recompute the clip area from the new cache files
+        run.clip_ready = False  # recompute the clip area from the new cache files
     report._set(spec.name, "built", len(gdf), notes, repairs, time.perf_counter() - t0)
 
 
@@ -1068,6 +1081,9 @@ def build_cache(
     manifest = read_manifest(cache)
     manifest["ingest_version"] = INGEST_VERSION
     manifest["mirror"] = str(mirror) if mirror is not None else None
+    # rewrite the manifest only when it changes (the app watches its mtime)
+    on_disk = (json.dumps(manifest, sort_keys=True, default=str)
+               if (cache / MANIFEST_FILE).is_file() else "")
     run = _Run(mirror, cache, progress, force)
     report = BuildReport(cache=cache)
     from tqdm.auto import tqdm
@@ -1076,7 +1092,9 @@ def build_cache(
         for spec in bar:
             bar.set_postfix_str(spec.name)
             _build_layer(spec, run, manifest, report)
-            _write_json_atomic(manifest, cache / MANIFEST_FILE)
+            if json.dumps(manifest, sort_keys=True, default=str) != on_disk:
+                write_json_atomic(manifest, cache / MANIFEST_FILE)
+                on_disk = json.dumps(manifest, sort_keys=True, default=str)
     if enrich:
         _precompute_enrichment(cache, report)
     return report
@@ -1086,8 +1104,8 @@ def _precompute_enrichment(cache: Path, report: BuildReport) -> None:
     """Fill ``<cache>/occurrences_enriched.parquet`` so that the app starts fast."""
     t0 = time.perf_counter()
     try:
-        import mineralmap.enrich  # noqa: F401
         import mineralmap.curated  # noqa: F401
+        import mineralmap.enrich  # noqa: F401
     except ImportError as exc:
         report._set("enrichment", "skipped", 0, [f"not pre-computed: {exc}"])
         return
@@ -1105,8 +1123,3 @@ def _precompute_enrichment(cache: Path, report: BuildReport) -> None:
     else:
         report._set("enrichment", status, len(cat.occurrences), [msg] if msg else [], 0,
                     time.perf_counter() - t0)
-
-
-def remove_cache(cache: Path | None = None) -> None:
-    """Delete the cache directory (``make clean-cache`` equivalent)."""
-    shutil.rmtree(Path(cache) if cache is not None else cache_dir(), ignore_errors=True)

@@ -24,6 +24,7 @@ MARKET_FACT_COLUMNS: tuple[str, ...] = (
     "fact",
     "value",
     "unit",
+    "short",
     "display",
     "as_of",
     "attribution",
@@ -55,14 +56,15 @@ def load_market_facts(path: str | Path | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns :data:`MARKET_FACT_COLUMNS`; ``value`` is float (NaN where the fact has no
-        number), every other column is a string. Row order is file order.
+        number), every other column is a string. Row order is file order. ``short`` is the
+        compact card text of a ``figure`` ("~US$40,000/t"); ``display`` the full wording.
 
     Raises
     ------
     MarketFactsError
         File missing/unreadable, a column missing, an empty required field, a duplicate id, an
         unknown ``kind``, a non-numeric ``value``, a ``value`` without a ``unit``, or a
-        ``figure`` row without a value.
+        ``figure`` row without a value or a short text.
     """
     p = Path(path) if path is not None else MARKET_FACTS_PATH
     try:
@@ -103,6 +105,9 @@ def load_market_facts(path: str | Path | None = None) -> pd.DataFrame:
     fig_no_value = (df["kind"] == "figure") & value.isna() & ~not_num
     if fig_no_value.any():
         problems.append(f"figure row(s) without a value: {list(df['id'][fig_no_value])}")
+    fig_no_short = (df["kind"] == "figure") & (df["short"] == "")
+    if fig_no_short.any():
+        problems.append(f"figure row(s) without a short card text: {list(df['id'][fig_no_short])}")
     if problems:
         raise MarketFactsError(f"{p.name} is invalid: " + "; ".join(problems))
     df["value"] = value.astype(float)

@@ -201,9 +201,11 @@ class RegionSpec:
             self.bbox is None and self.radius_km is None and self.polygon is None
         )
 
-    @property
     def is_empty(self) -> bool:
-        """True when the spec selects nothing in particular (everything passes)."""
+        """True when the spec selects nothing in particular (everything passes).
+
+        A method (not a property), unlike :attr:`has_area` and :attr:`admin_only`.
+        """
         return not self.has_area and not self.add_ids and not self.remove_ids
 
     # ------------------------------------------------------------------ geometry
@@ -314,20 +316,35 @@ class RegionSpec:
         return geom
 
     def select(
-        self, occurrences: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame]
+        self,
+        occurrences: gpd.GeoDataFrame,
+        layers: Mapping[str, gpd.GeoDataFrame],
+        *,
+        centres: pd.DataFrame | None = None,
     ) -> gpd.GeoDataFrame:
         """The occurrences in the region (covered by its area), plus/minus picked ids.
 
         Rows without coordinates are kept only for a purely administrative region whose units
         match their stated province/district (as the filters do); a bbox, radius or polygon
-        needs coordinates.
+        needs coordinates. Picked ``add_ids`` are looked up among ``occurrences`` only.
+
+        Parameters
+        ----------
+        occurrences
+            Rows to select from (typically already filtered).
+        layers
+            Catalog layers.
+        centres
+            Table in which an occurrence used as radius centre is looked up (default
+            ``occurrences``); pass the unfiltered table so that a centre hidden by the filters
+            still resolves.
 
         Returns
         -------
         geopandas.GeoDataFrame
             The selected rows with every column (an empty frame keeps its columns).
         """
-        geom = self.geometry(layers, occurrences)
+        geom = self.geometry(layers, occurrences if centres is None else centres)
         n = len(occurrences)
         if geom is None:
             keep = np.full(n, not self.add_ids)  # picks only: just the picked rows

@@ -69,12 +69,15 @@ def select(
     Selection
     """
     filtered, _ = filters.apply(occurrences, spec)
-    rows = region.select(gpd.GeoDataFrame(filtered, geometry="geometry", crs=occurrences.crs), layers)
+    rows = region.select(
+        gpd.GeoDataFrame(filtered, geometry="geometry", crs=occurrences.crs), layers,
+        centres=occurrences,
+    )
     if region.add_ids:
         extra = occurrences[occurrences["id"].isin(region.add_ids) & ~occurrences["id"].isin(rows["id"])]
         if len(extra):
             rows = gpd.GeoDataFrame(pd.concat([rows, extra]), geometry="geometry", crs=occurrences.crs)
-    sentence = spec.describe(len(rows))
+    sentence = spec.describe(len(rows), port_basis=filters.port_distance_basis(occurrences))
     return Selection(
         rows=rows,
         region=region.geometry(layers, occurrences),

@@ -219,7 +219,7 @@ _SPECS: tuple[SourceSpec, ...] = (
         name="occurrences",
         title="mineralmap curated occurrence table (Sb, REE and context deposits)",
         mirror_path="minerals/sb_ree_occurrences.csv",
-        url="https://mrdata.usgs.gov/",
+        url="https://github.com/DARPA-CRITICALMAAS/ta2-minmod-data",
         licence=(
             "Facts with per-row citations; USGS deposit compilations are US public domain"
         ),

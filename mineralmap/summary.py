@@ -146,3 +146,38 @@ def precision_table(occ: pd.DataFrame) -> pd.DataFrame:
     table = table[["Sb", "REE", "other"]]
     table["median ± km"] = occ.groupby("precision")["precision_km"].median().round(1)
     return table
+
+
+def _km_text(value: object, pm: object) -> str:
+    if not isinstance(value, int | float) or pd.isna(value):
+        return "—"
+    if isinstance(pm, int | float) and not pd.isna(pm):
+        return f"{value:,.0f} ± {pm:,.0f}"
+    return f"{value:,.0f}"
+
+
+def distance_markdown(d: dict[str, object]) -> str:
+    """Markdown table of one occurrence's infrastructure distances (km ± location precision)."""
+    pm = d.get("precision_km")
+    rows = [
+        ("Road haul to port", "haul_road_km", d.get("haul_road_port")),
+        ("…of which access leg to the road", "access_km", None),
+        ("Straight line to nearest seaport", "port_nearest_km", d.get("port_nearest")),
+        ("Road haul to Karachi", "haul_road_karachi_km", None),
+        ("Road haul to Port Qasim", "haul_road_qasim_km", None),
+        ("Road haul to Gwadar", "haul_road_gwadar_km", None),
+        ("Rail haul from nearest station to a port", "haul_rail_km", None),
+        ("Nearest active railway", "rail_km", None),
+        ("Nearest station", "station_km", d.get("station_nearest")),
+        ("Nearest primary road", "road_primary_km", d.get("road_nearest_ref")),
+        ("Nearest road of any class", "road_km", None),
+        ("Nearest airport", "airport_km", d.get("airport_nearest")),
+        ("Nearest town", "town_km", d.get("town_nearest")),
+        ("Nearest border crossing", "crossing_km", d.get("crossing_nearest")),
+        ("Afghan border", "border_afghanistan_km", None),
+        ("Iran border", "border_iran_km", None),
+    ]
+    lines = ["| distance | km | to |", "|---|---:|---|"]
+    for label, col, to in rows:
+        lines.append(f"| {label} | {_km_text(d.get(col), pm)} | {to if isinstance(to, str) and to else ''} |")
+    return "\n".join(lines)

@@ -19,27 +19,26 @@ maps.map_notes()
 route, port = maps.route_for(cat, sel)
 
 ui.sentence_header(sentence)
-event = st.pydeck_chart(
-    maps.deck(cat, occ, controls, extra=[layers.route_layer(route, port)]),
-    on_select="rerun", selection_mode="single-object", key="explore_map", height=620,
-)
-picked = maps.clicked_ids(event)
-if picked and picked[0] != sel:
-    maps.set_selected(picked[0])
+map_col, detail_col = st.columns([3, 2]) if sel else (st.container(), None)
+with map_col:
+    event = st.pydeck_chart(
+        maps.deck(cat, occ, controls, extra=[layers.route_layer(route, port)]),
+        on_select="rerun", selection_mode="single-object", key="explore_map", height=620,
+    )
+    ui.legend()
+    st.caption(
+        f"{counts.mapped} mapped, {counts.unmapped} without a coordinate (listed in the table, "
+        "not drawn). Circles show each point's location uncertainty (precision_km). Click a "
+        "marker for its details and its road route to port (magenta)."
+    )
+if maps.select_clicked(event, occ):
     st.rerun()
-
-ui.legend()
-st.caption(
-    f"{counts.mapped} mapped, {counts.unmapped} without a coordinate (listed in the table, not "
-    "drawn). Circles show each point's location uncertainty (precision_km). Click a marker for "
-    "its details and road route to port."
-)
-
-if sel:
-    maps.detail_panel(cat, sel)
-    if route is None and port:
-        st.caption("No road route could be drawn for this occurrence.")
-    st.button("Clear selection", on_click=maps.set_selected, args=(None,))
+if detail_col is not None:
+    with detail_col:
+        maps.detail_panel(cat, sel)
+        if route is None:
+            st.caption("No road route could be drawn for this occurrence.")
+        st.button("Clear selection", on_click=maps.set_selected, args=(None,))
 
 tab_table, tab_charts = st.tabs(["Table", "Charts"])
 with tab_table:

@@ -27,7 +27,7 @@ with left:
         maps.deck(cat, sel.rows, controls, extra=[layers.region_layer(sel.region)]),
         on_select="rerun", selection_mode="multi-object", key="region_map", height=520,
     )
-    if region.record_picks(maps.clicked_ids(event)):
+    if region.record_picks(maps.clicked_ids(event, sel.rows)):
         st.rerun()
     ui.legend()
 with right:

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 
 def test_data_page_lists_layers_and_unmapped(use_real_cache):
-    at = AppTest.from_file("app.py", default_timeout=180)
+    at = AppTest.from_file("../app.py", default_timeout=180)
     at.switch_page("pages/data.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 
 def _explore(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file("app.py", default_timeout=180)
+    at = AppTest.from_file("../app.py", default_timeout=180)
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.switch_page("pages/explore.py")

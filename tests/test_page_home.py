@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 
 def _run(use_real_cache) -> AppTest:
-    at = AppTest.from_file("app.py", default_timeout=180)
+    at = AppTest.from_file("../app.py", default_timeout=180)
     at.run()
     return at
 

@@ -14,7 +14,7 @@ from mineralmap.catalog import Catalog
 from mineralmap.ui import data
 
 BASEMAPS = ("light", "dark", "none")
-DEFAULT_LAYERS = ("provinces", "ports", "railways", "roads", "border_crossings")
+DEFAULT_LAYERS = ("provinces", "ports", "railways", "border_crossings")
 _SEL_KEY = "_mm_selected"
 
 
@@ -62,6 +62,7 @@ def map_controls(key: str = "map") -> MapControls:
         )
     st.query_params["layers"] = ",".join(visible)
     st.query_params["basemap"] = basemap
+    initial_view()  # validates the view parameter early so its note shows with the others
     return MapControls(tuple(visible), basemap)
 
 
@@ -117,15 +118,39 @@ def set_selected(occ_id: str | None) -> None:
         del st.query_params["sel"]
 
 
-def clicked_ids(event, layer_id: str = "occurrences") -> list[str]:
-    """Occurrence ids picked in a ``st.pydeck_chart(on_select=...)`` event."""
+def clicked_ids(event, occ: pd.DataFrame, layer_id: str = "occurrences") -> list[str]:
+    """Occurrence ids picked in a ``st.pydeck_chart(on_select=...)`` event.
+
+    Small layers carry the id in each object; compact layers (thousands of points) do not, so
+    their picked indices are mapped back through :func:`mineralmap.layers.occurrence_view`.
+    """
     if event is None:
         return []
     try:
         objs = event.selection.objects.get(layer_id, [])
+        idx = event.selection.indices.get(layer_id, [])
     except AttributeError:
         return []
-    return [str(o["id"]) for o in objs if isinstance(o, dict) and "id" in o]
+    ids = [str(o["id"]) for o in objs if isinstance(o, dict) and o.get("id")]
+    if ids or not idx:
+        return ids
+    view_ids = layers.occurrence_view(occ).ids
+    return [str(view_ids[i]) for i in idx if 0 <= i < len(view_ids)]
+
+
+def select_clicked(event, occ: pd.DataFrame) -> bool:
+    """Select the occurrence clicked on the map; True when the selection changed.
+
+    A click is acted on once: the chart keeps reporting its last pick on later reruns, which must
+    not undo "Clear selection".
+    """
+    picked = clicked_ids(event, occ)
+    last = st.session_state.get("_mm_last_pick")
+    st.session_state["_mm_last_pick"] = picked
+    if not picked or picked == last or picked[0] == st.session_state.get(_SEL_KEY):
+        return False
+    set_selected(picked[0])
+    return True
 
 
 def route_for(cat: Catalog, occ_id: str | None):
@@ -169,11 +194,7 @@ def detail_panel(cat: Catalog, occ_id: str) -> None:
             f"**Location precision:** {d['precision']} ({pm_txt}). Every distance below is "
             f"uncertain by about the same amount.\n\n**How the point was placed:** {d['geocode_note'] or '—'}"
         )
-        c1, c2, c3 = st.columns(3)
-        c1.metric("Road haul to port", _km(d.get("haul_road_km"), pm), d.get("haul_road_port") or None,
-                  delta_color="off")
-        c2.metric("Nearest active railway", _km(d.get("rail_km"), pm))
-        c3.metric("Nearest primary road", _km(d.get("road_primary_km"), pm))
+        st.markdown(summary.distance_markdown(d))
         st.markdown("**Sources**")
         for title, url in zip(_split_titles(d.get("source_title")), summary.source_urls(d.get("source_url")) + [None] * 20, strict=False):
             st.markdown(f"- [{title}]({url})" if url else f"- {title}")
@@ -189,11 +210,3 @@ def _split_titles(value: object) -> list[str]:
     if not isinstance(value, str) or not value.strip():
         return []
     return [t.strip() for t in value.split(" | ") if t.strip()]
-
-
-def _km(value: object, pm: object) -> str:
-    if not isinstance(value, int | float) or pd.isna(value):
-        return "—"
-    if isinstance(pm, int | float) and not pd.isna(pm):
-        return f"{value:,.0f} ± {pm:.0f} km"
-    return f"{value:,.0f} km"

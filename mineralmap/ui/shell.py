@@ -23,8 +23,24 @@ _W = "flt_"  # widget key prefix
 PAGE_PARAMS = {"sel", "layers", "basemap", "view", "region", "page"}
 
 
+def _ensure_entrypoint() -> None:
+    """Make a deep link (e.g. ``/context`` as the first request to a fresh server) run app.py.
+
+    Streamlit keeps a legacy rule: when a ``pages/`` folder sits beside the entry script, the
+    first run of a process executes the page file alone (no navigation, no shared sidebar) until
+    ``st.navigation`` has been called once. We switch that rule off and rerun, so every page is
+    always executed through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def load_catalog_or_stop() -> Catalog:
     """Return the catalog, or show a specific error and stop the page (never a traceback)."""
+    _ensure_entrypoint()
     try:
         return data.get_catalog()
     except MineralmapError as exc:

@@ -1,0 +1,242 @@
+"""``python -m mineralmap export``: the region page's filters, region modes and exports on the CLI.
+
+Uses the same :class:`~mineralmap.filters.FilterSpec`, :class:`~mineralmap.regions.RegionSpec`,
+:func:`mineralmap.selection.select` and :func:`mineralmap.export.export_selection` as the app, so
+the file written here equals the one downloaded from the region page for the same choices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from mineralmap.errors import ExportError, FilterError, MineralmapError, RegionError
+from mineralmap.schema import PRECISION_CLASSES, PROVINCES
+
+__all__ = ["add_parser", "run"]
+
+DESCRIPTION = """\
+Select occurrences with the app's filters and region modes and write them as GeoJSON (RFC 7946,
+with a metadata member: filter, region, counts, time, version, attributions), CSV (lon/lat
+columns), GeoPackage (layers occurrences, region, metadata) or KML.
+
+Filters (all optional, combined with AND; repeat an option or separate values with commas):
+  province/district use the polygon each point falls in (stated name for unmapped rows);
+  --max-port-km is the road haul to a seaport (straight line where no road route is known);
+  rows without coordinates never pass a distance filter.
+
+Region modes (all optional; the modes given are intersected, the admin units united):
+  --tehsil, --bbox, --near/--lonlat with --radius-km (geodesic circle), --region-file
+  (GeoJSON, KML or zipped shapefile, max 5 MB); --add-id/--remove-id adjust the result.
+"""
+
+EPILOG = """\
+examples:
+  python -m mineralmap export --province Balochistan --commodity Sb --max-port-km 500 \\
+      --format geojson -o out.geojson
+  python -m mineralmap export --commodity Sb,REE --precision surveyed,locality --format csv
+  python -m mineralmap export --near Gwadar --radius-km 200 --province Balochistan --format gpkg
+  python -m mineralmap export --lonlat 66.97,30.18 --radius-km 150 --format kml
+  python -m mineralmap export --bbox 64,27,68,31 --name antimony
+  python -m mineralmap export --region-file area.geojson --allow-empty -o area_export.geojson
+
+exit status:
+  0  file written ("wrote N occurrences to PATH")
+  1  nothing selected (without --allow-empty), data not built, or the file cannot be written
+  2  bad arguments (unknown province, invalid bbox, unreadable region file, ...)
+"""
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _km(value: str) -> float:
+    try:
+        f = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of km: {value!r}") from None
+    if not f >= 0 or f == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a distance >= 0 km: {value!r}")
+    return f
+
+
+def _numbers(n: int, what: str):
+    def parse(value: str) -> tuple[float, ...]:
+        parts = value.split(",")
+        try:
+            nums = tuple(float(p) for p in parts)
+        except ValueError:
+            nums = ()
+        if len(nums) != n:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value!r}")
+        return nums
+
+    parse.__name__ = what  # argparse shows it in "invalid <name> value"
+    return parse
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``export`` subcommand on ``subparsers`` (from ``add_subparsers``)."""
+    p = subparsers.add_parser(
+        "export",
+        help="export filtered occurrences in a region (GeoJSON, CSV, GeoPackage, KML)",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    f = p.add_argument_group("filters")
+    f.add_argument("--province", action="extend", type=_split, default=[], metavar="NAME",
+                   help=f"province(s), e.g. Balochistan (valid: {', '.join(PROVINCES)})")
+    f.add_argument("--district", action="extend", type=_split, default=[], metavar="NAME",
+                   help="district(s) (names as in the district layer)")
+    f.add_argument("--commodity", action="extend", type=_split, default=[], metavar="C",
+                   help="commodity group Sb, REE, other, or a primary commodity code (Cu, Au ...)")
+    f.add_argument("--status", action="extend", type=_split, default=[], metavar="S",
+                   help="status value(s), e.g. occurrence, deposit, mine")
+    f.add_argument("--precision", action="extend", type=_split, default=[], metavar="P",
+                   help=f"location precision class(es): {', '.join(PRECISION_CLASSES)}")
+    f.add_argument("--max-port-km", type=_km, metavar="KM",
+                   help="maximum road haul to a seaport (straight line where no road route)")
+    f.add_argument("--max-rail-km", type=_km, metavar="KM", help="maximum distance to a railway")
+    f.add_argument("--max-road-km", type=_km, metavar="KM",
+                   help="maximum distance to a primary road")
+    f.add_argument("--name", default="", metavar="TEXT",
+                   help="case-insensitive substring of the occurrence name")
+    f.add_argument("--mapped-only", action="store_true",
+                   help="drop rows without coordinates (by default they are exported with "
+                   "empty geometry in GeoJSON/CSV)")
+
+    r = p.add_argument_group("region")
+    r.add_argument("--tehsil", action="extend", type=_split, default=[], metavar="NAME",
+                   help="tehsil(s) (administrative region mode)")
+    r.add_argument("--bbox", type=_numbers(4, "W,S,E,N"), metavar="W,S,E,N",
+                   help="bounding box in degrees inside Pakistan, e.g. 64,27,68,31")
+    r.add_argument("--near", metavar="NAME",
+                   help="radius centre: a port, town or occurrence name (or occurrence id)")
+    r.add_argument("--lonlat", type=_numbers(2, "LON,LAT"), metavar="LON,LAT",
+                   help="radius centre as coordinates, e.g. 66.97,30.18")
+    r.add_argument("--radius-km", type=_km, metavar="KM",
+                   help="radius in km around --near or --lonlat (geodesic)")
+    r.add_argument("--region-file", type=Path, metavar="PATH",
+                   help="polygon file: .geojson/.json, .kml or zipped shapefile .zip (max 5 MB)")
+    r.add_argument("--add-id", action="extend", type=_split, default=[], metavar="ID",
+                   help="occurrence id(s) to add to the selection")
+    r.add_argument("--remove-id", action="extend", type=_split, default=[], metavar="ID",
+                   help="occurrence id(s) to remove from the selection")
+
+    o = p.add_argument_group("output")
+    o.add_argument("--format", choices=("geojson", "csv", "gpkg", "kml"), default="geojson",
+                   help="file format (default: geojson)")
+    o.add_argument("-o", "--output", type=Path, metavar="PATH",
+                   help="output file or directory (default: a descriptive name in the current "
+                   "directory, e.g. mineralmap_balochistan_sb_2026-11-22.geojson)")
+    o.add_argument("--allow-empty", action="store_true",
+                   help="write a valid empty file (with metadata) when nothing is selected")
+    p.set_defaults(func=run)
+
+
+def _usage(exc: MineralmapError) -> MineralmapError:
+    exc.usage = True  # type: ignore[attr-defined]  # cli.main -> exit code 2
+    return exc
+
+
+def _names(table: Any, col: str) -> list[str]:
+    if table is None or col not in getattr(table, "columns", ()):
+        return []
+    return sorted(set(table[col].dropna().astype(str)) - {""})
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``export`` with parsed ``args``; return the exit code.
+
+    Raises
+    ------
+    MineralmapError
+        With ``usage=True`` for bad arguments (exit 2), otherwise a data/export problem (exit 1).
+    """
+    from mineralmap import __version__, selection
+    from mineralmap.export import export_selection
+    from mineralmap.filters import FilterSpec
+    from mineralmap.regions import RegionSpec, parse_region_file
+
+    has_centre = args.near is not None or args.lonlat is not None
+    if args.near is not None and args.lonlat is not None:
+        raise _usage(RegionError("give either --near or --lonlat, not both"))
+    if has_centre and args.radius_km is None:
+        raise _usage(RegionError("--near/--lonlat need --radius-km KM"))
+    if args.radius_km is not None and not has_centre:
+        raise _usage(RegionError("--radius-km needs a centre: --near NAME or --lonlat LON,LAT"))
+    bad_prec = [p for p in args.precision if p.casefold() not in PRECISION_CLASSES]
+    if bad_prec:
+        raise _usage(FilterError(
+            f"unknown precision {', '.join(bad_prec)}; valid: {', '.join(PRECISION_CLASSES)}"
+        ))
+
+    polygon, label = None, "uploaded polygon"
+    if args.region_file is not None:
+        try:
+            data = args.region_file.read_bytes()
+        except OSError as exc:
+            raise _usage(RegionError(f"cannot read --region-file {args.region_file}: "
+                                     f"{exc.strerror or exc}")) from None
+        try:
+            polygon, notes = parse_region_file(data, args.region_file.name)
+        except RegionError as exc:
+            raise _usage(exc) from None
+        for note in notes:
+            print(f"mineralmap: note: {note}", file=sys.stderr)
+        label = args.region_file.name
+
+    try:
+        spec = FilterSpec(
+            provinces=tuple(args.province), districts=tuple(args.district),
+            commodities=tuple(args.commodity), statuses=tuple(args.status),
+            precisions=tuple(p.casefold() for p in args.precision),
+            max_port_km=args.max_port_km, max_rail_km=args.max_rail_km,
+            max_road_km=args.max_road_km, name_query=args.name,
+            include_unmapped=not args.mapped_only,
+        )
+        region = RegionSpec(
+            tehsils=tuple(args.tehsil), bbox=args.bbox, center=args.near,
+            center_lonlat=args.lonlat, radius_km=args.radius_km, polygon=polygon,
+            polygon_label=label, add_ids=tuple(args.add_id), remove_ids=tuple(args.remove_id),
+        )
+    except MineralmapError as exc:
+        raise _usage(exc) from None
+
+    catalog = importlib.import_module("mineralmap.catalog")
+    cat = catalog.load_catalog()
+    occ = cat.occurrences
+    layers = cat.layers
+    valid_provinces = sorted(
+        set(_names(layers.get("provinces"), "province")) | set(_names(occ, "province"))
+    ) or list(PROVINCES)
+    valid_districts = sorted(
+        set(_names(layers.get("districts"), "district")) | set(_names(occ, "district"))
+        | set(_names(occ, "district_geo"))
+    )
+    try:
+        spec = spec.validate(valid_provinces, valid_districts)
+        sel = selection.select(occ, layers, spec, region)
+    except MineralmapError as exc:
+        raise _usage(exc) from None
+
+    data, _mime, name = export_selection(
+        sel.rows, args.format, region=sel.region, spec_sentence=sel.filter_sentence,
+        region_description=sel.region_description, attributions=list(cat.attributions),
+        app_version=__version__, allow_empty=args.allow_empty,
+    )
+    out: Path = args.output if args.output is not None else Path.cwd() / name
+    if out.is_dir():
+        out = out / name
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
+    print(f"wrote {len(sel.rows)} occurrences to {out}")
+    print(sel.description)
+    return 0

@@ -1,0 +1,309 @@
+"""Streamlit glue of the Market & logistics page: cached scenario/traceability, cards, tables.
+
+Cached functions take the catalog key and plain values (ids, coordinates), never a frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from mineralmap import layers, market, scenario
+from mineralmap.catalog import Catalog
+from mineralmap.scenario import ScenarioResult
+from mineralmap.ui import data
+
+#: Route / terminal colours (Okabe–Ito, colour-blind safe) by terminal id; none equals the
+#: Sb (vermillion) or REE (blue) marker colour.
+TERMINAL_COLORS: dict[str, list[int]] = {
+    "karachi": [86, 180, 233, 230],
+    "port_qasim": [230, 159, 0, 230],
+    "gwadar": [0, 158, 115, 230],
+    scenario.CANDIDATE_ID: [204, 121, 167, 240],
+}
+_OTHER = [120, 120, 120, 230]
+_PX = "'pixels'"  # quoted: pydeck turns bare strings into expressions
+WEIGHT_COLUMN = "ore_tonnage_t"
+_CUSTOM = "a coordinate I enter"
+
+
+# --------------------------------------------------------------------------------------------
+# market facts
+
+
+def _facts_stamp() -> str:
+    try:
+        return str(market.MARKET_FACTS_PATH.stat().st_mtime_ns)
+    except OSError:
+        return "missing"
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _facts(stamp: str) -> pd.DataFrame:
+    return market.load_market_facts()
+
+
+def market_facts() -> pd.DataFrame:
+    """The curated market facts (reloaded when the file changes)."""
+    return _facts(_facts_stamp())
+
+
+def _card(col, label: str, value: str, caption: str, help_: str | None = None) -> None:
+    col.metric(label, value, help=help_, border=True)
+    col.caption(caption)
+
+
+def market_cards(facts: pd.DataFrame) -> None:
+    """One ``st.metric`` per reported figure plus the implied test-purchase price."""
+    figs = facts[facts["kind"] == "figure"]
+    cards = [
+        (r.fact, r.short, f"{r.attribution} · {r.as_of} · *{r.wording}*", r.display)
+        for r in figs.itertuples(index=False)
+    ]
+    implied = market.implied_test_purchase(facts)
+    cards.append((
+        "Test purchase, implied price per tonne",
+        f"≤US${implied.usd_per_t:,.0f}/t",
+        f"{implied.label} · computed from the two figures above",
+        implied.basis,
+    ))
+    per_row = 3
+    for start in range(0, len(cards), per_row):
+        cols = st.columns(per_row)
+        for col, (label, value, cap, help_) in zip(cols, cards[start:start + per_row],
+                                                   strict=False):
+            _card(col, label, value, cap, help_)
+
+
+def market_statements(facts: pd.DataFrame) -> None:
+    """Reported statements and paraphrased background points, each with its attribution."""
+    st_rows = facts[facts["kind"] == "statement"]
+    st.markdown("\n".join(
+        f"- **{r.fact}**: {r.display} (*{r.attribution}, {r.as_of}, {r.wording}*)"
+        for r in st_rows.itertuples(index=False)
+    ))
+    bg = facts[facts["kind"] == "background"]
+    with st.expander("Background (paraphrased from press reports, late 2025)"):
+        st.markdown("\n".join(f"- **{r.fact}**: {r.display}." for r in bg.itertuples(index=False)))
+
+
+# --------------------------------------------------------------------------------------------
+# scenario controls
+
+
+@dataclass(frozen=True)
+class ScenarioControls:
+    """What the user asked for: candidate (lon, lat) or None, its name, weight column."""
+
+    candidate: tuple[float, float] | None
+    name: str
+    weights: str | None
+
+
+def _minor_ports(cat: Catalog) -> dict[str, tuple[float, float]]:
+    p = cat.layer("ports")
+    if len(p) == 0 or "kind" not in p.columns:
+        return {}
+    p = p[(p["kind"].astype(str) == "minor") & p.geometry.notna()]
+    return {str(n): (float(g.x), float(g.y)) for n, g in zip(p["name"], p.geometry, strict=True)}
+
+
+def scenario_controls(cat: Catalog) -> ScenarioControls:
+    """Candidate-terminal and weight widgets (keys ``ctx_*``)."""
+    left, right = st.columns([3, 2])
+    with left:
+        on = st.checkbox("Add a candidate terminal", key="ctx_cand_on",
+                         help="Compare a proposed export terminal on the coast with the "
+                         "existing seaports.")
+        candidate = None
+        name = "Candidate terminal"
+        if on:
+            minor = _minor_ports(cat)
+            site = st.selectbox(
+                "Place it at", [_CUSTOM, *minor], key="ctx_cand_site",
+                format_func=lambda s: s if s == _CUSTOM else f"{s} (minor port, town point)",
+            )
+            a, b, c = st.columns([2, 2, 3])
+            if site == _CUSTOM:
+                lon = a.number_input("Longitude (°E)", min_value=-180.0, max_value=180.0,
+                                     value=None, step=0.05, format="%.4f", key="ctx_cand_lon",
+                                     placeholder="e.g. 64.6")
+                lat = b.number_input("Latitude (°N)", min_value=-90.0, max_value=90.0,
+                                     value=None, step=0.05, format="%.4f", key="ctx_cand_lat",
+                                     placeholder="e.g. 25.2")
+                if lon is not None and lat is not None:
+                    candidate = (float(lon), float(lat))
+                else:
+                    st.caption("Enter both coordinates to add the candidate.")
+            else:
+                candidate = minor[site]
+                a.metric("Longitude", f"{candidate[0]:.4f}")
+                b.metric("Latitude", f"{candidate[1]:.4f}")
+                name = f"Candidate at {site}"
+            name = c.text_input("Name", value=name, key="ctx_cand_name") or name
+            x0, y0, x1, y1 = scenario.COASTAL_BAND
+            st.caption(f"Allowed: Pakistan's coastal band, {x0}–{x1} °E, {y0}–{y1} °N.")
+    with right:
+        weighted = st.toggle(
+            "Weight by ore tonnage", key="ctx_weights",
+            help=f"Multiply each haul by the source's tonnage estimate ({WEIGHT_COLUMN}); rows "
+            "without one are left out of the t·km totals.",
+        )
+    return ScenarioControls(candidate, name, WEIGHT_COLUMN if weighted else None)
+
+
+# --------------------------------------------------------------------------------------------
+# cached computations
+
+
+def _plain(cat: Catalog, ids: tuple[str, ...]) -> pd.DataFrame:
+    occ = cat.occurrences
+    sub = occ[occ["id"].astype(str).isin(set(ids))]
+    return pd.DataFrame(sub.drop(columns=sub.geometry.name))
+
+
+@st.cache_data(show_spinner="Routing occurrences to the terminals…", max_entries=32)
+def _scenario(key: str, ids: tuple[str, ...], candidate: tuple[float, float] | None, name: str,
+              weights: str | None) -> ScenarioResult:
+    cat = data.get_catalog()
+    return scenario.compare_ports(_plain(cat, ids), data.road_network(cat), cat.layer("ports"),
+                                  candidate, name, weights)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _drawn_routes(key: str, ids: tuple[str, ...], candidate: tuple[float, float] | None,
+                  name: str, weights: str | None) -> list:
+    res = _scenario(key, ids, candidate, name, weights)
+    return scenario.merged_routes(res.routes)
+
+
+@dataclass(frozen=True)
+class ScenarioView:
+    """A scenario result plus its routes merged per terminal for drawing."""
+
+    result: ScenarioResult
+    drawn_routes: list
+
+
+def run_scenario(cat: Catalog, occ: pd.DataFrame, ctl: ScenarioControls) -> ScenarioView:
+    """Scenario for the filtered occurrences; an invalid candidate is reported and dropped."""
+    cand = ctl.candidate
+    if cand is not None:
+        try:
+            cand = scenario.validate_candidate(cand)
+        except scenario.ScenarioError as exc:
+            st.error(f"{exc}. Showing the existing seaports only.")
+            cand = None
+    args = (cat.key, tuple(sorted(occ["id"].astype(str))), cand, ctl.name, ctl.weights)
+    return ScenarioView(_scenario(*args), _drawn_routes(*args))
+
+
+@st.cache_data(show_spinner="Measuring distances to the border crossings…", max_entries=16)
+def _trace(key: str, ids: tuple[str, ...]) -> pd.DataFrame:
+    cat = data.get_catalog()
+    crossings = cat.layer("border_crossings")
+    net = data.road_network(cat)
+    return scenario.traceability(_plain(cat, ids), net, crossings if len(crossings) else None)
+
+
+def traceability_table(cat: Catalog, occ: pd.DataFrame) -> pd.DataFrame:
+    """:func:`mineralmap.scenario.traceability` for the filtered rows (cached)."""
+    return _trace(cat.key, tuple(sorted(occ["id"].astype(str))))
+
+
+# --------------------------------------------------------------------------------------------
+# map and tables
+
+
+def _color(pid: str) -> list[int]:
+    return TERMINAL_COLORS.get(pid, _OTHER)
+
+
+def scenario_deck(cat: Catalog, view: ScenarioView, occ: pd.DataFrame) -> pdk.Deck:
+    """Provinces, routes coloured by destination, occurrences, terminals (candidate marked)."""
+    res = view.result
+    colors = {r.port: _color(r.port_id) for r in res.terminals.itertuples(index=False)}
+    terms = [{"p": [r.lon, r.lat], "c": _color(r.port_id),
+              "t": f"{r.port}" + (" (candidate terminal)" if r.candidate else " (seaport)")}
+             for r in res.terminals.itertuples(index=False)]
+    term_layer = pdk.Layer(
+        "ScatterplotLayer", data=terms, id="terminals", get_position="p", get_fill_color="c",
+        get_line_color=[20, 20, 20, 255], get_radius=9, radius_units=_PX, stroked=True,
+        get_line_width=2, line_width_units=_PX, pickable=True,
+    )
+    routed = occ[occ["id"].astype(str).isin(set(res.per_occurrence["id"]))]
+    return layers.make_deck(
+        [*data.context_layers(cat, ("provinces",)), layers.routes_layer(view.drawn_routes, colors),
+         *layers.occurrence_layers(routed), term_layer],
+        view={"latitude": 30.2, "longitude": 68.6, "zoom": 4.45}, basemap="none",
+    )
+
+
+def terminal_legend(res: ScenarioResult) -> None:
+    """Colour swatch per terminal."""
+    parts = []
+    for r in res.terminals.itertuples(index=False):
+        c = _color(r.port_id)
+        parts.append(
+            f"<span style='display:inline-block;width:22px;height:4px;background:rgb({c[0]},"
+            f"{c[1]},{c[2]});margin:0 5px 3px 12px;vertical-align:middle'></span>"
+            f"{r.port}{' (candidate)' if r.candidate and 'candidate' not in r.port.lower() else ''}"
+        )
+    st.markdown("Routes to: " + "".join(parts), unsafe_allow_html=True)
+
+
+def per_port_table(res: ScenarioResult, weighted: bool) -> None:
+    cols = ["port", "occurrences", "total_haul_km", "median_haul_km"]
+    if weighted:
+        cols += ["weighted_occurrences", "weight_total_t", "weighted_t_km"]
+    st.dataframe(
+        res.per_port[cols], hide_index=True, width="stretch", key="ctx_per_port",
+        column_config={
+            "port": "terminal",
+            "occurrences": st.column_config.NumberColumn("nearest by road for", format="%d"),
+            "total_haul_km": st.column_config.NumberColumn("total road haul km", format="%,.0f"),
+            "median_haul_km": st.column_config.NumberColumn("median road haul km",
+                                                            format="%,.0f"),
+            "weighted_occurrences": st.column_config.NumberColumn("with tonnage", format="%d"),
+            "weight_total_t": st.column_config.NumberColumn("tonnage t", format="%,.0f"),
+            "weighted_t_km": st.column_config.NumberColumn("t·km", format="%,.0f"),
+        },
+    )
+
+
+def per_occurrence_table(res: ScenarioResult) -> None:
+    df = res.per_occurrence
+    names = dict(zip(res.terminals["port_id"], res.terminals["port"], strict=True))
+    haul_cols = [c for c in df.columns if c.startswith("haul_") and c != "haul_km"]
+    cfg = {
+        "port": "nearest terminal by road",
+        "haul_km": st.column_config.NumberColumn("road haul km", format="%,.0f"),
+        "access_km": st.column_config.NumberColumn("to the road km", format="%.1f"),
+        "weight": st.column_config.NumberColumn("tonnage t", format="%,.0f"),
+    }
+    for c in haul_cols:
+        cfg[c] = st.column_config.NumberColumn(f"km to {names.get(c[5:-3], c)}", format="%,.0f")
+    st.dataframe(df[["id", "name", "port", "haul_km", "access_km", *haul_cols, "weight"]],
+                 hide_index=True, width="stretch", column_config=cfg, key="ctx_per_occ")
+
+
+def trace_table(trace: pd.DataFrame) -> None:
+    cfg = {
+        "border_afghanistan_km": st.column_config.NumberColumn("Afghan border km (straight)",
+                                                               format="%,.0f"),
+        "crossing_nearest": "nearest crossing",
+        "crossing_km": st.column_config.NumberColumn("crossing km (straight)", format="%,.0f"),
+        "haul_road_port": "nearest seaport by road",
+        "haul_road_km": st.column_config.NumberColumn("seaport km (road)", format="%,.0f"),
+        "crossing_closer_than_port": st.column_config.CheckboxColumn(
+            "crossing closer (straight vs road)"),
+        "crossing_road_nearest": "nearest Afghan crossing by road",
+        "crossing_road_km": st.column_config.NumberColumn("Afghan crossing km (road)", format="%,.0f"),
+        "crossing_closer_by_road": st.column_config.CheckboxColumn("crossing closer (road vs road)"),
+    }
+    cols = [c for c in trace.columns if c != "province"]
+    st.dataframe(trace[cols], hide_index=True, width="stretch", column_config=cfg,
+                 key="ctx_trace")

@@ -1,0 +1,376 @@
+"""RegionSpec modes (admin, bbox, radius, polygon, picks) and safe region-file parsing."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from pyproj import Geod, Transformer
+from shapely.geometry import Point, Polygon, box
+
+from mineralmap import regions
+from mineralmap.errors import RegionError
+from mineralmap.regions import RegionSpec, circle, parse_region_file
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _ids(df) -> list[str]:
+    return sorted(df["id"])
+
+
+# ---------------------------------------------------------------------- admin units
+
+
+def test_admin_province_selects_points_inside_and_unmapped_by_stated_province(enriched, layers):
+    spec = RegionSpec(provinces=("Balochistan",))
+    sel = spec.select(enriched, layers)
+    # CU-003 lies in Balochistan (stated KP); Sb-004 has no point but is stated Balochistan
+    assert _ids(sel) == ["CU-003", "Sb-001", "Sb-004"]
+    assert spec.geometry(layers).equals(box(64, 28, 67, 31))
+    assert spec.describe() == "Balochistan"
+
+
+def test_admin_units_are_united(enriched, layers):
+    spec = RegionSpec(districts=("KP North",), tehsils=("Bal South Tehsil",))
+    geom = spec.geometry(layers)
+    assert geom.area == pytest.approx(box(67, 29.5, 70, 31).area + box(64, 28, 67, 29.5).area)
+    assert _ids(spec.select(enriched, layers)) == ["CU-003", "REE-002", "Sb-001"]
+
+
+def test_unknown_admin_name_lists_valid_ones(enriched, layers):
+    with pytest.raises(RegionError) as err:
+        RegionSpec(provinces=("Atlantis",)).select(enriched, layers)
+    assert "Atlantis" in str(err.value) and "Khyber Pakhtunkhwa" in str(err.value)
+    with pytest.raises(RegionError, match="Bal North Tehsil"):
+        RegionSpec(tehsils=("Nope",)).geometry(layers)
+
+
+# ---------------------------------------------------------------------- bbox
+
+
+def test_bbox_selects_and_describes(enriched, layers):
+    spec = RegionSpec(bbox=(65, 28, 67, 29.5))
+    assert _ids(spec.select(enriched, layers)) == ["CU-003", "Sb-001"]
+    assert "box 65,28 to 67,29.5" == spec.describe()
+
+
+@pytest.mark.parametrize(
+    ("bbox", "message"),
+    [
+        ((67, 28, 65, 29), "west"),
+        ((65, 29, 67, 29), "south"),
+        ((50, 28, 65, 29), "outside Pakistan"),
+        ((65, 28, 67, 40), "outside Pakistan"),
+        ((65, 28, 67), "four numbers"),
+        (("a", 28, 67, 29), "four numbers"),
+        ((65, float("nan"), 67, 29), "four numbers"),
+    ],
+)
+def test_bbox_validation(bbox, message):
+    with pytest.raises(RegionError, match=message):
+        RegionSpec(bbox=bbox)
+
+
+# ---------------------------------------------------------------------- radius
+
+
+def test_circle_is_geodesic():
+    lon, lat, r_km = 65.0, 26.9, 200.0
+    c = circle(lon, lat, r_km)
+    ring = np.asarray(c.exterior.coords)[:-1]
+    assert len(ring) == regions.CIRCLE_VERTICES == 72
+    _, _, dist = GEOD.inv(np.full(len(ring), lon), np.full(len(ring), lat), ring[:, 0], ring[:, 1])
+    np.testing.assert_allclose(dist, r_km * 1000.0, rtol=1e-9)
+    # not a degree buffer: east-west extent in degrees is wider than north-south at 27° N
+    w, s, e, n = c.bounds
+    assert (e - w) > (n - s) * 1.05
+    assert c.exterior.is_ccw
+
+
+def test_radius_around_port_matches_geodesic_distance(enriched, layers):
+    spec = RegionSpec(center="gwadar", radius_km=250)
+    sel = spec.select(enriched, layers)
+    pts = enriched[enriched.geometry.notna()]
+    _, _, d = GEOD.inv(np.full(len(pts), 65.0), np.full(len(pts), 26.9),
+                       pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
+    expected = sorted(pts["id"][d < 250_000 * 0.999])
+    assert _ids(sel) == expected
+    assert expected  # the toy world has points within 250 km of Gwadar
+    assert spec.describe() == "within 250 km of gwadar"
+
+
+def test_radius_combined_with_province_is_an_intersection(enriched, layers):
+    spec = RegionSpec(center="Gwadar", radius_km=200, provinces=("Balochistan",))
+    assert spec.describe() == "within 200 km of Gwadar ∩ Balochistan"
+    geom = spec.geometry(layers)
+    assert box(64, 28, 67, 31).buffer(1e-9).covers(geom)
+    assert circle(65.0, 26.9, 200).buffer(1e-9).covers(geom)
+    # unmapped rows are not selected once a radius is involved
+    assert "Sb-004" not in set(spec.select(enriched, layers)["id"])
+
+
+def test_radius_centres_town_occurrence_and_lonlat(enriched, layers):
+    town = RegionSpec(center="Beta", radius_km=20).select(enriched, layers)
+    assert _ids(town) == ["REE-002"]  # Beta town (68.5, 30) vs REE-002 (68.6, 30): ~9.6 km
+    occ = RegionSpec(center="Sb-001", radius_km=5).select(enriched, layers)
+    assert _ids(occ) == ["Sb-001"]
+    # a centre hidden by the filters still resolves against the full table
+    others = enriched[enriched["id"] != "Sb-001"]
+    near = RegionSpec(center="Sb-001", radius_km=5)
+    with pytest.raises(RegionError, match="unknown centre"):
+        near.select(others, layers)
+    assert len(near.select(others, layers, centres=enriched)) == 0
+    byname = RegionSpec(center="alpha antimony", radius_km=5).select(enriched, layers)
+    assert _ids(byname) == ["Sb-001"]
+    ll = RegionSpec(center_lonlat=(66.0, 28.5), radius_km=1)
+    assert _ids(ll.select(enriched, layers)) == ["CU-003"]
+    assert ll.describe() == "within 1 km of 66, 28.5"
+
+
+def test_radius_errors(enriched, layers):
+    with pytest.raises(RegionError, match="more than 0"):
+        RegionSpec(center="Gwadar", radius_km=0)
+    with pytest.raises(RegionError, match="needs a centre"):
+        RegionSpec(radius_km=10)
+    with pytest.raises(RegionError, match="needs a radius"):
+        RegionSpec(center="Gwadar")
+    with pytest.raises(RegionError, match="outside Pakistan"):
+        RegionSpec(center_lonlat=(26.9, 65.0), radius_km=10)
+    with pytest.raises(RegionError, match="not both"):
+        RegionSpec(center="Gwadar", center_lonlat=(65, 27), radius_km=10)
+    with pytest.raises(RegionError, match="Did you mean: Gwadar"):
+        RegionSpec(center="Gwadr", radius_km=10).select(enriched, layers)
+    with pytest.raises(RegionError, match="no coordinates"):
+        RegionSpec(center="Sb-004", radius_km=10).select(enriched, layers)
+
+
+# ---------------------------------------------------------------------- polygon and picks
+
+
+def test_polygon_mode(enriched, layers):
+    poly = Polygon([(65, 28.6), (67, 28.6), (67, 29.5), (65, 29.5)])
+    spec = RegionSpec(polygon=poly, polygon_label="area.geojson")
+    assert _ids(spec.select(enriched, layers)) == ["Sb-001"]
+    assert spec.describe() == "area.geojson"
+    with pytest.raises(RegionError, match="polygon"):
+        RegionSpec(polygon=Point(65, 28))
+
+
+def test_picks_add_and_remove(enriched, layers):
+    spec = RegionSpec(provinces=("Khyber Pakhtunkhwa",), add_ids=("Sb-001",), remove_ids=("REE-002",))
+    assert _ids(spec.select(enriched, layers)) == ["Sb-001"]
+    assert "1 picked" in spec.describe() and "1 removed" in spec.describe()
+    picks_only = RegionSpec(add_ids=("CU-003", "Sb-004"))
+    assert picks_only.geometry(layers) is None
+    assert _ids(picks_only.select(enriched, layers)) == ["CU-003", "Sb-004"]
+    remove_only = RegionSpec(remove_ids=["CU-003"])
+    assert _ids(remove_only.select(enriched, layers)) == ["REE-002", "Sb-001", "Sb-004"]
+
+
+def test_empty_spec_selects_everything_and_keeps_columns(enriched, layers):
+    spec = RegionSpec()
+    assert spec.is_empty()
+    assert not RegionSpec(add_ids=('x',)).is_empty()
+    assert len(spec.select(enriched, layers)) == len(enriched)
+    assert spec.describe().startswith("no region")
+    none = RegionSpec(bbox=(75, 35, 76, 36)).select(enriched, layers)
+    assert len(none) == 0 and list(none.columns) == list(enriched.columns)
+
+
+def test_region_spec_is_hashable():
+    a = RegionSpec(provinces=["Balochistan"], bbox=[65, 28, 67, 29])
+    b = RegionSpec(provinces=("Balochistan",), bbox=(65.0, 28.0, 67.0, 29.0))
+    assert a == b and hash(a) == hash(b)
+
+
+# ---------------------------------------------------------------------- uploads
+
+SQUARE = [[65.0, 28.0], [66.0, 28.0], [66.0, 29.0], [65.0, 29.0], [65.0, 28.0]]
+
+
+def _fc(coords, crs: str | None = None, kind: str = "Polygon") -> bytes:
+    obj: dict = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {}, "geometry": {"type": kind, "coordinates": coords}}],
+    }
+    if crs:
+        obj["crs"] = {"type": "name", "properties": {"name": crs}}
+    return json.dumps(obj).encode()
+
+
+def test_geojson_feature_collection_feature_and_geometry_accepted():
+    for data in (
+        _fc([SQUARE]),
+        json.dumps({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [SQUARE]}}).encode(),
+        json.dumps({"type": "Polygon", "coordinates": [SQUARE]}).encode(),
+    ):
+        geom, notes = parse_region_file(data, "area.geojson")
+        assert geom.equals(box(65, 28, 66, 29))
+        assert notes == []
+
+
+def test_invalid_json_rejected():
+    with pytest.raises(RegionError, match=r"bad\.geojson is not valid JSON.*line 1"):
+        parse_region_file(b'{"type": "FeatureCollection", ', "bad.geojson")
+    with pytest.raises(RegionError, match="not GeoJSON"):
+        parse_region_file(b"[1, 2, 3]", "list.json")
+
+
+def test_empty_and_oversize_rejected():
+    with pytest.raises(RegionError, match="empty"):
+        parse_region_file(b"", "empty.geojson")
+    data = _fc([SQUARE])
+    with pytest.raises(RegionError, match="limit"):
+        parse_region_file(data, "big.geojson", max_bytes=len(data) - 1)
+
+
+@pytest.mark.parametrize(
+    ("kind", "coords"),
+    [("Point", [65.0, 28.0]), ("LineString", [[65.0, 28.0], [66.0, 29.0]])],
+)
+def test_not_a_polygon_rejected(kind, coords):
+    with pytest.raises(RegionError, match=f"not a polygon.*{kind}"):
+        parse_region_file(_fc(coords, kind=kind), "p.geojson")
+
+
+def test_self_intersecting_bowtie_is_repaired_with_note():
+    bowtie = [[65.0, 28.0], [66.0, 29.0], [66.0, 28.0], [65.0, 29.0], [65.0, 28.0]]
+    assert not Polygon(bowtie).is_valid
+    geom, notes = parse_region_file(_fc([bowtie]), "bowtie.geojson")
+    assert geom.is_valid and geom.area == pytest.approx(0.5)
+    assert any("repaired" in n for n in notes)
+
+
+def test_declared_web_mercator_is_reprojected_with_note():
+    tr = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    merc = [list(tr.transform(x, y)) for x, y in SQUARE]
+    geom, notes = parse_region_file(_fc([merc], crs="urn:ogc:def:crs:EPSG::3857"), "merc.geojson")
+    np.testing.assert_allclose(geom.bounds, (65, 28, 66, 29), atol=1e-6)
+    assert any("reprojected" in n and "3857" in n for n in notes)
+
+
+def test_out_of_range_coordinates_rejected():
+    tr = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    merc = [list(tr.transform(x, y)) for x, y in SQUARE]  # metres, no crs declared
+    with pytest.raises(RegionError, match="out of range"):
+        parse_region_file(_fc([merc]), "metres.geojson")
+    with pytest.raises(RegionError, match="out of range"):
+        parse_region_file(_fc([[[65, 95], [66, 95], [66, 96], [65, 95]]]), "lat.geojson")
+
+
+def _kml(body: str, prolog: str = "") -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + prolog +
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>A</name>'
+        + body + "</Placemark></Document></kml>"
+    ).encode()
+
+
+KML_POLY = (
+    "<Polygon><outerBoundaryIs><LinearRing><coordinates>"
+    "65,28,0 66,28,0 66,29,0 65,29,0 65,28,0"
+    "</coordinates></LinearRing></outerBoundaryIs>"
+    "<innerBoundaryIs><LinearRing><coordinates>65.4,28.4 65.6,28.4 65.6,28.6 65.4,28.4"
+    "</coordinates></LinearRing></innerBoundaryIs></Polygon>"
+)
+
+
+def test_valid_kml_polygon_accepted():
+    geom, notes = parse_region_file(_kml(KML_POLY), "area.kml")
+    assert geom.geom_type == "Polygon"
+    assert len(geom.interiors) == 1
+    assert geom.area == pytest.approx(1.0 - 0.02)
+    assert notes == []
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        '<!DOCTYPE kml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n',
+        '<!DOCTYPE kml [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n',
+        '<!DOCTYPE kml SYSTEM "http://example.org/evil.dtd">\n',
+    ],
+)
+def test_kml_with_dtd_or_entities_rejected(prolog):
+    with pytest.raises(RegionError, match="refused for safety"):
+        parse_region_file(_kml(KML_POLY, prolog), "evil.kml")
+
+
+def test_kml_errors():
+    with pytest.raises(RegionError, match="no polygon.*Point"):
+        parse_region_file(_kml("<Point><coordinates>65,28</coordinates></Point>"), "pt.kml")
+    with pytest.raises(RegionError, match="not valid XML"):
+        parse_region_file(b"<kml><Document>", "broken.kml")
+
+
+def _zipped_shapefile(tmp_path, gdf: gpd.GeoDataFrame, extra: dict[str, bytes] | None = None) -> bytes:
+    path = tmp_path / "area.shp"
+    pyogrio.write_dataframe(gdf, path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(tmp_path.glob("area.*")):
+            zf.write(f, f"shape/{f.name}")
+        for name, data in (extra or {}).items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_valid_zipped_shapefile_accepted(tmp_path):
+    gdf = gpd.GeoDataFrame({"name": ["a"]}, geometry=[box(65, 28, 66, 29)], crs="EPSG:4326")
+    geom, notes = parse_region_file(_zipped_shapefile(tmp_path, gdf), "area.zip")
+    assert geom.normalize().equals(box(65, 28, 66, 29).normalize())
+    assert notes == []
+
+
+def test_zipped_shapefile_in_utm_is_reprojected(tmp_path):
+    gdf = gpd.GeoDataFrame(geometry=[box(65, 28, 66, 29)], crs="EPSG:4326").to_crs("EPSG:32642")
+    geom, notes = parse_region_file(_zipped_shapefile(tmp_path, gdf), "utm.zip")
+    assert shapely.hausdorff_distance(geom, box(65, 28, 66, 29)) < 1e-3  # densification aside
+    assert any("reprojected" in n for n in notes)
+
+
+def test_zip_without_shp_rejected():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("area.dbf", b"x")
+        zf.writestr("readme.txt", b"hello")
+    with pytest.raises(RegionError, match=r"no \.shp"):
+        parse_region_file(buf.getvalue(), "noshp.zip")
+
+
+@pytest.mark.parametrize("evil", ["../evil.shp", "/tmp/evil.shp", "a/../../evil.shp", "..\\evil.shp"])
+def test_zip_slip_rejected(tmp_path, evil):
+    gdf = gpd.GeoDataFrame(geometry=[box(65, 28, 66, 29)], crs="EPSG:4326")
+    data = _zipped_shapefile(tmp_path, gdf, extra={evil: b"x"})
+    with pytest.raises(RegionError, match="outside the folder"):
+        parse_region_file(data, "slip.zip")
+    assert not (tmp_path.parent / "evil.shp").exists()
+
+
+def test_zip_uncompressed_size_capped(tmp_path, monkeypatch):
+    monkeypatch.setattr(regions, "MAX_UNCOMPRESSED_BYTES", 1000)
+    gdf = gpd.GeoDataFrame(geometry=[box(65, 28, 66, 29)], crs="EPSG:4326")
+    data = _zipped_shapefile(tmp_path, gdf, extra={"padding.txt": b"0" * 5000})
+    assert len(data) < 5000  # compresses well: only the uncompressed size trips the cap
+    with pytest.raises(RegionError, match="unpacks to"):
+        parse_region_file(data, "bomb.zip")
+
+
+def test_bad_zip_and_unknown_type_rejected():
+    with pytest.raises(RegionError, match="not a valid zip"):
+        parse_region_file(b"not a zip at all", "x.zip")
+    with pytest.raises(RegionError, match="unsupported file type"):
+        parse_region_file(b"\x00\x01binary", "x.bin")
+
+
+def test_parsed_upload_drives_polygon_mode(enriched, layers):
+    geom, _ = parse_region_file(_fc([SQUARE]), "area.geojson")
+    sel = RegionSpec(polygon=geom, polygon_label="area.geojson").select(enriched, layers)
+    assert _ids(sel) == ["CU-003", "Sb-001"]

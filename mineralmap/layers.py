@@ -156,7 +156,7 @@ _BOUNDARY_STYLES: dict[str, tuple[list[int], float]] = {
 
 # Point context layers: fill, outline, radius px (constant parts; ports/towns/plants vary).
 _POINT_STYLES: dict[str, dict[str, Any]] = {
-    "ports": {"fill": [86, 180, 233, 255], "line": [0, 50, 90, 255], "radius": 8.0},
+    "ports": {"fill": [0, 0, 0, 255], "line": [255, 255, 255, 255], "radius": 9.0},
     "rail_stations": {"fill": [255, 255, 255, 255], "line": [30, 30, 30, 255], "radius": 3.0},
     "airports": {"fill": [40, 40, 40, 255], "line": [255, 255, 255, 255], "radius": 5.0},
     "towns": {"fill": [105, 105, 105, 200], "line": [255, 255, 255, 160], "radius": 3.0},
@@ -164,7 +164,7 @@ _POINT_STYLES: dict[str, dict[str, Any]] = {
     "dry_ports": {"fill": [204, 121, 167, 255], "line": [255, 255, 255, 255], "radius": 6.0},
     "power_plants": {"fill": [240, 228, 66, 255], "line": [60, 60, 60, 255], "radius": 4.0},
 }
-_MINOR_PORT = {"fill": [255, 255, 255, 255], "line": [86, 180, 233, 255], "radius": 5.0}
+_MINOR_PORT = {"fill": [255, 255, 255, 255], "line": [0, 0, 0, 255], "radius": 5.0}
 
 # One tooltip for every layer: each pickable record carries its text in "t" (plain text; the
 # value is HTML-escaped by Streamlit, line breaks kept by pre-line). The box is drawn by the inner

@@ -181,3 +181,21 @@ def distance_markdown(d: dict[str, object]) -> str:
     for label, col, to in rows:
         lines.append(f"| {label} | {_km_text(d.get(col), pm)} | {to if isinstance(to, str) and to else ''} |")
     return "\n".join(lines)
+
+
+def network_table(summaries: dict[str, dict]) -> pd.DataFrame:
+    """One row per network (road, rail): size, connectivity and which seaports it reaches."""
+    rows = []
+    for name, s in summaries.items():
+        ports = s.get("ports_on_largest", {})
+        rows.append({
+            "network": name,
+            "nodes": s.get("nodes"),
+            "edges": s.get("edges"),
+            "components": s.get("components"),
+            "total km (edges)": s.get("total_km"),
+            "share in largest component": s.get("largest_component_share"),
+            "seaports on largest component": ", ".join(p for p, ok in ports.items() if ok) or "none",
+            "seaports not connected": ", ".join(p for p, ok in ports.items() if not ok) or "none",
+        })
+    return pd.DataFrame(rows)

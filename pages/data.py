@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mineralmap import summary, ui
+from mineralmap.ui import data
 
 cat = ui.load_catalog_or_stop()
 st.title("Data and sources")
@@ -33,5 +34,12 @@ st.dataframe(summary.precision_table(cat.occurrences), width="stretch")
 st.subheader("Occurrences without a coordinate")
 st.caption("Kept in the table and in exports, never placed at an invented point.")
 st.dataframe(summary.unmapped_rows(cat.occurrences), hide_index=True, width="stretch")
+
+st.subheader("Road and rail networks used for haul distances")
+st.caption(
+    "Built from the OSM layers: nodes at shared vertices, edges weighted by geodesic length; one "
+    "shortest-path search per seaport. Dual carriageways count twice in 'total km'."
+)
+st.dataframe(summary.network_table(data.network_summaries(cat.key)), hide_index=True, width="stretch")
 
 ui.attributions(cat)

@@ -25,7 +25,7 @@ with map_col:
         maps.deck(cat, occ, controls, extra=[layers.route_layer(route, port)]),
         on_select="rerun", selection_mode="single-object", key="explore_map", height=620,
     )
-    ui.legend()
+    ui.legend(controls.visible)
     st.caption(
         f"{counts.mapped} mapped, {counts.unmapped} without a coordinate (listed in the table, "
         "not drawn). Circles show each point's location uncertainty (precision_km). Click a "

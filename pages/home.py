@@ -29,8 +29,8 @@ c[4].metric("Unmapped (no coordinate)", counts.unmapped)
 left, right = st.columns([3, 2])
 with left:
     controls = maps.MapControls(visible=("provinces", "ports"), basemap="none")
-    st.pydeck_chart(maps.deck(cat, occ, controls), height=520, key="home_map")
-    ui.legend()
+    st.pydeck_chart(maps.deck(cat, occ, controls, view=maps.PAKISTAN_VIEW), height=560, key="home_map")
+    ui.legend(controls.visible)
     st.caption(
         f"{counts.unmapped} occurrence(s) have no published coordinate and are not drawn. "
         "Boundaries are drawn from our own data, so this map needs no basemap tiles."

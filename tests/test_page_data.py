@@ -15,3 +15,8 @@ def test_data_page_lists_layers_and_unmapped(use_real_cache):
     assert (layers["licence"].str.len() > 0).all()
     unmapped = at.dataframe[2].value
     assert {"REE-026", "Sb-032"} <= set(unmapped["id"])
+    networks = at.dataframe[3].value
+    assert list(networks["network"]) == ["road", "rail"]
+    road = networks.set_index("network").loc["road"]
+    assert "gwadar" in road["seaports on largest component"]
+    assert 0.9 < float(road["share in largest component"]) <= 1.0

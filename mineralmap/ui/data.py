@@ -69,3 +69,21 @@ def filter_options(key: str) -> dict:
     from mineralmap import filters
 
     return filters.filter_options(get_catalog().occurrences)
+
+
+@st.cache_resource(show_spinner="Building the rail network…", max_entries=2)
+def _rail_network(key: str):
+    from mineralmap import network
+
+    cat = get_catalog()
+    return network.build_rail_network(cat.layer("railways"), cat.layer("rail_stations"), cat.layer("ports"))
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def network_summaries(key: str) -> dict[str, dict]:
+    """Connectivity summaries of the road and rail graphs (for the Data page)."""
+    cat = get_catalog()
+    return {
+        "road": road_network(cat).components_summary(),
+        "rail": _rail_network(key).components_summary(),
+    }

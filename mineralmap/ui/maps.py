@@ -16,6 +16,8 @@ from mineralmap.ui import data
 BASEMAPS = ("light", "dark", "none")
 DEFAULT_LAYERS = ("provinces", "ports", "railways", "border_crossings")
 _SEL_KEY = "_mm_selected"
+#: Whole-country view used by the overview map.
+PAKISTAN_VIEW = {"latitude": 30.4, "longitude": 69.4, "zoom": 4.15}
 
 
 @dataclass(frozen=True)

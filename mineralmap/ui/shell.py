@@ -189,14 +189,14 @@ def sentence_header(sentence: str) -> None:
     st.markdown(f"#### {sentence}")
 
 
-def legend() -> None:
-    """Colour and marker legend of the occurrence layer."""
+def legend(visible: Iterable[str] = ()) -> None:
+    """Colour and marker legend of the occurrence layer (and of the visible context layers)."""
     parts = []
-    for e in layers.legend_entries():
+    for e in layers.legend_entries(tuple(visible)):
         swatch = (
             f"<span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
             f"background:{e['color']};margin:0 4px 0 10px;vertical-align:middle'></span>"
-            if e.get("kind") != "precision"
+            if e.get("symbol") in ("filled", "filled-outlined", "dot")
             else f"<span style='display:inline-block;width:10px;height:10px;border-radius:6px;"
             f"border:2px solid {e['color']};margin:0 4px 0 10px;vertical-align:middle'></span>"
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,11 @@ from mineralmap.sources import MANIFEST, attributions
 #: Enriched occurrence cache (inside the cache dir) and its fingerprint sidecar.
 ENRICHED_FILE = "occurrences_enriched.parquet"
 ENRICHED_META = "occurrences_enriched.json"
+#: Enriched extra occurrences (``MINERALMAP_OCCURRENCES`` / ``MINERALMAP_DEMO_SCALE``): one file
+#: pair per set of extras, ``<prefix><hash>.parquet`` / ``.json``, never the curated file above.
+EXTRA_ENRICHED_PREFIX = "occurrences_extra_"
+#: How many extra-occurrence cache files to keep (older ones are deleted when a new one is written).
+EXTRA_ENRICHED_KEEP = 4
 #: Bump when the catalog's enrichment caching changes.
 ENRICH_CACHE_VERSION = "1"
 #: Without these layers enrichment is not attempted (its key columns would be meaningless).
@@ -73,6 +79,9 @@ class Catalog:
         Attribution records (see :func:`mineralmap.sources.attributions`) of every source.
     key : str
         Fingerprint of everything loaded; equal keys mean equal content.
+    notices : tuple of str
+        Sentences the app must show as a banner: extra occurrences (a user inventory or
+        synthetic demo points, see :mod:`mineralmap.scale`) are loaded besides the curated table.
     """
 
     layers: Mapping[str, gpd.GeoDataFrame]
@@ -80,6 +89,7 @@ class Catalog:
     occurrences: gpd.GeoDataFrame
     attributions: list[dict[str, str]] = field(default_factory=list)
     key: str = ""
+    notices: tuple[str, ...] = ()
 
     def layer(self, name: str) -> gpd.GeoDataFrame:
         """Return the layer ``name``.
@@ -355,6 +365,160 @@ def _enrich(occ: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
     return cached, status
 
 
+def _extra_paths(cache: Path, extra_print: str) -> tuple[Path, Path]:
+    tag = _sha("extra", extra_print)[:16]
+    return (cache / f"{EXTRA_ENRICHED_PREFIX}{tag}.parquet",
+            cache / f"{EXTRA_ENRICHED_PREFIX}{tag}.json")
+
+
+def _read_extra(path: Path, meta: Path, fingerprint: str) -> gpd.GeoDataFrame | None:
+    try:
+        info = json.loads(meta.read_text())
+        if info.get("fingerprint") != fingerprint:
+            return None
+        got = read_geoparquet(path)
+    except Exception:  # absent, stale or unreadable: recompute
+        return None
+    want = [*OCCURRENCE_COLUMNS, *ENRICH_COLUMNS]
+    if len(got) != info.get("rows") or any(c not in got.columns for c in want):
+        return None
+    return got
+
+
+def _write_extra(path: Path, meta: Path, fingerprint: str, gdf: gpd.GeoDataFrame) -> str | None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta.unlink(missing_ok=True)
+        write_parquet_atomic(gdf, path)
+        write_json_atomic({"fingerprint": fingerprint, "rows": len(gdf),
+                           "written_at": time.strftime("%Y-%m-%dT%H:%M:%S")}, meta)
+        old = sorted(path.parent.glob(f"{EXTRA_ENRICHED_PREFIX}*.parquet"),
+                     key=lambda f: f.stat().st_mtime_ns, reverse=True)[EXTRA_ENRICHED_KEEP:]
+        for f in old:  # keep the cache dir bounded: drop the least recently written sets
+            f.unlink(missing_ok=True)
+            f.with_suffix(".json").unlink(missing_ok=True)
+    except Exception as exc:  # cache is an optimisation: report, do not fail
+        return f"enriched extra occurrences not cached ({type(exc).__name__}: {exc})"
+    return None
+
+
+def _extra_sources(layers: Mapping[str, gpd.GeoDataFrame], missing: dict[str, str],
+                   prints: Mapping[str, str]) -> tuple[Path | None, int, str]:
+    """Read the extra-occurrence settings: (inventory path, demo N, fingerprint of both)."""
+    from mineralmap import scale
+
+    try:
+        n = scale.demo_scale_from_env()
+    except MineralmapError as exc:
+        missing["demo_scale"] = f"synthetic demo points not added: {exc}"
+        n = 0
+    raw = os.environ.get(scale.INVENTORY_ENV, "").strip()
+    inv = Path(raw).expanduser().resolve() if raw else None
+    parts = []
+    if inv is not None:
+        parts.append(f"inv:{inv}:{scale.inventory_fingerprint(inv)}")
+    if n:
+        code = Path(scale.__file__).read_bytes() if getattr(scale, "__file__", None) else b""
+        parts.append(f"syn:{n}:seed0:{scale.SYNTHETIC_VERSION}:{hashlib.sha256(code).hexdigest()}"
+                     f":{prints.get('provinces', '')}:{prints.get('districts', '')}")
+    return inv, n, "|".join(parts)
+
+
+def _load_extra(inv: Path | None, n: int, layers: Mapping[str, gpd.GeoDataFrame],
+                missing: dict[str, str], curated_ids: pd.Index) -> gpd.GeoDataFrame | None:
+    """Inventory rows + synthetic rows (curated schema), ids unique among all occurrences."""
+    from mineralmap import scale
+
+    parts: list[gpd.GeoDataFrame] = []
+    if inv is not None:
+        try:
+            got = scale.load_inventory(inv)
+            dup = got["id"].isin(curated_ids)
+            if n:
+                dup |= got["id"].str.startswith(scale.SYNTHETIC_PREFIX)
+            if dup.any():
+                ids = ", ".join(got.loc[dup, "id"].head(8))
+                raise MineralmapError(
+                    f"inventory {inv}: id(s) {ids}{' ...' if dup.sum() > 8 else ''} already used "
+                    f"by the curated table (or reserved for synthetic points, "
+                    f"{scale.SYNTHETIC_PREFIX}...); give every row a unique id")
+            parts.append(got)
+        except MineralmapError as exc:
+            missing["inventory"] = f"inventory not loaded ({scale.INVENTORY_ENV}): {exc}"
+    if n:
+        try:
+            parts.append(scale.synthetic_occurrences(n, layers, seed=0))
+        except MineralmapError as exc:
+            missing["demo_scale"] = f"synthetic demo points not added: {exc}"
+    if not parts:
+        return None
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=_CRS)
+
+
+def _extras(cache: Path, layers: Mapping[str, gpd.GeoDataFrame], missing: dict[str, str],
+            prints: Mapping[str, str], curated_ids: pd.Index, enrich: bool,
+            ) -> tuple[gpd.GeoDataFrame | None, str]:
+    """Extra occurrences (enriched and cached by fingerprint when ``enrich``) and their print."""
+    inv, n, extra_print = _extra_sources(layers, missing, prints)
+    if not extra_print:
+        return None, ""
+    if not enrich:
+        extra = _load_extra(inv, n, layers, missing, curated_ids)
+        return (None if extra is None else _with_empty_enrichment(extra)), extra_print
+    try:
+        from mineralmap.enrich import enrich as enrich_fn
+    except ImportError:
+        enrich_fn = None
+    core_ok = enrich_fn is not None and not any(c in missing for c in ENRICH_CORE_LAYERS)
+    fp = _sha(extra_print, _enrich_code_version(enrich_fn) if core_ok else "none",
+              *(f"{k}={prints[k]}" for k in sorted(prints)))
+    path, meta = _extra_paths(cache, extra_print)
+    cached = _read_extra(path, meta, fp) if core_ok else None
+    if cached is not None:
+        clash = cached["id"].isin(curated_ids)
+        if not clash.any():
+            return cached, extra_print
+    extra = _load_extra(inv, n, layers, missing, curated_ids)
+    if extra is None:
+        return None, extra_print
+    if not core_ok:
+        return _with_empty_enrichment(extra), extra_print
+    try:
+        enriched = enrich_fn(extra, layers)
+    except Exception as exc:  # enrichment must never stop the app from loading
+        missing["enrichment"] = (f"distances of the extra occurrences not computed "
+                                 f"({type(exc).__name__}: {exc})")
+        return _with_empty_enrichment(extra), extra_print
+    note = _write_extra(path, meta, fp, enriched)
+    if note:
+        missing["enrichment"] = note
+    return enriched, extra_print
+
+
+def _notices(occ: gpd.GeoDataFrame, n_curated: int) -> tuple[str, ...]:
+    """Banner sentences for extra occurrences (by ``source_title`` of the synthetic rows)."""
+    from mineralmap import scale
+
+    extra = occ.iloc[n_curated:]
+    if extra.empty:
+        return ()
+    syn = int((extra["source_title"] == scale.SYNTHETIC_TITLE).sum())
+    inv = len(extra) - syn
+    out = []
+    if inv:
+        path = os.environ.get(scale.INVENTORY_ENV, "").strip()
+        out.append(f"{inv:,} occurrences from the inventory file {path} ({scale.INVENTORY_ENV}) "
+                   f"are shown in addition to the {n_curated:,} curated occurrences; they are "
+                   "not part of the cited, curated table.")
+    if syn:
+        out.append(f"{syn:,} SYNTHETIC demo points (not real data: random places, ids "
+                   f"{scale.SYNTHETIC_PREFIX}…) are shown in addition to the {n_curated:,} "
+                   f"curated occurrences, because {scale.DEMO_SCALE_ENV}={syn} is set. Unset it "
+                   "to see the real data only.")
+    return tuple(out)
+
+
 def _load(cache: Path | None, enrich: bool) -> tuple[Catalog, str]:
     """Load the catalog; also return the enrichment status (built / up to date / failed)."""
     cache = Path(cache) if cache is not None else cache_dir()
@@ -372,8 +536,14 @@ def _load(cache: Path | None, enrich: bool) -> tuple[Catalog, str]:
         occ, status = _enrich(occ, layers, missing, prints, occ_print, cache)
     else:
         occ = _with_empty_enrichment(occ)
+    n_curated = len(occ)
+    extra, extra_print = _extras(cache, layers, missing, prints,
+                                 pd.Index(occ["id"].astype(str)), enrich)
+    if extra is not None and len(extra):
+        occ = gpd.GeoDataFrame(pd.concat([occ, extra], ignore_index=True),
+                               geometry="geometry", crs=_CRS)
     names = [n for n in MANIFEST if n in LAYER_COLUMNS or n == "occurrences"]
-    key = _sha(occ_print, str(enrich), status if status == "failed" else "ok",
+    key = _sha(occ_print, extra_print, str(enrich), status if status == "failed" else "ok",
                *(f"{k}={prints[k]}" for k in sorted(prints)),
                *(f"{k}!{v}" for k, v in sorted(missing.items())))
     cat = Catalog(
@@ -382,6 +552,7 @@ def _load(cache: Path | None, enrich: bool) -> tuple[Catalog, str]:
         occurrences=occ,
         attributions=attributions(names),
         key=key,
+        notices=_notices(occ, n_curated),
     )
     return cat, status
 
@@ -399,6 +570,17 @@ def load_catalog(cache: Path | None = None, enrich: bool = True) -> Catalog:
         them with :func:`mineralmap.enrich.enrich` and cache them. With ``False`` (or when
         enrichment fails) the columns are present but NaN.
 
+    Notes
+    -----
+    Extra occurrences are appended after the curated rows (ids must stay unique):
+    ``$MINERALMAP_OCCURRENCES`` names an inventory file (:func:`mineralmap.scale.load_inventory`)
+    and ``$MINERALMAP_DEMO_SCALE=N`` adds N synthetic demo points
+    (:func:`mineralmap.scale.synthetic_occurrences`). Their enrichment is cached in
+    ``<cache>/occurrences_extra_<hash>.parquet`` keyed by the inventory's content, N, the layer
+    fingerprints and the enrichment code; the curated cache file is never touched. A bad
+    inventory or N is reported in :attr:`Catalog.missing` (``"inventory"``, ``"demo_scale"``);
+    loaded extras are announced in :attr:`Catalog.notices`.
+
     Returns
     -------
     Catalog
@@ -410,6 +592,7 @@ def load_catalog(cache: Path | None = None, enrich: bool = True) -> Catalog:
 __all__ = [
     "Catalog",
     "ENRICHED_FILE",
+    "EXTRA_ENRICHED_PREFIX",
     "MANIFEST_FILE",
     "NOT_BUILT",
     "empty_layer",

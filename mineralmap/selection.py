@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
@@ -69,21 +70,41 @@ def select(
     Selection
     """
     filtered, _ = filters.apply(occurrences, spec)
-    rows = region.select(
-        gpd.GeoDataFrame(filtered, geometry="geometry", crs=occurrences.crs), layers,
-        centres=occurrences,
-    )
+    filtered = gpd.GeoDataFrame(filtered, geometry="geometry", crs=occurrences.crs)
+    rows = region.select(filtered, layers, centres=occurrences)
+    if region.admin_only:
+        # A point a few hundred metres outside a simplified boundary is still assigned to its
+        # unit by the enrichment (``*_geo``), and the sidebar filter counts it there; the region
+        # must agree with the filter, so such rows are kept too.
+        match = _admin_geo_match(filtered, region)
+        match &= ~filtered["id"].astype(str).isin(region.remove_ids).to_numpy()
+        match |= filtered.index.isin(rows.index)
+        rows = filtered.loc[match]
     if region.add_ids:
         extra = occurrences[occurrences["id"].isin(region.add_ids) & ~occurrences["id"].isin(rows["id"])]
         if len(extra):
             rows = gpd.GeoDataFrame(pd.concat([rows, extra]), geometry="geometry", crs=occurrences.crs)
     sentence = spec.describe(len(rows), port_basis=filters.port_distance_basis(occurrences))
+    if not region.is_empty() and sentence.startswith("All "):
+        # "All 40 occurrences — region: Balochistan" reads as if the region were ignored
+        sentence = sentence[len("All "):]
     return Selection(
         rows=rows,
         region=region.geometry(layers, occurrences),
         filter_sentence=sentence,
         region_description=region.describe() if not region.is_empty() else "",
     )
+
+
+def _admin_geo_match(df: pd.DataFrame, region: RegionSpec) -> np.ndarray:
+    """Rows whose point-in-polygon unit (``province_geo`` …) is one of the region's units."""
+    hit = np.zeros(len(df), dtype=bool)
+    for col, chosen in (("province_geo", region.provinces), ("district_geo", region.districts),
+                        ("tehsil_geo", region.tehsils)):
+        if chosen and col in df.columns:
+            low = {c.casefold() for c in chosen}
+            hit |= df[col].astype("string").str.casefold().isin(low).fillna(False).to_numpy(bool)
+    return hit
 
 
 def admin_names(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, list[str]]:
@@ -99,6 +120,90 @@ def admin_names(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, list[str]]:
         "districts": names("districts", "district"),
         "tehsils": names("tehsils", "tehsil"),
     }
+
+
+def admin_labels(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, dict[str, str]]:
+    """Display labels of the admin units offered by :func:`admin_names`, naming the parent unit.
+
+    Districts read ``"Kech (Balochistan)"``, tehsils ``"Dasht (Kech)"``. A name shared by several
+    units (the region code selects units by name, so choosing it selects all of them) lists every
+    parent: ``"Dasht (Kech, Mastung: 2 tehsils)"``.
+
+    Returns
+    -------
+    dict[str, dict[str, str]]
+        ``{"districts": {name: label}, "tehsils": {name: label}}``; a unit whose parent is
+        unknown is labelled with its bare name.
+    """
+    def labels(layer: str, col: str, parent: str, noun: str) -> dict[str, str]:
+        gdf = layers.get(layer)
+        if gdf is None or col not in gdf:
+            return {}
+        names = gdf[col].astype("string")
+        parents = (gdf[parent].astype("string") if parent in gdf
+                   else pd.Series(pd.NA, index=gdf.index, dtype="string"))
+        frame = pd.DataFrame({"n": names, "p": parents}).dropna(subset=["n"])
+        out: dict[str, str] = {}
+        for name, grp in frame.groupby("n", sort=True):
+            ps = sorted(set(grp["p"].dropna().astype(str)))
+            if not ps:
+                out[str(name)] = str(name)
+            elif len(grp) > 1:
+                out[str(name)] = f"{name} ({', '.join(ps)}: {len(grp)} {noun}s)"
+            else:
+                out[str(name)] = f"{name} ({ps[0]})"
+        return out
+
+    return {
+        "districts": labels("districts", "district", "province", "district"),
+        "tehsils": labels("tehsils", "tehsil", "district", "tehsil"),
+    }
+
+
+def centre_choices(layers: Mapping[str, gpd.GeoDataFrame], occurrences: gpd.GeoDataFrame
+                   ) -> dict[str, dict[str, str]]:
+    """Radius centres as ``{value: label}`` per group, each value resolving to that very place.
+
+    :meth:`~mineralmap.regions.RegionSpec.center_point` looks a name up in ports, then towns,
+    then occurrences (name or id), so a shared name resolves to the first hit. Here every
+    occurrence whose name is not unique across the three groups is offered by its id (labelled
+    ``"name · id"``), so picking it can never silently resolve to another place. Towns that share
+    a port's name (e.g. a port town) resolve to the port, which the label says.
+
+    Returns
+    -------
+    dict[str, dict[str, str]]
+        ``{"ports": …, "towns": …, "occurrences": …}``, values sorted by label.
+    """
+    groups = radius_centres(layers, occurrences)
+    ports = {str(p) for p in groups["ports"]}
+    towns = [str(t) for t in groups["towns"]]
+    town_gdf = layers.get("towns")
+    town_n = (town_gdf["name"].astype(str).value_counts()
+              if town_gdf is not None and "name" in town_gdf else pd.Series(dtype=int))
+
+    def town_label(t: str) -> str:
+        if t in ports:
+            return f"{t} (same name as the port: the port is used)"
+        k = int(town_n.get(t, 1))
+        return f"{t} ({k} towns share this name: the first in the data is used)" if k > 1 else t
+
+    out: dict[str, dict[str, str]] = {
+        "ports": {p: p for p in sorted(ports)},
+        "towns": {t: town_label(t) for t in towns},
+    }
+    mapped = occurrences[occurrences.geometry.notna()] if len(occurrences) else occurrences
+    occ: dict[str, str] = {}
+    if {"id", "name"} <= set(mapped.columns):
+        taken = {n.casefold() for n in ports | set(towns)}
+        names = mapped["name"].astype(str)
+        # counted over every row: an unmapped namesake would be found first and has no point
+        counts = occurrences["name"].astype(str).str.casefold().value_counts()
+        for occ_id, name in zip(mapped["id"].astype(str), names, strict=True):
+            unique = counts.get(name.casefold(), 0) == 1 and name.casefold() not in taken
+            occ[name if unique else occ_id] = name if unique else f"{name} · {occ_id}"
+    out["occurrences"] = dict(sorted(occ.items(), key=lambda kv: kv[1].casefold()))
+    return out
 
 
 def radius_centres(layers: Mapping[str, gpd.GeoDataFrame], occurrences: gpd.GeoDataFrame

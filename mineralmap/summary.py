@@ -87,8 +87,19 @@ def haul_histogram(occ: pd.DataFrame, bin_km: float = 100.0) -> pd.DataFrame:
     return table[["Sb", "REE", "other"]]
 
 
-def display_table(occ: pd.DataFrame) -> pd.DataFrame:
-    """The occurrence table shown to users: readable columns, first source URL as a link."""
+def display_table(occ: pd.DataFrame, max_rows: int | None = None) -> pd.DataFrame:
+    """The occurrence table shown to users: readable columns, first source URL as a link.
+
+    Parameters
+    ----------
+    occ
+        Occurrence rows.
+    max_rows
+        Keep only the first ``max_rows`` rows (a browser table of 100,000 rows is slow to send
+        and useless to scroll); None keeps all.
+    """
+    if max_rows is not None and len(occ) > max_rows:
+        occ = occ.iloc[:max(0, int(max_rows))]
     out = pd.DataFrame(occ.drop(columns="geometry", errors="ignore")).copy()
     out["first_url"] = out["source_url"].map(lambda v: (source_urls(v) or [None])[0])
     cols = [c for c in DISPLAY_COLUMNS if c in out.columns]

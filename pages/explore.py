@@ -31,6 +31,11 @@ with map_col:
         "not drawn). Circles show each point's location uncertainty (precision_km). Click a "
         "marker for its details and its road route to port (magenta)."
     )
+    if counts.mapped > layers.AGGREGATE_THRESHOLD:
+        st.info(f"{counts.mapped:,} mapped occurrences are more than the map draws one by one "
+                f"({layers.AGGREGATE_THRESHOLD:,}): they are shown as grid cells of "
+                f"{layers.AGGREGATE_CELL_DEG:g}° sized by count and coloured by the most frequent "
+                "commodity. Narrow the filters to see individual points.")
 if maps.select_clicked(event, occ):
     st.rerun()
 if detail_col is not None:
@@ -40,10 +45,14 @@ if detail_col is not None:
             st.caption("No road route could be drawn for this occurrence.")
         st.button("Clear selection", on_click=maps.set_selected, args=(None,))
 
+TABLE_MAX_ROWS = 5_000
 tab_table, tab_charts = st.tabs(["Table", "Charts"])
 with tab_table:
+    if len(occ) > TABLE_MAX_ROWS:
+        st.caption(f"Showing the first {TABLE_MAX_ROWS:,} of {len(occ):,} rows; narrow the "
+                   "filters, or download them all on the Region & export page.")
     st.dataframe(
-        summary.display_table(occ), hide_index=True, width="stretch",
+        summary.display_table(occ, max_rows=TABLE_MAX_ROWS), hide_index=True, width="stretch",
         column_config={
             "first_url": st.column_config.LinkColumn("source link"),
             "precision_km": st.column_config.NumberColumn("± km", format="%.0f"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mineralmap import layers, selection, summary, ui
-from mineralmap.ui import maps, region
+from mineralmap import summary, ui
+from mineralmap.ui import region
 
 cat = ui.load_catalog_or_stop()
 st.title("Select a region and export it")
@@ -16,29 +16,33 @@ st.caption(
 
 spec = ui.current_filter()
 region_spec = region.region_controls(cat)
-sel = selection.select(cat.occurrences, cat.layers, spec, region_spec)
+sel = region.safe_select(cat, spec, region_spec)
 counts = summary.counts(sel.rows)
 
 ui.sentence_header(sel.description)
 left, right = st.columns([3, 2])
 with left:
-    controls = maps.MapControls(visible=("provinces", "districts", "ports"), basemap="light")
-    event = st.pydeck_chart(
-        maps.deck(cat, sel.rows, controls, extra=[layers.region_layer(sel.region)]),
-        on_select="rerun", selection_mode="multi-object", key="region_map", height=520,
-    )
-    if region.record_picks(maps.clicked_ids(event, sel.rows)):
-        st.rerun()
+    region.preview_map(cat, spec, sel)
     ui.legend()
 with right:
     c = st.columns(3)
-    c[0].metric("Selected", counts.total)
-    c[1].metric("Sb", int(counts.by_commodity.get("Sb", 0)))
-    c[2].metric("REE", int(counts.by_commodity.get("REE", 0)))
-    st.markdown("**By province and commodity**")
-    st.dataframe(summary.commodity_by_province(sel.rows), width="stretch")
+    c[0].metric("Selected", f"{counts.total:,}",
+                help=f"{counts.mapped:,} with coordinates, {counts.unmapped:,} without")
+    c[1].metric("Antimony (Sb)", int(counts.by_commodity.get("Sb", 0)))
+    c[2].metric("Rare earths (REE)", int(counts.by_commodity.get("REE", 0)))
+    if counts.unmapped:
+        st.caption(f"{counts.unmapped:,} selected occurrence(s) have no coordinates (kept because "
+                   "their stated province/district matches); they are in the files but not on the map.")
+    st.markdown("**Selected occurrences by province and commodity**")
+    by_province = summary.commodity_by_province(sel.rows)
+    by_province.index.name = "province"  # also when the selection is empty
+    by_province = by_province.reset_index()
+    st.dataframe(
+        by_province, hide_index=True, width="stretch",
+        column_config={"province": st.column_config.TextColumn("province", width="medium")},
+    )
 
-st.subheader("Download")
+st.subheader("Download the selection")
 region.export_buttons(cat, sel)
 st.dataframe(
     summary.display_table(sel.rows), hide_index=True, width="stretch",

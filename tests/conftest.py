@@ -288,3 +288,11 @@ def enriched(occurrences) -> gpd.GeoDataFrame:
         g[c] = g[c].astype(object)
     assert len(g) == n
     return g
+
+
+@pytest.fixture(autouse=True)
+def _no_extra_occurrences(monkeypatch):
+    """Tests see the curated occurrences only, unless they set the scale variables themselves
+    (a developer's MINERALMAP_DEMO_SCALE / MINERALMAP_OCCURRENCES must not leak into tests)."""
+    monkeypatch.delenv("MINERALMAP_DEMO_SCALE", raising=False)
+    monkeypatch.delenv("MINERALMAP_OCCURRENCES", raising=False)

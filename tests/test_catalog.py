@@ -232,3 +232,20 @@ def test_read_geoparquet_other_crs_falls_back(tmp_path, towns):
     towns.to_crs(3857).to_parquet(path)
     got = catalog.read_geoparquet(path)
     assert got.crs.to_epsg() == 3857
+
+
+def test_no_extra_occurrences_by_default(cache, fake_curated, enrich_calls, occurrences):
+    cat = load_catalog(cache)
+    assert cat.notices == ()
+    assert len(cat.occurrences) == len(occurrences)
+    assert not list(cache.glob(f"{catalog.EXTRA_ENRICHED_PREFIX}*"))
+
+
+def test_extra_occurrences_keep_curated_rows_first(cache, fake_curated, enrich_calls,
+                                                   occurrences, monkeypatch):
+    monkeypatch.setenv("MINERALMAP_DEMO_SCALE", "5")
+    cat = load_catalog(cache)
+    assert cat.occurrences["id"].tolist()[: len(occurrences)] == occurrences["id"].tolist()
+    assert cat.occurrences.index.equals(pd.RangeIndex(len(occurrences) + 5))
+    assert cat.occurrences.crs.to_epsg() == 4326
+    assert len(cat.notices) == 1

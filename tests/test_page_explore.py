@@ -57,4 +57,4 @@ def test_selected_occurrence_from_url_opens_details(use_real_cache):
     at = _explore({"sel": "Sb-001"})
     assert not at.exception, [e.value for e in at.exception]
     assert any("Qila Abdullah" in s.value for s in at.subheader)
-    assert any(m.label == "Road haul to port" for m in at.metric)
+    assert any("Road haul to port" in m.value for m in at.markdown)

@@ -51,7 +51,10 @@ def load_catalog_or_stop() -> Catalog:
 
 
 def missing_layers_banner(cat: Catalog) -> None:
-    """A warning listing every layer that could not be loaded (the app works without them)."""
+    """A warning listing every layer that could not be loaded (the app works without them),
+    and a banner when extra (inventory or synthetic demo) occurrences are loaded."""
+    for notice in getattr(cat, "notices", ()):
+        st.warning(notice, icon=":material/science:")
     if cat.missing:
         items = "\n".join(f"- **{name}**: {msg}" for name, msg in sorted(cat.missing.items()))
         st.warning(f"Some layers are unavailable; the rest of the app works without them.\n\n{items}")
@@ -142,8 +145,9 @@ def sidebar_filters(cat: Catalog) -> FilterSpec:
             "to a primary road", min_value=0.0, step=10.0, value=None, key=_W + "max_road_km",
         )
         name_query = st.text_input("Name contains", key=_W + "name_query")
+        st.session_state.setdefault(_W + "include_unmapped", True)
         include_unmapped = st.checkbox(
-            "Include rows without a coordinate", value=True, key=_W + "include_unmapped",
+            "Include rows without a coordinate", key=_W + "include_unmapped",
         )
         st.button("Reset filters", on_click=_reset_filters, key=_W + "reset_btn")
     spec = FilterSpec(
@@ -200,8 +204,9 @@ def legend(visible: Iterable[str] = ()) -> None:
             else f"<span style='display:inline-block;width:10px;height:10px;border-radius:6px;"
             f"border:2px solid {e['color']};margin:0 4px 0 10px;vertical-align:middle'></span>"
         )
-        parts.append(f"{swatch}{e['label']}")
-    st.markdown("".join(parts), unsafe_allow_html=True)
+        parts.append(f"<span style='white-space:nowrap;display:inline-block'>{swatch}{e['label']}</span>")
+    st.markdown("<div style='font-size:0.85em;line-height:1.6'>" + " ".join(parts) + "</div>",
+                unsafe_allow_html=True)
 
 
 def attributions(cat: Catalog, names: Iterable[str] | None = None) -> None:

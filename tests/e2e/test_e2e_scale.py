@@ -1,0 +1,89 @@
+"""Browser test at scale: the app with 100,000 synthetic demo points (MINERALMAP_DEMO_SCALE).
+
+The enrichment of the synthetic points is built once before the app starts (its own cache file
+``occurrences_extra_<hash>.parquet`` beside the layers; the curated cache file is not touched) and
+its time is printed. The test opens the Explore map, checks the synthetic-data banner and the
+aggregation note, changes the Province filter in the sidebar, and prints how long the rerun took
+in the browser (recorded, not asserted).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.conftest import assert_no_exception, screenshot, start_app, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+N = 100_000
+
+
+@pytest.fixture(scope="module")
+def scale_app(real_cache) -> Iterator[str]:
+    from mineralmap import catalog
+
+    old = os.environ.get("MINERALMAP_DEMO_SCALE")
+    os.environ["MINERALMAP_DEMO_SCALE"] = str(N)
+    try:
+        t0 = time.perf_counter()
+        cat = catalog.load_catalog(real_cache)
+        print(f"\n[scale] catalog with {len(cat.occurrences):,} occurrences ready in "
+              f"{time.perf_counter() - t0:.1f} s (enrichment of {N:,} synthetic points cached "
+              "on first use)")
+        assert cat.notices, "the synthetic points were not added"
+        assert "enrichment" not in cat.missing, cat.missing
+    finally:
+        if old is None:
+            os.environ.pop("MINERALMAP_DEMO_SCALE", None)
+        else:
+            os.environ["MINERALMAP_DEMO_SCALE"] = old
+    proc, url, _log = start_app(real_cache, extra_env={"MINERALMAP_DEMO_SCALE": str(N)})
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+_DONE_JS = """(word) => {
+  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+  return [...document.querySelectorAll('h4')].some(h => h.innerText.includes(word));
+}"""
+
+
+def test_explore_at_100k_renders_and_filters(scale_app, page):
+    t0 = time.perf_counter()
+    page.goto(f"{scale_app}/explore?basemap=none")
+    wait_for_app(page, timeout_ms=180_000)
+    print(f"\n[scale] explore page with {N:,} synthetic points: map canvas after "
+          f"{time.perf_counter() - t0:.1f} s")
+    assert_no_exception(page)
+    page.get_by_text("SYNTHETIC demo points").first.wait_for(timeout=30_000)
+    page.get_by_text("grid cells of").first.wait_for(timeout=30_000)
+    screenshot(page, "scale_explore_100k")
+
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(
+        has_text="Province").first
+    box.click()
+    page.keyboard.type("Balochistan")
+    page.get_by_role("option", name="Balochistan").first.wait_for(timeout=10_000)
+    t1 = time.perf_counter()
+    page.keyboard.press("Enter")
+    page.wait_for_function(_DONE_JS, arg="in Balochistan", timeout=120_000)
+    took = time.perf_counter() - t1
+    print(f"[scale] province filter change -> rerun finished in the browser after {took:.2f} s")
+    page.keyboard.press("Escape")
+    wait_for_app(page, timeout_ms=120_000)
+    assert_no_exception(page)
+    sentence = page.locator("h4", has_text="in Balochistan").first.inner_text()
+    assert "Balochistan" in sentence
+    assert page.get_by_text("Showing the first 5,000 of").count() >= 1
+    page.wait_for_timeout(1500)  # let deck.gl draw the cells
+    shot = screenshot(page, "scale_explore_100k_balochistan")
+    assert shot.stat().st_size > 10_000

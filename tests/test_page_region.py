@@ -1,0 +1,326 @@
+"""AppTest of the Region & export page on the real data: one test per region mode, the empty
+selection, picks and the download buttons."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+
+import numpy as np
+import pytest
+from pyproj import Geod
+from streamlit.testing.v1 import AppTest
+
+from mineralmap import catalog as _catalog
+from mineralmap.ui import region
+
+GEOD = Geod(ellps="WGS84")
+TOTAL_KEYS = ("dl_geojson", "dl_csv", "dl_gpkg", "dl_kml")
+
+
+@pytest.fixture
+def cat(use_real_cache):
+    return _catalog.load_catalog(use_real_cache)
+
+
+def _page(query: dict[str, str] | None = None, state: dict | None = None) -> AppTest:
+    at = AppTest.from_file("../app.py", default_timeout=180)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    for k, v in (state or {}).items():
+        at.session_state[k] = v
+    at.switch_page("pages/region_export.py")
+    at.run()
+    _ok(at)
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _selected(at: AppTest) -> int:
+    return int(next(m.value for m in at.metric if m.label == "Selected").replace(",", ""))
+
+
+def _sentence(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("#### "))[5:]
+
+
+def _ids(at: AppTest) -> set[str]:
+    """Ids in the selection table (the last dataframe on the page)."""
+    return set(at.dataframe[-1].value["id"])
+
+
+def _errors(at: AppTest) -> str:
+    return " ".join(e.value for e in at.error)
+
+
+def _downloads(at: AppTest) -> list[str]:
+    return [b.key for b in at.get("download_button")]
+
+
+def _mapped(cat) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    occ = cat.occurrences
+    ok = occ["lon"].notna().to_numpy() & occ["lat"].notna().to_numpy()
+    return (occ["id"].to_numpy()[ok], occ["lon"].to_numpy(float)[ok], occ["lat"].to_numpy(float)[ok])
+
+
+# ---------------------------------------------------------------------------- admin units
+
+
+def test_admin_units_change_count_and_sentence(cat):
+    at = _page()
+    total = _selected(at)
+    assert total == len(cat.occurrences)
+    assert _sentence(at) == f"All {total} occurrences"
+
+    at.multiselect(key="rg_prov").set_value(["Balochistan"]).run()
+    _ok(at)
+    bal = _selected(at)
+    assert 0 < bal < total
+    assert _sentence(at) == f"{bal} occurrences — region: Balochistan"
+    assert _ids(at) and len(_ids(at)) == bal
+    # the region agrees with the sidebar province filter (same rows)
+    by_filter = _page({"province": "Balochistan"})
+    assert _selected(by_filter) == bal and _ids(by_filter) == _ids(at)
+
+    # a district of another province is united with the province
+    occ = cat.occurrences
+    kp = occ.loc[occ["province_geo"] == "Khyber Pakhtunkhwa", "district_geo"].value_counts()
+    district, n_district = str(kp.index[0]), int(kp.iloc[0])
+    at.multiselect(key="rg_dist").set_value([district]).run()
+    _ok(at)
+    assert _selected(at) == bal + n_district
+    assert f"region: Balochistan ∪ {district}" in _sentence(at)
+
+    # a tehsil alone: only the occurrences the enrichment places in it
+    at.multiselect(key="rg_prov").set_value([]).run()
+    at.multiselect(key="rg_dist").set_value([]).run()
+    teh = occ["tehsil_geo"].value_counts()
+    tehsil, n_tehsil = str(teh.index[0]), int(teh.iloc[0])
+    at.multiselect(key="rg_teh").set_value([tehsil]).run()
+    _ok(at)
+    assert _selected(at) == n_tehsil
+    assert set(occ.loc[occ["tehsil_geo"] == tehsil, "id"]) == _ids(at)
+    assert _sentence(at).endswith(f"region: {tehsil}")
+
+
+# ---------------------------------------------------------------------------- bounding box
+
+
+def test_bbox_valid_and_invalid(cat):
+    at = _page()
+    total = _selected(at)
+    at.checkbox(key="rg_bbox_on").check().run()
+    _ok(at)
+    ids, lon, lat = _mapped(cat)
+    inside = set(ids[(lon >= 66) & (lon <= 70) & (lat >= 28) & (lat <= 32)])
+    assert 0 < len(inside) < total
+    assert _ids(at) == inside and _selected(at) == len(inside)
+    assert _sentence(at).endswith("region: box 66,28 to 70,32")
+    assert not at.error
+
+    # west > east: a clear error, the box is ignored, the page keeps working
+    at.number_input(key="rg_w").set_value(71.0).run()
+    _ok(at)
+    assert "Bounding box ignored" in _errors(at) and "west (71)" in _errors(at)
+    assert _selected(at) == total
+    assert set(_downloads(at)) == set(TOTAL_KEYS)
+
+    # outside Pakistan's extent
+    at.number_input(key="rg_w").set_value(66.0).run()
+    at.number_input(key="rg_n").set_value(40.0).run()
+    _ok(at)
+    assert "outside Pakistan's extent" in _errors(at)
+    assert _selected(at) == total
+
+    # fixed again: the box applies again and the error is gone
+    at.number_input(key="rg_n").set_value(32.0).run()
+    _ok(at)
+    assert not at.error and _ids(at) == inside
+
+
+# ---------------------------------------------------------------------------- radius
+
+
+def test_radius_port_and_typed_lonlat(cat):
+    at = _page()
+    at.checkbox(key="rg_rad_on").check().run()
+    at.selectbox(key="rg_centre_port").set_value("Gwadar").run()
+    at.number_input(key="rg_km").set_value(300.0).run()
+    _ok(at)
+    gwadar_km = cat.occurrences["port_gwadar_km"].to_numpy(float)
+    assert _selected(at) == int(np.sum(gwadar_km <= 300))
+    assert _sentence(at).endswith("region: within 300 km of Gwadar")
+
+    # a wider circle: the same rows as the straight-line distance computed by the enrichment
+    at.number_input(key="rg_km").set_value(450.0).run()
+    _ok(at)
+    assert not np.any(np.abs(gwadar_km - 450) < 2)  # no point on the edge of the circle
+    expected = set(cat.occurrences.loc[gwadar_km <= 450, "id"])
+    assert expected and _ids(at) == expected
+
+    # a typed lon/lat centre near Peshawar, checked against a geodesic computation
+    at.radio(key="rg_kind").set_value("lon/lat").run()
+    at.number_input(key="rg_lon").set_value(71.5).run()
+    at.number_input(key="rg_lat").set_value(34.0).run()
+    at.number_input(key="rg_km").set_value(100.0).run()
+    _ok(at)
+    ids, lon, lat = _mapped(cat)
+    _, _, d = GEOD.inv(np.full(len(lon), 71.5), np.full(len(lat), 34.0), lon, lat)
+    assert not np.any(np.abs(d - 100_000) < 500)
+    assert _ids(at) == set(ids[d <= 100_000]) and _ids(at)
+    assert _sentence(at).endswith("region: within 100 km of 71.5, 34")
+
+    # a lon/lat outside Pakistan (lat,lon swapped): clear error, radius ignored
+    at.number_input(key="rg_lon").set_value(34.0).run()
+    _ok(at)
+    assert "Radius ignored" in _errors(at) and "lat,lon instead of lon,lat" in _errors(at)
+    assert _selected(at) == len(cat.occurrences)
+
+
+def test_occurrence_centre_uses_unambiguous_values(cat):
+    at = _page()
+    at.checkbox(key="rg_rad_on").check().run()
+    at.radio(key="rg_kind").set_value("occurrence").run()
+    box = at.selectbox(key="rg_centre_occurrence")
+    occ = cat.occurrences
+    # an occurrence named like a town is offered by its id (a name would resolve to the town)
+    towns = set(cat.layer("towns")["name"])
+    clash = occ.loc[occ["name"].isin(towns) & occ["mapped"]]
+    assert len(clash), "the real data has occurrences named after towns"
+    clash_id, clash_name = str(clash["id"].iloc[0]), str(clash["name"].iloc[0])
+    assert f"{clash_name} · {clash_id}" in box.options
+    box.set_value(clash_id).run()
+    at.number_input(key="rg_km").set_value(1.0).run()
+    _ok(at)
+    assert clash_id in _ids(at)
+    assert _sentence(at).endswith(f"within 1 km of {clash_id}")
+    # a unique name is offered as the name
+    name = occ.loc[occ["id"] == "REE-018", "name"].iloc[0]
+    assert name in box.options
+    at.selectbox(key="rg_centre_occurrence").set_value(name).run()
+    _ok(at)
+    assert "REE-018" in _ids(at)
+
+
+# ---------------------------------------------------------------------------- upload
+
+
+def _box_geojson(w: float, s: float, e: float, n: float) -> bytes:
+    ring = [[w, s], [e, s], [e, n], [w, n], [w, s]]
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    ]}).encode()
+
+
+def test_upload_polygon_and_bad_files(cat):
+    at = _page()
+    up = at.get("file_uploader")[0]
+    assert up.allowed_type == [".geojson", ".json", ".kml", ".zip"]
+    assert any(f"at most {region.MAX_UPLOAD_MB} MB" in c.value for c in at.caption)
+    up.set_value(("area.geojson", _box_geojson(70, 33, 72, 35), "application/geo+json")).run()
+    _ok(at)
+    ids, lon, lat = _mapped(cat)
+    inside = set(ids[(lon >= 70) & (lon <= 72) & (lat >= 33) & (lat <= 35)])
+    assert inside and _ids(at) == inside
+    assert _sentence(at).endswith("region: area.geojson")
+    assert any("Using the polygon of area.geojson" in s.value for s in at.success)
+
+    at.get("file_uploader")[0].set_value(("broken.geojson", b'{"type": "Feature', "application/json")).run()
+    _ok(at)
+    assert "broken.geojson is not valid JSON" in _errors(at)
+    assert _selected(at) == len(cat.occurrences)
+    assert set(_downloads(at)) == set(TOTAL_KEYS)
+
+
+def test_upload_seam_messages():
+    kw, msgs = region.parse_upload(_box_geojson(66, 28, 67, 29), "ok.geojson")
+    assert kw["polygon_label"] == "ok.geojson" and kw["polygon"].bounds == (66, 28, 67, 29)
+    assert msgs == []
+    # self-intersecting bow-tie: repaired and said so
+    bow = json.dumps({"type": "Polygon", "coordinates": [[[66, 28], [67, 29], [67, 28], [66, 29], [66, 28]]]})
+    kw, msgs = region.parse_upload(bow.encode(), "bow.json")
+    assert kw["polygon"].is_valid and any("repaired" in t for lvl, t in msgs if lvl == "info")
+    cases = {
+        "empty.geojson": b"",
+        "points.geojson": json.dumps({"type": "Point", "coordinates": [66, 28]}).encode(),
+        "evil.kml": b'<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                    b"<kml>&x;</kml>",
+        "big.geojson": b" " * (region.MAX_UPLOAD_MB * 1_000_000 + 1),
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("readme.txt", "no shapefile here")
+    cases["noshp.zip"] = buf.getvalue()
+    for name, content in cases.items():
+        kw, msgs = region.parse_upload(content, name)
+        assert kw == {}, name
+        assert len(msgs) == 1 and msgs[0][0] == "error", name
+        assert msgs[0][1].startswith("Upload ignored: ") and name in msgs[0][1], msgs
+
+
+# ---------------------------------------------------------------------------- picks
+
+
+def test_apply_picks_lists():
+    state: dict[str, list[str]] = {"add": [], "remove": []}
+    assert region.apply_picks(state, ["A", "B", "A"], "add")
+    assert state == {"add": ["A", "B"], "remove": []}
+    assert not region.apply_picks(state, ["A"], "add")
+    assert region.apply_picks(state, ["B", "C"], "remove")
+    assert state == {"add": ["A"], "remove": ["B", "C"]}
+    with pytest.raises(ValueError, match="add"):
+        region.apply_picks(state, ["A"], "toggle")
+
+
+def test_picks_add_and_remove_occurrences(cat):
+    occ = cat.occurrences
+    bal = occ.loc[occ["province_geo"] == "Balochistan", "id"]
+    kp = occ.loc[occ["province_geo"] == "Khyber Pakhtunkhwa", "id"]
+    drop, extra = str(bal.iloc[0]), str(kp.iloc[0])
+    at = _page(state={"_mm_region_picks": {"add": [extra], "remove": [drop]}})
+    at.multiselect(key="rg_prov").set_value(["Balochistan"]).run()
+    _ok(at)
+    expected = (set(bal) | {extra}) - {drop}
+    assert _ids(at) == expected
+    assert "+ 1 picked − 1 removed" in _sentence(at)
+    picks_md = next(m.value for m in at.markdown if m.value.startswith("**Added:**"))
+    assert extra in picks_md and drop in picks_md
+    at.button(key="rg_clear").click().run()
+    _ok(at)
+    assert _ids(at) == set(bal)
+    assert at.session_state["_mm_region_picks"] == {"add": [], "remove": []}
+
+
+# ---------------------------------------------------------------------------- export
+
+
+def test_empty_selection_needs_confirmation(cat):
+    at = _page()
+    at.checkbox(key="rg_bbox_on").check().run()
+    for key, v in (("rg_w", 61.0), ("rg_s", 24.0), ("rg_e", 61.5), ("rg_n", 24.5)):
+        at.number_input(key=key).set_value(v).run()
+    _ok(at)
+    assert _selected(at) == 0
+    assert list(at.dataframe[0].value.columns) == ["province", "Sb", "REE", "other"]
+    assert any("No occurrences are selected" in w.value for w in at.warning)
+    assert _downloads(at) == []
+    at.checkbox(key="rg_allow_empty").check().run()
+    _ok(at)
+    assert _downloads(at) == list(TOTAL_KEYS)
+
+
+def test_download_buttons_and_file_names(cat):
+    at = _page({"province": "Balochistan", "commodity": "Sb"})
+    labels = {b.key: b.label for b in at.get("download_button")}
+    assert labels == {"dl_geojson": "Download GeoJSON", "dl_csv": "Download CSV",
+                      "dl_gpkg": "Download GeoPackage", "dl_kml": "Download KML"}
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    files = next(c.value for c in at.caption if c.value.startswith("Files:"))
+    assert re.search(rf"`mineralmap_balochistan_sb_{today}\.\*`", files), files
+    assert f"{_selected(at)} occurrence(s)" in files

@@ -99,14 +99,19 @@ def _rerun(quick: bool) -> tuple[dict, list[Row]]:
         _row("rerun p50 ms: page functions, bundled + synthetic", s["rows"], s["mineralmap_ms"],
              s["baseline_ms"], s["ratio"], "<=1000 ms at 100k" if s["rows"] > 100_000 else "",
              s["mineralmap_ms"] <= 1000 if s["rows"] > 100_000 else None),
-        _row("rerun p50 ms: AppTest pages/explore.py, bundled", b["rows"], a["mineralmap_ms"],
-             a["baseline_ms"], a["ratio"], "<=150 ms", a["mineralmap_ms"] <= 150),
+        _row("rerun p50 ms: explore script run (app.py timer), bundled", b["rows"],
+             a["script_ms"], a["baseline_script_ms"], a["script_ratio"], "<=150 ms",
+             a["script_ms"] <= 150),
+        _row("rerun p50 ms: AppTest wall incl. harness, bundled", b["rows"], a["mineralmap_ms"],
+             a["baseline_ms"], a["ratio"]),
     ]
     a = res["apptest_scale"]
     big = a["demo_scale"] >= 100_000
-    rows.append(_row("rerun p50 ms: AppTest pages/explore.py, bundled + synthetic", s["rows"],
-                     a["mineralmap_ms"], None, None, "<=1000 ms at 100k" if big else "",
-                     a["mineralmap_ms"] <= 1000 if big else None))
+    rows.append(_row("rerun p50 ms: explore script run (app.py timer), bundled + synthetic",
+                     s["rows"], a["script_ms"], None, None, "<=1000 ms at 100k" if big else "",
+                     a["script_ms"] <= 1000 if big else None))
+    rows.append(_row("rerun p50 ms: AppTest wall incl. harness, bundled + synthetic", s["rows"],
+                     a["mineralmap_ms"]))
     for name, lb in res["layer_bytes"].items():
         rows.append(_row(f"JSON bytes: {name}", lb["features"], lb["bytes"]))
     return res, rows

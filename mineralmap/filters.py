@@ -304,10 +304,10 @@ class FilterSpec:
         """
         noun = "occurrence" if n == 1 else "occurrences"
         if self.is_empty:
-            return f"All {n} {noun}"
+            return f"All {n:,} {noun}"
         if self.include_unmapped is False and self == FilterSpec(include_unmapped=False):
-            return f"All {n} mapped {noun}"
-        words = [str(n)]
+            return f"All {n:,} mapped {noun}"
+        words = [f"{n:,}"]
         if self.precisions:
             words.append(_join(list(self.precisions)))
         if self.statuses:

@@ -524,7 +524,7 @@ def _aggregate_view(sub: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, grp: np
     cy = np.bincount(inv, weights=lat, minlength=m) / counts
     dom = by_group.argmax(axis=1)
     cmax = counts.max()
-    radius = np.round(2.0 + 5.0 * np.sqrt(counts / cmax), 1)  # px: no overlap at 0.25°, zoom ~5
+    radius = np.round(1.5 + 4.0 * np.sqrt(counts / cmax), 1)  # px: gaps between cells at 0.25°, zoom ~5
     xy = np.round(np.column_stack([cx, cy]), 4).tolist()
     # per cell (not per point): a few thousand cells at most
     tips = [f"{c:,} occurrences in this {cell_deg:g}° cell\n"
@@ -533,7 +533,7 @@ def _aggregate_view(sub: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, grp: np
     data = [{"p": p, "n": c, "r": r, "g": g, "t": t}
             for p, c, r, g, t in zip(xy, counts.tolist(), radius.tolist(), dom.tolist(),
                                      tips, strict=True)]
-    agg_colors = [[*COMMODITY_COLORS[g][:3], 190] for g in COMMODITY_GROUPS]
+    agg_colors = [[*COMMODITY_COLORS[g][:3], 150] for g in COMMODITY_GROUPS]  # rails show through
     layer = pdk.Layer(
         "ScatterplotLayer", data=data, id="occ-aggregate",
         get_position="p", get_radius="r", radius_units=_PX,
@@ -956,15 +956,53 @@ def _dumps(obj: Any) -> str:
                       ensure_ascii=False)
 
 
+class FrozenLayer:
+    """A static layer serialised once: :class:`MapDeck` splices its JSON in on every rerun.
+
+    Boundaries, roads and railways do not change between reruns; re-encoding their hundreds of
+    kilobytes of paths on every filter change was most of a rerun's server time.
+
+    Parameters
+    ----------
+    layer
+        The pydeck layer to freeze.
+    """
+
+    __slots__ = ("id", "json")
+    data = None  # st.pydeck_chart inspects ``layer.data``; the payload lives in ``json``
+
+    def __init__(self, layer: pdk.Layer) -> None:
+        self.id = layer.id
+        self.json = _dumps(layer)
+
+
+def freeze(layer: pdk.Layer) -> FrozenLayer:
+    """Serialise ``layer`` once for reuse in many decks (see :class:`FrozenLayer`)."""
+    return FrozenLayer(layer)
+
+
 class MapDeck(pdk.Deck):
     """A ``pdk.Deck`` whose ``to_json`` is compact (no indentation, UTF-8).
 
     ``st.pydeck_chart`` sends ``deck.to_json()`` to the browser; pydeck's default indents by two
-    spaces per nesting level, which more than doubles the bytes of a point layer.
+    spaces per nesting level, which more than doubles the bytes of a point layer. Layers given
+    as :class:`FrozenLayer` are not serialised again.
     """
 
     def to_json(self) -> str:  # noqa: D102 - see class docstring
-        return _dumps(self)
+        layers = list(self.layers)
+        if not any(isinstance(lyr, FrozenLayer) for lyr in layers):
+            return _dumps(self)
+        self.layers = []
+        try:
+            head = _dumps(self)
+        finally:
+            self.layers = layers
+        marker = '"layers":[]'
+        if head.count(marker) != 1:  # pragma: no cover - defensive, pydeck's key is "layers"
+            raise ValidationError("cannot place frozen layers in the deck JSON")
+        body = ",".join(lyr.json if isinstance(lyr, FrozenLayer) else _dumps(lyr) for lyr in layers)
+        return head.replace(marker, f'"layers":[{body}]', 1)
 
 
 def payload_bytes(layer: pdk.Layer) -> int:

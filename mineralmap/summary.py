@@ -56,15 +56,18 @@ def province_of(occ: pd.DataFrame) -> pd.Series:
     return geo.where(geo.notna() & (geo != ""), stated).fillna("(unknown)")
 
 
+def _group_counts(keys: pd.Series, groups: pd.Series) -> pd.DataFrame:
+    """Counts per (key, commodity group) as a table with the three group columns (zeros kept)."""
+    counts = pd.DataFrame({"k": keys.to_numpy(), "g": groups.to_numpy()}).value_counts()
+    table = counts.unstack("g", fill_value=0) if len(counts) else pd.DataFrame()
+    return table.reindex(columns=["Sb", "REE", "other"], fill_value=0).astype(int)
+
+
 def commodity_by_province(occ: pd.DataFrame) -> pd.DataFrame:
     """Counts with provinces as rows and commodity groups as columns (zeros kept)."""
     if occ.empty:
         return pd.DataFrame(columns=["Sb", "REE", "other"], dtype=int)
-    table = pd.crosstab(province_of(occ), occ["commodity_group"])
-    for col in ("Sb", "REE", "other"):
-        if col not in table:
-            table[col] = 0
-    table = table[["Sb", "REE", "other"]]
+    table = _group_counts(province_of(occ), occ["commodity_group"])
     table.index.name = "province"
     return table.sort_values(["Sb", "REE", "other"], ascending=False)
 
@@ -72,19 +75,17 @@ def commodity_by_province(occ: pd.DataFrame) -> pd.DataFrame:
 def haul_histogram(occ: pd.DataFrame, bin_km: float = 100.0) -> pd.DataFrame:
     """Occurrences per road-haul-distance bin (``haul_road_km``), by commodity group."""
     haul = occ["haul_road_km"].astype(float)
-    ok = haul.notna()
+    ok = haul.notna().to_numpy()
     if not ok.any():
         return pd.DataFrame(columns=["Sb", "REE", "other"], dtype=int)
-    top = float(np.ceil(haul[ok].max() / bin_km) * bin_km) or bin_km
-    edges = np.arange(0.0, top + bin_km, bin_km)
-    labels = [f"{int(a)}–{int(b)} km" for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    binned = pd.cut(haul[ok], edges, labels=labels, include_lowest=True)
-    table = pd.crosstab(binned, occ.loc[ok, "commodity_group"]).reindex(labels, fill_value=0)
-    for col in ("Sb", "REE", "other"):
-        if col not in table:
-            table[col] = 0
+    values = haul.to_numpy()[ok]
+    nbins = max(int(np.ceil(values.max() / bin_km)), 1)
+    idx = np.minimum((values // bin_km).astype(int), nbins - 1)
+    labels = np.array([f"{int(i * bin_km)}–{int((i + 1) * bin_km)} km" for i in range(nbins)])
+    table = _group_counts(pd.Series(labels[idx]), occ.loc[ok, "commodity_group"])
+    table = table.reindex(labels, fill_value=0)
     table.index.name = "road haul to port"
-    return table[["Sb", "REE", "other"]]
+    return table
 
 
 def display_table(occ: pd.DataFrame, max_rows: int | None = None) -> pd.DataFrame:

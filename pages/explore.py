@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mineralmap import layers, summary, ui
+from mineralmap import charts, layers, summary, ui
 from mineralmap.ui import maps
 
 cat = ui.load_catalog_or_stop()
@@ -66,8 +66,10 @@ with tab_table:
 with tab_charts:
     a, b = st.columns(2)
     a.markdown("**Occurrences by province and commodity**")
-    a.bar_chart(summary.commodity_by_province(occ))
-    b.markdown("**Road haul distance to the nearest port by road**")
-    b.bar_chart(summary.haul_histogram(occ))
+    a.vega_lite_chart(*charts.stacked_bars(summary.commodity_by_province(occ), category="province"),
+                      width="stretch")
+    b.markdown("**Road haul distance to the port reached by the shortest road route**")
+    b.vega_lite_chart(*charts.stacked_bars(summary.haul_histogram(occ), category="road haul"),
+                      width="stretch")
 
 ui.attributions(cat)

@@ -454,3 +454,15 @@ def test_touching_segments_of_one_road_are_merged():
     recs = ml.static_layer_payload("roads", g)
     assert sorted((r["t"], len(r["path"])) for r in recs) == [
         ("N-5 · primary road", 3), ("N-55 · primary road", 2)]
+
+
+def test_frozen_layers_give_the_same_deck_json(layers, enriched):
+    from mineralmap import layers as L
+
+    static = L.context_layers(layers, ["provinces", "roads", "ports"])
+    dynamic = L.occurrence_layers(enriched)
+    plain = L.make_deck(static + dynamic, basemap="none").to_json()
+    frozen = L.make_deck([L.freeze(x) for x in static] + dynamic, basemap="none").to_json()
+    assert frozen == plain
+    ids = [lyr["id"] for lyr in json.loads(frozen)["layers"]]
+    assert ids[:3] == [x.id for x in static] and "occurrences" in ids

@@ -36,14 +36,15 @@ def get_catalog() -> Catalog:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _static_layers(key: str, name: str) -> tuple[pdk.Layer, ...]:
+def _static_layers(key: str, name: str) -> tuple[layers.FrozenLayer, ...]:
     cat = get_catalog()
-    return tuple(layers.context_layers(cat.layers, [name]))
+    return tuple(layers.freeze(lyr) for lyr in layers.context_layers(cat.layers, [name]))
 
 
-def context_layers(cat: Catalog, visible: Collection[str]) -> list[pdk.Layer]:
-    """Static context layers (boundaries, roads, rail …), built once per catalog and layer name."""
-    out: list[pdk.Layer] = []
+def context_layers(cat: Catalog, visible: Collection[str]) -> list[pdk.Layer | layers.FrozenLayer]:
+    """Static context layers (boundaries, roads, rail …), built and serialised once per catalog
+    and layer name; every rerun reuses their JSON."""
+    out: list[pdk.Layer | layers.FrozenLayer] = []
     for name in layers.CONTEXT_LAYER_IDS:
         if name in visible:
             out.extend(_static_layers(cat.key, name))

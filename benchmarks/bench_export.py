@@ -15,7 +15,6 @@ hold N features.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -85,15 +84,8 @@ def _print(res: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry: run and print (``--json`` also prints the raw result)."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="N = 1k and 10k only")
-    ap.add_argument("--json", action="store_true", help="also print the result as JSON")
-    args = ap.parse_args(argv)
-    res = run(args.quick)
-    _print(res)
-    if args.json:
-        print(json.dumps(res, indent=2))
-    return 0
+    return synthetic.cli(run, _print, argv, description=__doc__.split("\n")[0],
+                         quick_help="N = 1k and 10k only")
 
 
 if __name__ == "__main__":

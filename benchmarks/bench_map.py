@@ -28,8 +28,6 @@ port and road-haul km.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import sys
@@ -48,6 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from benchmarks import synthetic  # noqa: E402
 from mineralmap import layers as ml  # noqa: E402
 from mineralmap.schema import CRS  # noqa: E402
 
@@ -311,16 +310,9 @@ def _print(res: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI entry: run and print the table (``--json`` also dumps the raw result)."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="N = 1k and 10k only")
-    ap.add_argument("--json", action="store_true", help="also print the result as JSON")
-    args = ap.parse_args(argv)
-    res = run(args.quick)
-    _print(res)
-    if args.json:
-        print(json.dumps(res, indent=2, default=str))
-    return 0
+    """CLI entry: run and print (``--json`` also prints the raw result)."""
+    return synthetic.cli(run, _print, argv, description=__doc__.split("\n")[0],
+                         quick_help="N = 1k and 10k only")
 
 
 if __name__ == "__main__":

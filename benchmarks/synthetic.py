@@ -62,3 +62,31 @@ def enriched(n: int, seed: int = 0) -> gpd.GeoDataFrame:
     out = enrich(occ, context_layers())
     ENRICH_SECONDS[n] = time.perf_counter() - t0
     return out
+
+
+def cli(run, print_result, argv: list[str] | None, *, description: str, quick_help: str) -> int:
+    """Shared ``__main__`` of the bench scripts: ``--quick`` and ``--json``, run, print.
+
+    Parameters
+    ----------
+    run
+        The script's ``run(quick: bool) -> dict``.
+    print_result
+        Prints the result dict as a table.
+    argv
+        Command-line arguments (None: ``sys.argv``).
+    description, quick_help
+        Help texts.
+    """
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--json", action="store_true", help="also print the result as JSON")
+    args = ap.parse_args(argv)
+    res = run(args.quick)
+    print_result(res)
+    if args.json:
+        print(json.dumps(res, indent=2, default=str))
+    return 0

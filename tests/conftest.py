@@ -296,3 +296,35 @@ def _no_extra_occurrences(monkeypatch):
     (a developer's MINERALMAP_DEMO_SCALE / MINERALMAP_OCCURRENCES must not leak into tests)."""
     monkeypatch.delenv("MINERALMAP_DEMO_SCALE", raising=False)
     monkeypatch.delenv("MINERALMAP_OCCURRENCES", raising=False)
+
+
+# ---- shared by tests/test_catalog.py and tests/test_scale.py ---------------------------------
+CURATED_LAYERS = ("ports", "border_crossings", "dry_ports")
+
+
+@pytest.fixture
+def fake_curated(monkeypatch, layers, occurrences):
+    """Curated loaders return the toy-world tables."""
+    import mineralmap.curated as curated
+
+    monkeypatch.setattr(curated, "load_occurrences", lambda *a, **k: occurrences.copy())
+    for name, fn in (("ports", "load_ports"), ("border_crossings", "load_border_crossings"),
+                     ("dry_ports", "load_dry_ports")):
+        monkeypatch.setattr(curated, fn, lambda *a, _n=name, **k: layers[_n].copy())
+
+
+@pytest.fixture
+def cache(tmp_path, layers):
+    """A cache holding every bulk toy layer and a manifest with fingerprints."""
+    import json
+
+    from mineralmap.ingest import MANIFEST_FILE, write_parquet_atomic
+    from mineralmap.schema import LAYER_COLUMNS
+
+    d = tmp_path / "cache"
+    entries = {}
+    for name in (n for n in LAYER_COLUMNS if n not in CURATED_LAYERS):
+        write_parquet_atomic(layers[name], d / f"{name}.parquet")
+        entries[name] = {"status": "built", "fingerprint": f"fp-{name}", "rows": len(layers[name])}
+    (d / MANIFEST_FILE).write_text(json.dumps({"layers": entries}))
+    return d

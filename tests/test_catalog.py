@@ -22,27 +22,6 @@ BULK = [n for n in LAYER_COLUMNS if n not in CURATED]
 
 
 @pytest.fixture
-def fake_curated(monkeypatch, layers, occurrences):
-    """Curated loaders return the toy-world tables."""
-    monkeypatch.setattr(curated, "load_occurrences", lambda *a, **k: occurrences.copy())
-    for name, fn in (("ports", "load_ports"), ("border_crossings", "load_border_crossings"),
-                     ("dry_ports", "load_dry_ports")):
-        monkeypatch.setattr(curated, fn, lambda *a, _n=name, **k: layers[_n].copy())
-
-
-@pytest.fixture
-def cache(tmp_path, layers):
-    """A cache holding every bulk toy layer and a manifest with fingerprints."""
-    d = tmp_path / "cache"
-    entries = {}
-    for name in BULK:
-        write_parquet_atomic(layers[name], d / f"{name}.parquet")
-        entries[name] = {"status": "built", "fingerprint": f"fp-{name}", "rows": len(layers[name])}
-    (d / MANIFEST_FILE).write_text(json.dumps({"layers": entries}))
-    return d
-
-
-@pytest.fixture
 def enrich_calls(monkeypatch):
     """Replace mineralmap.enrich.enrich by a recorder that fills every column with 1.0."""
     calls: list[list[str]] = []

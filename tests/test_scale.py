@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
-import mineralmap.curated as curated
 import mineralmap.enrich as enrich_mod
 from mineralmap import catalog, scale
 from mineralmap.catalog import load_catalog
 from mineralmap.curated import validate_occurrences
 from mineralmap.errors import MineralmapError, SourceError, ValidationError
-from mineralmap.ingest import MANIFEST_FILE, write_parquet_atomic
-from mineralmap.schema import ENRICH_COLUMNS, LAYER_COLUMNS, OCCURRENCE_COLUMNS, PRECISION_CLASSES
-
-CURATED = ("ports", "border_crossings", "dry_ports")
-BULK = [n for n in LAYER_COLUMNS if n not in CURATED]
-
+from mineralmap.schema import ENRICH_COLUMNS, OCCURRENCE_COLUMNS, PRECISION_CLASSES
 
 # ---- synthetic occurrences ------------------------------------------------------------------
 
@@ -212,25 +204,6 @@ def test_demo_scale_from_env():
 
 
 # ---- catalog with extra occurrences ---------------------------------------------------------
-
-
-@pytest.fixture
-def fake_curated(monkeypatch, layers, occurrences):
-    monkeypatch.setattr(curated, "load_occurrences", lambda *a, **k: occurrences.copy())
-    for name, fn in (("ports", "load_ports"), ("border_crossings", "load_border_crossings"),
-                     ("dry_ports", "load_dry_ports")):
-        monkeypatch.setattr(curated, fn, lambda *a, _n=name, **k: layers[_n].copy())
-
-
-@pytest.fixture
-def cache(tmp_path, layers):
-    d = tmp_path / "cache"
-    entries = {}
-    for name in BULK:
-        write_parquet_atomic(layers[name], d / f"{name}.parquet")
-        entries[name] = {"status": "built", "fingerprint": f"fp-{name}", "rows": len(layers[name])}
-    (d / MANIFEST_FILE).write_text(json.dumps({"layers": entries}))
-    return d
 
 
 @pytest.fixture

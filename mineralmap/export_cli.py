@@ -79,6 +79,15 @@ def _numbers(n: int, what: str):
     return parse
 
 
+def _check_known(what: str, given: list[str], valid: list[str]) -> None:
+    """Exit 2 with the valid values when a given value is unknown (case-insensitive)."""
+    known = {v.casefold() for v in valid}
+    bad = [g for g in given if g.casefold() not in known]
+    if bad:
+        shown = ", ".join(valid[:40]) + (" …" if len(valid) > 40 else "")
+        raise _usage(FilterError(f"unknown {what} {', '.join(repr(b) for b in bad)}; valid: {shown}"))
+
+
 def add_parser(subparsers: Any) -> None:
     """Register the ``export`` subcommand on ``subparsers`` (from ``add_subparsers``)."""
     p = subparsers.add_parser(
@@ -158,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     MineralmapError
         With ``usage=True`` for bad arguments (exit 2), otherwise a data/export problem (exit 1).
     """
-    from mineralmap import __version__, selection
+    from mineralmap import __version__, filters, selection
     from mineralmap.export import export_selection
     from mineralmap.filters import FilterSpec
     from mineralmap.regions import RegionSpec, parse_region_file
@@ -216,9 +225,12 @@ def run(args: argparse.Namespace) -> int:
         set(_names(layers.get("provinces"), "province")) | set(_names(occ, "province"))
     ) or list(PROVINCES)
     valid_districts = sorted(
-        set(_names(layers.get("districts"), "district")) | set(_names(occ, "district"))
-        | set(_names(occ, "district_geo"))
+        set(_names(layers.get("districts"), "district")) | set(_names(occ, "district_geo"))
     )
+    opts = filters.filter_options(occ)
+    _check_known("commodity", args.commodity, opts["commodities"])
+    _check_known("status", args.status, opts["statuses"])
+    _check_known("occurrence id", [*args.add_id, *args.remove_id], _names(occ, "id"))
     try:
         spec = spec.validate(valid_provinces, valid_districts)
         sel = selection.select(occ, layers, spec, region)

@@ -502,6 +502,15 @@ def _present(values: pd.Series) -> list[str]:
     return sorted(set(s[s != ""]))
 
 
+def _district_choices(df: pd.DataFrame) -> pd.Series:
+    """District names offered for filtering: the polygon names (``district_geo``) once the data
+    is enriched; the curated ``district`` column is free text ("(uncertain: …)") and is used only
+    for data that has not been enriched."""
+    if "district_geo" in df.columns:
+        return df["district_geo"].astype("string").fillna("").astype(str)
+    return _coalesce(df, "district_geo", "district")
+
+
 def filter_options(df: pd.DataFrame) -> dict[str, list[str]]:
     """Choices offered by the filter widgets: the values present in ``df``.
 
@@ -516,7 +525,7 @@ def filter_options(df: pd.DataFrame) -> dict[str, list[str]]:
     """
     empty = pd.Series([], dtype=object)
     prov = _coalesce(df, "province_geo", "province") if len(df.columns) else empty
-    dist = _coalesce(df, "district_geo", "district") if len(df.columns) else empty
+    dist = _district_choices(df) if len(df.columns) else empty
     groups = _present(commodity_groups(df)) if len(df.columns) else []
     codes = _present(df["commodity"]) if "commodity" in df else []
     commodities = [g for g in COMMODITY_GROUPS if g in groups]
@@ -538,7 +547,7 @@ def filter_options(df: pd.DataFrame) -> dict[str, list[str]]:
 def districts_in(df: pd.DataFrame, provinces: Iterable[str] = ()) -> list[str]:
     """Districts present in ``df`` within ``provinces`` (all districts when none are given)."""
     provinces = list(provinces)
-    dist = _coalesce(df, "district_geo", "district")
+    dist = _district_choices(df)
     if not provinces:
         return _present(dist)
     prov = _coalesce(df, "province_geo", "province")

@@ -48,7 +48,7 @@ from mineralmap.schema import CRS, LAYER_COLUMNS, PROVINCES
 from mineralmap.sources import MANIFEST, MIRROR_ENV, SourceSpec, mirror_dir
 
 #: Bump when the normalisation changes: every layer is rebuilt on the next run.
-INGEST_VERSION = "1"
+INGEST_VERSION = "2"  # 2: drop the "Disputed Territory" tehsil
 #: Environment variable overriding the cache directory.
 CACHE_ENV = "MINERALMAP_CACHE"
 #: When set (to anything but ``0``/empty), never download: missing mirror files fail their layer.
@@ -679,6 +679,10 @@ def _norm_tehsils(gdf: gpd.GeoDataFrame, run: _Run, label: str,
     name = _text(gdf["adm3_name"]) if "adm3_name" in gdf else pd.Series(None, index=gdf.index)
     # shapeName is upper case ("HATTIAN BALA"); title case for display.
     name = name.fillna(_text(gdf["shapeName"]).str.title()).astype(object)
+    disputed = name.astype("string").str.contains(_DISPUTED, case=False, na=False).to_numpy()
+    if disputed.any():  # e.g. a "Disputed Territory" tehsil filed under Kharmang (GB)
+        notes.append(f"dropped {int(disputed.sum())} tehsil(s) named 'Disputed Territory'")
+        gdf, prov, name = gdf.loc[~disputed], prov.loc[~disputed], name.loc[~disputed]
     data: dict[str, Any] = {
         "tehsil": name,
         "district": _text(gdf["adm2_name"]),

@@ -21,7 +21,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 import geopandas as gpd
@@ -344,16 +344,33 @@ class RegionSpec:
         geopandas.GeoDataFrame
             The selected rows with every column (an empty frame keeps its columns).
         """
-        geom = self.geometry(layers, occurrences if centres is None else centres)
+        lookup = occurrences if centres is None else centres
+        geom = self.geometry(layers, lookup)
         n = len(occurrences)
         if geom is None:
             keep = np.full(n, not self.add_ids)  # picks only: just the picked rows
         else:
             geoms = np.asarray(occurrences.geometry.to_numpy(), dtype=object)
             valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-            shapely.prepare(geom)
             keep = np.zeros(n, dtype=bool)
-            keep[valid] = shapely.covers(geom, geoms[valid])
+            centre = self.center_point(layers, lookup) if self.radius_km is not None else None
+            if centre is None:
+                shapely.prepare(geom)
+                keep[valid] = shapely.covers(geom, geoms[valid])
+            else:
+                # Radius membership is geodesic distance <= radius (exact); the 72-vertex circle
+                # polygon is only the drawing/exported outline (it cuts chords ~0.1 % inside).
+                pts = geoms[valid]
+                lon, lat = shapely.get_x(pts), shapely.get_y(pts)
+                _, _, dist_m = _GEOD.inv(np.full(lon.shape, centre[0]), np.full(lat.shape, centre[1]),
+                                          lon, lat)
+                inside = np.asarray(dist_m) <= self.radius_km * 1000.0
+                others = replace(self, center=None, center_lonlat=None, radius_km=None)
+                other_geom = others.geometry(layers, lookup)
+                if other_geom is not None:
+                    shapely.prepare(other_geom)
+                    inside &= shapely.covers(other_geom, pts)
+                keep[valid] = inside
             if self.admin_only and (~valid).any():
                 keep |= ~valid & self._admin_attr_match(occurrences)
         ids = occurrences["id"].astype(str).to_numpy() if "id" in occurrences else np.array([""] * n)

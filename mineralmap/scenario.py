@@ -43,12 +43,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from scipy import sparse
 from scipy.sparse import csgraph
 from shapely.geometry import LineString
+from shapely.geometry.base import BaseGeometry
 
 from mineralmap.errors import MineralmapError
 from mineralmap.network import RoadNetwork, geod_km, to_lonlat, to_metric
@@ -131,15 +134,68 @@ class ScenarioResult:
 # validation
 
 
+#: A candidate terminal must lie within this geodesic distance (km) of Pakistan's coastline.
+MAX_COAST_KM = 15.0
+
+
+def coastline(countries: gpd.GeoDataFrame,
+              bounds: tuple[float, float, float, float] = COASTAL_BAND) -> BaseGeometry | None:
+    """Pakistan's sea coast: its country boundary minus the land borders with its neighbours.
+
+    Parameters
+    ----------
+    countries
+        The ``countries`` layer (``iso3``: PAK and neighbours), EPSG:4326.
+    bounds
+        Box the coast is looked for in (excludes boundary stretches with units the layer does
+        not hold, e.g. in Kashmir).
+
+    Returns
+    -------
+    shapely geometry or None
+        Lines along the coast (None when Pakistan is not in the layer).
+    """
+    if countries is None or countries.empty or "iso3" not in countries:
+        return None
+    pak = countries.loc[countries["iso3"] == "PAK", "geometry"]
+    if pak.empty:
+        return None
+    others = countries.loc[countries["iso3"] != "PAK", "geometry"]
+    line = shapely.union_all(pak.boundary.to_numpy())
+    if len(others):
+        line = line.difference(shapely.union_all(others.to_numpy()).buffer(0.02))
+    return line.intersection(shapely.box(*bounds))
+
+
+def coast_distance_km(lon: float, lat: float, coast: BaseGeometry) -> float:
+    """Geodesic distance (km) from a point to the nearest point of ``coast``."""
+    near = shapely.ops.nearest_points(coast, shapely.Point(lon, lat))[0]
+    return float(geod_km(np.array([lon]), np.array([lat]), np.array([near.x]), np.array([near.y]))[0])
+
+
 def validate_candidate(
-    candidate: tuple[float, float], bounds: tuple[float, float, float, float] = COASTAL_BAND
+    candidate: tuple[float, float], bounds: tuple[float, float, float, float] = COASTAL_BAND,
+    coast: BaseGeometry | None = None, max_coast_km: float = MAX_COAST_KM,
 ) -> tuple[float, float]:
     """Check a candidate terminal ``(lon, lat)``; return it as floats.
+
+    Parameters
+    ----------
+    candidate
+        ``(lon, lat)`` in degrees.
+    bounds
+        Plausibility box (lon_min, lat_min, lon_max, lat_max).
+    coast
+        Pakistan's coastline (:func:`coastline`); when given, the candidate must lie within
+        ``max_coast_km`` of it (a terminal is on the coast, not inland or far out at sea).
+    max_coast_km
+        Largest accepted distance to the coastline, km.
 
     Raises
     ------
     ScenarioError
-        Not two finite numbers, or outside ``bounds`` (lon_min, lat_min, lon_max, lat_max).
+        Not two finite numbers, outside ``bounds``, or farther than ``max_coast_km`` from the
+        coast.
     """
     try:
         lon, lat = (float(candidate[0]), float(candidate[1]))
@@ -155,6 +211,13 @@ def validate_candidate(
             f"candidate terminal ({lon:.4f} E, {lat:.4f} N) is outside Pakistan's coastal band "
             f"(longitude {x0}–{x1} E, latitude {y0}–{y1} N); enter a site on the coast"
         )
+    if coast is not None and not coast.is_empty:
+        d = coast_distance_km(lon, lat, coast)
+        if d > max_coast_km:
+            raise ScenarioError(
+                f"candidate terminal ({lon:.4f} E, {lat:.4f} N) is {d:.0f} km from Pakistan's "
+                f"coastline; a terminal must be within {max_coast_km:.0f} km of the coast"
+            )
     return lon, lat
 
 

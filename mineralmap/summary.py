@@ -66,7 +66,7 @@ def _group_counts(keys: pd.Series, groups: pd.Series) -> pd.DataFrame:
 def commodity_by_province(occ: pd.DataFrame) -> pd.DataFrame:
     """Counts with provinces as rows and commodity groups as columns (zeros kept)."""
     if occ.empty:
-        return pd.DataFrame(columns=["Sb", "REE", "other"], dtype=int)
+        return pd.DataFrame(columns=["Sb", "REE", "other"], dtype=int).rename_axis("province")
     table = _group_counts(province_of(occ), occ["commodity_group"])
     table.index.name = "province"
     return table.sort_values(["Sb", "REE", "other"], ascending=False)
@@ -173,7 +173,7 @@ def distance_markdown(d: dict[str, object]) -> str:
     pm = d.get("precision_km")
     rows = [
         ("Road haul to port", "haul_road_km", d.get("haul_road_port")),
-        ("…of which access leg to the road", "access_km", None),
+        ("…of which straight access leg to that road", "access_km", None),
         ("Straight line to nearest seaport", "port_nearest_km", d.get("port_nearest")),
         ("Road haul to Karachi", "haul_road_karachi_km", None),
         ("Road haul to Port Qasim", "haul_road_qasim_km", None),
@@ -182,7 +182,7 @@ def distance_markdown(d: dict[str, object]) -> str:
         ("Nearest active railway", "rail_km", None),
         ("Nearest station", "station_km", d.get("station_nearest")),
         ("Nearest primary road", "road_primary_km", d.get("road_nearest_ref")),
-        ("Nearest road of any class", "road_km", None),
+        ("Nearest road (motorway to secondary: the OSM extract has no minor roads)", "road_km", None),
         ("Nearest airport", "airport_km", d.get("airport_nearest")),
         ("Nearest town", "town_km", d.get("town_nearest")),
         ("Nearest border crossing", "crossing_km", d.get("crossing_nearest")),

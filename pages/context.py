@@ -74,9 +74,7 @@ st.markdown(
 )
 try:
     trace = ctx.traceability_table(cat, occ)
-    n_flag = int(trace["crossing_closer_than_port"].fillna(False).sum())
-    st.caption(f"{len(trace)} antimony occurrence(s) in the current selection; {n_flag} flagged "
-               "by the straight-vs-road indicator.")
+    st.caption(ctx.trace_caption(trace))
     ctx.trace_table(trace)
 except MineralmapError as exc:
     ui.show_error(exc)

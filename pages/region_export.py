@@ -34,11 +34,8 @@ with right:
         st.caption(f"{counts.unmapped:,} selected occurrence(s) have no coordinates (kept because "
                    "their stated province/district matches); they are in the files but not on the map.")
     st.markdown("**Selected occurrences by province and commodity**")
-    by_province = summary.commodity_by_province(sel.rows)
-    by_province.index.name = "province"  # also when the selection is empty
-    by_province = by_province.reset_index()
     st.dataframe(
-        by_province, hide_index=True, width="stretch",
+        summary.commodity_by_province(sel.rows).reset_index(), hide_index=True, width="stretch",
         column_config={"province": st.column_config.TextColumn("province", width="medium")},
     )
 

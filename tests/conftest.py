@@ -38,22 +38,32 @@ REPO = Path(__file__).resolve().parents[1]
 _REAL_CACHE_ENV = os.environ.get("MINERALMAP_CACHE")
 
 
+def skip_or_fail_in_ci(reason: str) -> None:
+    """Skip a test that needs the source mirror, but fail under CI (which guarantees it)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must provide ../shared/sources)")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def real_cache() -> Path:
-    """The project's real layer cache, built from the mirror if needed (skips when impossible).
+    """The project's real layer cache, built (or brought up to date) from the mirror.
 
-    Used by AppTests and browser tests, which exercise the app on the bundled data.
+    Used by AppTests and browser tests, which exercise the app on the bundled data. Skips only
+    when there is neither a mirror nor a cache; a failing build fails the tests.
     """
-    from mineralmap import ingest
+    from mineralmap import ingest, sources
 
     path = Path(_REAL_CACHE_ENV) if _REAL_CACHE_ENV else REPO / "geodata" / "cache"
-    if not (path / "manifest.json").exists():
-        try:
-            ingest.build_cache(progress=False, cache=path)
-        except Exception as exc:  # noqa: BLE001 - reported as the skip reason
-            pytest.skip(f"cannot build the real cache: {exc}")
-    if not (path / "manifest.json").exists():
-        pytest.skip("no real cache and no source mirror: run `python -m mineralmap data`")
+    try:
+        mirror = sources.mirror_dir()
+    except Exception:  # noqa: BLE001 - a bad $MINERALMAP_SOURCES is reported as the reason
+        mirror = None
+    if mirror is None and not (path / "manifest.json").exists():
+        skip_or_fail_in_ci("no source mirror and no cache: run `python -m mineralmap data`")
+    if mirror is not None:
+        report = ingest.build_cache(progress=False, cache=path)  # no work when up to date
+        assert report.ok, f"building the real cache failed:\n{report.summary()}"
     return path
 
 

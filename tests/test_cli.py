@@ -289,3 +289,19 @@ def test_subprocess_help_and_exit_code():
                          capture_output=True, text=True, check=False)
     assert res.returncode == 2
     assert "W,S,E,N" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "what", "valid"),
+    [
+        (["--commodity", "Unobtainium"], "commodity", "Sb"),
+        (["--status", "sold out"], "status", "occurrence"),
+        (["--add-id", "NOPE-1"], "occurrence id", "Sb-001"),
+        (["--remove-id", "NOPE-2"], "occurrence id", "REE-002"),
+    ],
+)
+def test_unknown_values_exit_2_and_list_valid_ones(run, argv, what, valid):
+    code, out, err = run(*argv, "--format", "csv")
+    assert code == 2 and out == ""
+    assert f"unknown {what}" in err and valid in err
+    assert len(err.strip().splitlines()) == 1

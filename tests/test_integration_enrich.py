@@ -11,6 +11,7 @@ import pytest
 from pyproj import Geod
 
 from mineralmap import network as nw
+from tests.conftest import skip_or_fail_in_ci
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +26,7 @@ def real(tmp_path_factory):
 
     mirror = sources.mirror_dir()
     if mirror is None or not (mirror / "transport" / "osm_roads_pakistan.geojson").is_file():
-        pytest.skip("source mirror (../shared/sources or $MINERALMAP_SOURCES) not available")
+        skip_or_fail_in_ci("source mirror (../shared/sources or $MINERALMAP_SOURCES) not available")
     from mineralmap import catalog, curated, ingest
 
     cache = tmp_path_factory.mktemp("enrich_cache")

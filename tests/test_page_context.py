@@ -75,6 +75,16 @@ def test_candidate_outside_coast_is_a_message(use_real_cache):
     assert len(_per_port(at)) == 3
 
 
+def test_inland_candidate_is_rejected_with_its_distance_to_the_coast(use_real_cache):
+    at = _context()
+    at.checkbox(key="ctx_cand_on").check().run()
+    at.number_input(key="ctx_cand_lon").set_value(68.37).run()  # Hyderabad, Sindh: inland
+    at.number_input(key="ctx_cand_lat").set_value(25.39).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("km from Pakistan's coastline" in e.value for e in at.error)
+    assert len(_per_port(at)) == 3
+
+
 def test_weights_toggle_adds_tonne_km(use_real_cache):
     at = _context()
     at.toggle(key="ctx_weights").set_value(True).run()

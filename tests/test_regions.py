@@ -374,3 +374,21 @@ def test_parsed_upload_drives_polygon_mode(enriched, layers):
     geom, _ = parse_region_file(_fc([SQUARE]), "area.geojson")
     sel = RegionSpec(polygon=geom, polygon_label="area.geojson").select(enriched, layers)
     assert _ids(sel) == ["CU-003", "Sb-001"]
+
+
+def test_radius_membership_is_geodesic_not_the_polygon_outline(enriched, layers):
+    """A point 0.05 km inside the radius, half-way between two vertices of the 72-gon (where the
+    chord cuts ~0.2 km inside a 200 km circle), must be selected."""
+    from pyproj import Geod
+    from shapely.geometry import Point
+
+    geod = Geod(ellps="WGS84")
+    lon0, lat0 = 66.0, 29.0
+    lon, lat, _ = geod.fwd(lon0, lat0, 2.5, 199_950.0)  # azimuth between vertices at 0° and 5°
+    occ = enriched.iloc[:1].copy()
+    occ["geometry"] = [Point(lon, lat)]
+    spec = RegionSpec(center_lonlat=(lon0, lat0), radius_km=200.0)
+    assert not spec.geometry(layers, occ).covers(Point(lon, lat))  # the outline misses it …
+    assert len(spec.select(occ, layers)) == 1  # … the geodesic test does not
+    far = RegionSpec(center_lonlat=(lon0, lat0), radius_km=199.9)
+    assert len(far.select(occ, layers)) == 0

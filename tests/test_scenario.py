@@ -270,3 +270,19 @@ def test_merged_routes_keep_every_route_segment_once(occ, net, ports):
     total = sum(shapely.length(g) for g in both)
     assert union < total - 1.0
     assert union - 1e-9 <= shapely.length(merged["C"]) <= union + 0.05
+
+
+def test_candidate_must_be_near_the_coast(countries):
+    """The toy Pakistan's only sea coast is its southern edge at lat 26.5 (lon 64..70)."""
+    from mineralmap import scenario
+
+    coast = scenario.coastline(countries, bounds=(60, 20, 75, 26.6))
+    assert coast is not None and not coast.is_empty
+    # on the coast (0.05° south of it, ~5.5 km): accepted
+    assert scenario.validate_candidate((66.0, 26.45), bounds=(60, 20, 75, 30), coast=coast) == (66.0, 26.45)
+    # 1° inland (~111 km): rejected with the distance in the message
+    with pytest.raises(scenario.ScenarioError, match=r"1\d\d km from Pakistan's coastline"):
+        scenario.validate_candidate((66.0, 27.5), bounds=(60, 20, 75, 30), coast=coast)
+    # the land border with Iran (lon 64) is not coast
+    d_border = scenario.coast_distance_km(63.99, 28.5, coast)
+    assert d_border > 150

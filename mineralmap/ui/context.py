@@ -165,7 +165,7 @@ def _plain(cat: Catalog, ids: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(sub.drop(columns=sub.geometry.name))
 
 
-@st.cache_data(show_spinner="Routing occurrences to the terminals…", max_entries=32)
+@st.cache_resource(show_spinner="Routing occurrences to the terminals…", max_entries=32)
 def _scenario(key: str, ids: tuple[str, ...], candidate: tuple[float, float] | None, name: str,
               weights: str | None) -> ScenarioResult:
     cat = data.get_catalog()
@@ -188,12 +188,17 @@ class ScenarioView:
     drawn_routes: list
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _coastline(key: str):
+    return scenario.coastline(data.get_catalog().layer("countries"))
+
+
 def run_scenario(cat: Catalog, occ: pd.DataFrame, ctl: ScenarioControls) -> ScenarioView:
     """Scenario for the filtered occurrences; an invalid candidate is reported and dropped."""
     cand = ctl.candidate
     if cand is not None:
         try:
-            cand = scenario.validate_candidate(cand)
+            cand = scenario.validate_candidate(cand, coast=_coastline(cat.key))
         except scenario.ScenarioError as exc:
             st.error(f"{exc}. Showing the existing seaports only.")
             cand = None
@@ -288,6 +293,21 @@ def per_occurrence_table(res: ScenarioResult) -> None:
         cfg[c] = st.column_config.NumberColumn(f"km to {names.get(c[5:-3], c)}", format="%,.0f")
     st.dataframe(df[["id", "name", "port", "haul_km", "access_km", *haul_cols, "weight"]],
                  hide_index=True, width="stretch", column_config=cfg, key="ctx_per_occ")
+
+
+def trace_caption(trace: pd.DataFrame) -> str:
+    """One sentence counting the flags, leading with the road-vs-road indicator."""
+    def count(col: str) -> int | None:
+        return int(trace[col].fillna(False).astype(bool).sum()) if col in trace else None
+
+    road, straight = count("crossing_closer_by_road"), count("crossing_closer_than_port")
+    parts = [f"{len(trace)} antimony occurrence(s) in the current selection"]
+    if road is not None:
+        parts.append(f"{road} where the road to the nearest Afghan crossing is shorter than the "
+                     "road haul to the nearest seaport")
+    if straight is not None:
+        parts.append(f"{straight} by the looser straight-line-vs-road indicator")
+    return "; ".join(parts) + "."
 
 
 def trace_table(trace: pd.DataFrame) -> None:

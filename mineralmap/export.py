@@ -415,7 +415,9 @@ def _gdal_export(
             return fh.read()
 
 
-def _csv_bytes(selection: pd.DataFrame) -> bytes:
+def _csv_bytes(selection: pd.DataFrame, meta: dict[str, Any]) -> bytes:
+    """Plain CSV with lon/lat columns; a last column ``data_attribution`` carries the licence
+    text of every layer (CSV has no place for file-level metadata)."""
     attrs = _attribute_frame(selection)
     geoms = _geometry_array(selection)
     mapped = _mapped_mask(selection)
@@ -432,6 +434,9 @@ def _csv_bytes(selection: pd.DataFrame) -> bytes:
         at = 1 if "id" in attrs.columns else 0
         attrs.insert(at, "lat", lat)
         attrs.insert(at, "lon", lon)
+    attrs["data_attribution"] = " | ".join(
+        f"{a.get('layer', '')}: {a.get('attribution', '')}" for a in meta.get("attributions", [])
+    )
     return attrs.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
@@ -512,7 +517,7 @@ def export_selection(
             selection, region=region, metadata=meta, region_description=region_description
         )
     elif fmt == "csv":
-        data = _csv_bytes(selection)
+        data = _csv_bytes(selection, meta)
     else:
         data = _gdal_export(selection, fmt, region, region_description, meta)
     return data, mime, name

@@ -142,10 +142,11 @@ _DRAW_ORDER: tuple[str, ...] = (
 )
 
 _ROAD_STYLES: dict[str, tuple[list[int], float]] = {
-    "motorway": ([190, 60, 40, 230], 3.0),
-    "trunk": ([225, 120, 40, 230], 2.4),
-    "primary": ([205, 165, 40, 230], 1.8),
-    "secondary": ([150, 150, 150, 220], 1.1),
+    # blue-greys: distinct from the Sb (vermillion) and "other" markers and from the railways
+    "motorway": ([40, 70, 140, 230], 3.0),
+    "trunk": ([70, 105, 170, 220], 2.4),
+    "primary": ([115, 145, 195, 210], 1.8),
+    "secondary": ([165, 180, 205, 200], 1.1),
 }
 _RAIL_ACTIVE = ([25, 25, 25, 240], 2.4)
 _RAIL_INACTIVE = ([150, 150, 150, 150], 1.3)

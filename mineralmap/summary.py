@@ -10,11 +10,23 @@ import pandas as pd
 
 #: Columns of the occurrence table shown to users, in order.
 DISPLAY_COLUMNS: tuple[str, ...] = (
-    "id", "name", "commodity_group", "commodities", "province_geo", "district_geo", "status",
-    "precision", "precision_km", "haul_road_port", "haul_road_km", "port_nearest",
-    "port_nearest_km", "rail_km", "station_nearest", "road_primary_km", "crossing_nearest",
-    "crossing_km", "source_title", "first_url",
+    "name", "commodity_group", "haul_road_km", "haul_road_port", "precision", "precision_km",
+    "district_geo", "province_geo", "rail_km", "road_primary_km", "port_nearest_km",
+    "crossing_nearest", "crossing_km", "status", "commodities", "station_nearest",
+    "source_title", "first_url", "id",
 )
+
+#: Readable headers for the display table (column -> label).
+DISPLAY_LABELS: dict[str, str] = {
+    "name": "name", "commodity_group": "commodity", "haul_road_km": "road haul to port (km)",
+    "haul_road_port": "port by road", "precision": "location precision",
+    "precision_km": "± km", "district_geo": "district", "province_geo": "province",
+    "rail_km": "active railway (km)", "road_primary_km": "primary road (km)",
+    "port_nearest_km": "nearest seaport, straight (km)", "crossing_nearest": "nearest crossing",
+    "crossing_km": "crossing (km)", "status": "status", "commodities": "all commodities",
+    "station_nearest": "nearest station", "source_title": "source", "first_url": "source link",
+    "id": "id",
+}
 
 _URL_SPLIT = re.compile(r"\s*(?:\||;)\s*(?=https?://)|\s+\|\s+")
 
@@ -105,6 +117,16 @@ def display_table(occ: pd.DataFrame, max_rows: int | None = None) -> pd.DataFram
     out["first_url"] = out["source_url"].map(lambda v: (source_urls(v) or [None])[0])
     cols = [c for c in DISPLAY_COLUMNS if c in out.columns]
     return out[cols].reset_index(drop=True)
+
+
+_QA_NOTE = re.compile(r"\s*\[[^\]]*(?:check|polygon hit)[^\]]*\]")
+
+
+def placement_note(note: object) -> str:
+    """The curators' geocoding note without the bracketed QA annotations (kept in the data)."""
+    if not isinstance(note, str):
+        return ""
+    return _QA_NOTE.sub("", note).strip()
 
 
 def details(row: pd.Series) -> dict[str, object]:

@@ -45,24 +45,9 @@ if detail_col is not None:
             st.caption("No road route could be drawn for this occurrence.")
         st.button("Clear selection", on_click=maps.set_selected, args=(None,))
 
-TABLE_MAX_ROWS = 5_000
 tab_table, tab_charts = st.tabs(["Table", "Charts"])
 with tab_table:
-    if len(occ) > TABLE_MAX_ROWS:
-        st.caption(f"Showing the first {TABLE_MAX_ROWS:,} of {len(occ):,} rows; narrow the "
-                   "filters, or download them all on the Region & export page.")
-    st.dataframe(
-        summary.display_table(occ, max_rows=TABLE_MAX_ROWS), hide_index=True, width="stretch",
-        column_config={
-            "first_url": st.column_config.LinkColumn("source link"),
-            "precision_km": st.column_config.NumberColumn("± km", format="%.0f"),
-            "haul_road_km": st.column_config.NumberColumn("road haul km", format="%.0f"),
-            "port_nearest_km": st.column_config.NumberColumn("port km (straight)", format="%.0f"),
-            "rail_km": st.column_config.NumberColumn("rail km", format="%.1f"),
-            "road_primary_km": st.column_config.NumberColumn("primary road km", format="%.1f"),
-            "crossing_km": st.column_config.NumberColumn("crossing km", format="%.0f"),
-        },
-    )
+    ui.occurrence_table(occ)
 with tab_charts:
     a, b = st.columns(2)
     a.markdown("**Occurrences by province and commodity**")

@@ -41,8 +41,5 @@ with right:
 
 st.subheader("Download the selection")
 region.export_buttons(cat, sel)
-st.dataframe(
-    summary.display_table(sel.rows), hide_index=True, width="stretch",
-    column_config={"first_url": st.column_config.LinkColumn("source link")},
-)
+ui.occurrence_table(sel.rows)
 ui.attributions(cat)

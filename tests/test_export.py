@@ -200,6 +200,10 @@ def test_csv_round_trip(selection):
     assert back["lon"][~mapped].isna().all() and back["lat"][~mapped].isna().all()
     cols = [c for c in _attr_columns(selection) if c not in ("lon", "lat")]
     _assert_attributes_equal(selection, back, cols)
+    # CSV has no file-level metadata: the licences travel in a column
+    assert back["data_attribution"].nunique() == 1
+    text = back["data_attribution"].iloc[0]
+    assert "roads: © OpenStreetMap contributors" in text and "ports: NGA" in text
 
 
 def test_gpkg_round_trip(selection, region, tmp_path):

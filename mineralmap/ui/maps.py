@@ -194,7 +194,8 @@ def detail_panel(cat: Catalog, occ_id: str) -> None:
         st.caption(f"{d['id']} · {d['commodities']} · {d['status']}")
         st.markdown(
             f"**Location precision:** {d['precision']} ({pm_txt}). Every distance below is "
-            f"uncertain by about the same amount.\n\n**How the point was placed:** {d['geocode_note'] or '—'}"
+            f"uncertain by about the same amount.\n\n**How the point was placed:** "
+            f"{summary.placement_note(d.get('geocode_note')) or '—'}"
         )
         st.markdown(summary.distance_markdown(d))
         st.markdown("**Sources**")

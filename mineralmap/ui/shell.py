@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 import streamlit as st
 
-from mineralmap import filters, layers
+from mineralmap import filters, layers, summary
 from mineralmap.catalog import Catalog
 from mineralmap.errors import MineralmapError
 from mineralmap.filters import FilterSpec
@@ -213,10 +213,33 @@ def attributions(cat: Catalog, names: Iterable[str] | None = None) -> None:
     """Attribution and licence of every layer shown (required by the licences)."""
     wanted = set(names) if names is not None else None
     rows = [a for a in cat.attributions if wanted is None or a["layer"] in wanted]
-    lines = [f"- **{a['layer']}**: {a['attribution']} ({a['licence']})" for a in rows]
+    lines = [
+        f"- **{a['layer']}**: {a['attribution']}"
+        + ("" if a["licence"] in a["attribution"] else f" ({a['licence']})")
+        for a in rows
+    ]
     st.caption("Data sources and licences\n\n" + "\n".join(lines))
 
 
 def show_error(exc: Exception) -> None:
     """Turn a project error into a visible message (pages call this in ``except`` blocks)."""
     st.error(str(exc))
+
+
+TABLE_MAX_ROWS = 5_000
+
+
+def occurrence_table(occ: pd.DataFrame, max_rows: int = TABLE_MAX_ROWS) -> None:
+    """The occurrence table shared by the pages: readable headers, km formats, source links."""
+    if len(occ) > max_rows:
+        st.caption(f"Showing the first {max_rows:,} of {len(occ):,} rows; narrow the filters, or "
+                   "download them all on the Region & export page.")
+    table = summary.display_table(occ, max_rows=max_rows)
+    labels = summary.DISPLAY_LABELS
+    config: dict[str, object] = {c: st.column_config.Column(labels.get(c, c)) for c in table.columns}
+    for c in table.columns:
+        if c.endswith("_km"):
+            config[c] = st.column_config.NumberColumn(labels.get(c, c), format="%.0f")
+    config["first_url"] = st.column_config.LinkColumn(labels["first_url"])
+    config["name"] = st.column_config.TextColumn(labels["name"], width="medium", pinned=True)
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config)

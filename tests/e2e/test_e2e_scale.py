@@ -16,11 +16,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, screenshot, start_app, wait_for_app
+from tests.e2e.conftest import ARTIFACTS, assert_no_exception, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
 N = 100_000
+
+
+def _record(line: str) -> None:
+    """Print a timing and append it to tests/e2e/artifacts/scale_timings.log (not asserted)."""
+    print("\n" + line)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with (ARTIFACTS / "scale_timings.log").open("a", encoding="utf-8") as f:
+        f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +40,9 @@ def scale_app(real_cache) -> Iterator[str]:
     try:
         t0 = time.perf_counter()
         cat = catalog.load_catalog(real_cache)
-        print(f"\n[scale] catalog with {len(cat.occurrences):,} occurrences ready in "
-              f"{time.perf_counter() - t0:.1f} s (enrichment of {N:,} synthetic points cached "
-              "on first use)")
+        _record(f"[scale] catalog with {len(cat.occurrences):,} occurrences ready in "
+                f"{time.perf_counter() - t0:.1f} s (enrichment of {N:,} synthetic points cached "
+                "on first use)")
         assert cat.notices, "the synthetic points were not added"
         assert "enrichment" not in cat.missing, cat.missing
     finally:
@@ -61,8 +69,8 @@ def test_explore_at_100k_renders_and_filters(scale_app, page):
     t0 = time.perf_counter()
     page.goto(f"{scale_app}/explore?basemap=none")
     wait_for_app(page, timeout_ms=180_000)
-    print(f"\n[scale] explore page with {N:,} synthetic points: map canvas after "
-          f"{time.perf_counter() - t0:.1f} s")
+    _record(f"[scale] explore page with {N:,} synthetic points: map canvas after "
+            f"{time.perf_counter() - t0:.1f} s")
     assert_no_exception(page)
     page.get_by_text("SYNTHETIC demo points").first.wait_for(timeout=30_000)
     page.get_by_text("grid cells of").first.wait_for(timeout=30_000)
@@ -77,7 +85,7 @@ def test_explore_at_100k_renders_and_filters(scale_app, page):
     page.keyboard.press("Enter")
     page.wait_for_function(_DONE_JS, arg="in Balochistan", timeout=120_000)
     took = time.perf_counter() - t1
-    print(f"[scale] province filter change -> rerun finished in the browser after {took:.2f} s")
+    _record(f"[scale] province filter change -> rerun finished in the browser after {took:.2f} s")
     page.keyboard.press("Escape")
     wait_for_app(page, timeout_ms=120_000)
     assert_no_exception(page)

@@ -43,23 +43,14 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
+from mineralmap._geo import SegmentIndex, geod_km, to_lonlat, to_metric
 from mineralmap.errors import ValidationError
-
-#: Metric projection used for nearest-feature search (Lambert conformal conic for Pakistan).
-METRIC_CRS = pyproj.CRS.from_proj4(
-    "+proj=lcc +lat_1=27 +lat_2=35 +lat_0=30 +lon_0=69 +datum=WGS84 +units=m +no_defs"
-)
-#: Ellipsoid used for every reported distance.
-GEOD = pyproj.Geod(ellps="WGS84")
-_TO_METRIC = pyproj.Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
-_TO_LONLAT = pyproj.Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
 
 #: Seaport ids that get their own ``haul_road_<x>_km`` column, and that column's name.
 PORT_HAUL_COLUMNS: dict[str, str] = {
@@ -94,156 +85,6 @@ HAUL_COLUMNS: tuple[str, ...] = (
     "access_km",
     *PORT_HAUL_COLUMNS.values(),
 )
-
-
-def to_metric(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Project lon/lat arrays (degrees) to :data:`METRIC_CRS` metres."""
-    x, y = _TO_METRIC.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-
-
-def to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of :func:`to_metric`."""
-    lon, lat = _TO_LONLAT.transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
-    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-
-
-def geod_km(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Vectorised geodesic distance in km (WGS84); NaN where any input is NaN."""
-    lon1, lat1, lon2, lat2 = np.broadcast_arrays(
-        *(np.asarray(a, dtype=float) for a in (lon1, lat1, lon2, lat2))
-    )
-    out = np.full(lon1.shape, np.nan)
-    ok = np.isfinite(lon1) & np.isfinite(lat1) & np.isfinite(lon2) & np.isfinite(lat2)
-    if ok.any():
-        _, _, d = GEOD.inv(lon1[ok], lat1[ok], lon2[ok], lat2[ok])
-        out[ok] = np.asarray(d) / 1000.0
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# exact nearest segment, vectorised
-
-
-class SegmentIndex:
-    """Exact planar nearest-segment search for many points (k-d tree on sub-segment midpoints).
-
-    Segments are cut into sub-segments no longer than ``max_len`` (metres, half-length at most
-    ``H``). For a point, the sub-segment whose midpoint is nearest gives an upper bound ``d1`` on
-    the distance; every sub-segment that could be nearer has its midpoint within ``d1 + H``, so
-    all of those are tested exactly (the k nearest midpoints; ``k`` grows for the few points
-    whose k-th midpoint is still within that bound). Much faster than a GEOS STRtree on many
-    segments and equally exact.
-
-    Parameters
-    ----------
-    a, b : numpy.ndarray
-        ``(n, 2)`` segment end points in a metric projection.
-    max_len : float
-        Longest sub-segment (metres).
-    """
-
-    def __init__(self, a: np.ndarray, b: np.ndarray, max_len: float = 1000.0) -> None:
-        a = np.asarray(a, dtype=float).reshape(-1, 2)
-        b = np.asarray(b, dtype=float).reshape(-1, 2)
-        length = np.hypot(*(b - a).T)
-        nsub = np.maximum(1, np.ceil(length / max_len)).astype(np.int64)
-        owner = np.repeat(np.arange(a.shape[0]), nsub)
-        k = np.arange(owner.size) - np.repeat(np.cumsum(nsub) - nsub, nsub)
-        self.owner = owner
-        self.t0 = k / nsub[owner]
-        self.t1 = (k + 1) / nsub[owner]
-        d = (b - a)[owner]
-        self.sa = a[owner] + self.t0[:, None] * d
-        self.sb = a[owner] + self.t1[:, None] * d
-        self.half = float(np.hypot(*(self.sb - self.sa).T).max() / 2.0) if owner.size else 0.0
-        self._ax, self._ay = self.sa[:, 0].copy(), self.sa[:, 1].copy()
-        self._dx = self.sb[:, 0] - self._ax
-        self._dy = self.sb[:, 1] - self._ay
-        l2 = self._dx * self._dx + self._dy * self._dy
-        self._inv_l2 = np.where(l2 > 0, 1.0 / np.where(l2 > 0, l2, 1.0), 0.0)
-        self.tree = cKDTree((self.sa + self.sb) / 2.0, leafsize=64) if owner.size else None
-
-    @property
-    def size(self) -> int:
-        return int(self.owner.size)
-
-    def _dist(self, p: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Distance from points ``p`` (m, 2) to sub-segments ``i`` (m,) or (m, c), and t."""
-        if i.ndim == 2:
-            px, py = p[:, 0:1], p[:, 1:2]
-        else:
-            px, py = p[:, 0], p[:, 1]
-        ax, ay = self._ax[i], self._ay[i]
-        dx, dy = self._dx[i], self._dy[i]
-        t = ((px - ax) * dx + (py - ay) * dy) * self._inv_l2[i]
-        np.clip(t, 0.0, 1.0, out=t)
-        ex = px - ax - t * dx
-        ey = py - ay - t * dy
-        return np.sqrt(ex * ex + ey * ey), t
-
-    def query(
-        self, p: np.ndarray, exact: bool = False, k: int = 4
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Nearest segment for each point.
-
-        Parameters
-        ----------
-        p : numpy.ndarray
-            ``(m, 2)`` points in the same projection.
-        exact : bool
-            False (default): test the sub-segments of the ``k`` nearest midpoints and their
-            neighbours along the line; the distance found exceeds the true planar minimum by at
-            most ``half`` (half the longest sub-segment) and in practice by far less. True: the
-            exact planar minimum (slower, see the class docstring).
-        k : int
-            Candidate midpoints per point in the approximate mode.
-
-        Returns
-        -------
-        tuple of numpy.ndarray
-            ``(segment index, t along the original segment from a to b, nearest point (m, 2),
-            planar distance)``.
-        """
-        p = np.asarray(p, dtype=float).reshape(-1, 2)
-        m = p.shape[0]
-        if self.tree is None or m == 0:
-            z = np.zeros(m)
-            return np.full(m, -1, dtype=np.int64), z, np.full((m, 2), np.nan), z + np.nan
-        n_mid = self.size
-        kk = int(min(k, n_mid))
-        _, cand = self.tree.query(p, k=kk, workers=-1)
-        cand = np.asarray(cand, dtype=np.int64).reshape(m, kk)
-        # neighbours along the same segment chain (sub-segments are stored in line order)
-        cand = np.concatenate([cand, np.clip(cand - 1, 0, n_mid - 1),
-                               np.clip(cand + 1, 0, n_mid - 1)], axis=1)
-        dist, _ = self._dist(p, cand)
-        j = np.argmin(dist, axis=1)
-        best = cand[np.arange(m), j]
-        bestd = dist[np.arange(m), j]
-        todo = np.arange(m) if exact else np.empty(0, dtype=np.int64)
-        k = 16
-        while todo.size:
-            kk = min(k, n_mid)
-            radius = bestd[todo] + self.half * (1 + 1e-9) + 1e-6
-            dd, ii = self.tree.query(p[todo], k=kk, workers=-1)
-            dd = dd.reshape(todo.size, kk)
-            ii_safe = ii.reshape(todo.size, kk)
-            valid = dd <= radius[:, None]
-            dist, _ = self._dist(p[todo], ii_safe)
-            j = np.argmin(dist, axis=1)
-            cand_d = dist[np.arange(todo.size), j]
-            better = cand_d < bestd[todo]
-            bestd[todo[better]] = cand_d[better]
-            best[todo[better]] = ii_safe[np.arange(todo.size), j][better]
-            if kk >= n_mid:
-                break
-            todo = todo[valid[:, -1]]  # the bound may hold more candidates than k
-            k *= 4
-        dist, t_sub = self._dist(p, best)
-        t = self.t0[best] + t_sub * (self.t1[best] - self.t0[best])
-        q = self.sa[best] + t_sub[:, None] * (self.sb[best] - self.sa[best])
-        return self.owner[best], t, q, dist
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,132 @@
+"""One settings object, read from the environment once.
+
+This is the only module of :mod:`mineralmap` that reads ``os.environ``. Everything else asks
+:func:`get_settings` (or takes a :class:`Settings` argument), so a test or a caller can build its
+own ``Settings(...)`` and pass it down, or change the environment and call :func:`reload_settings`.
+
+Every setting is listed in :data:`SETTINGS` (environment variable, default, meaning); the README's
+settings table is checked against it by ``tests/test_config.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+#: Repository root (the folder holding ``app.py``, ``geodata/`` and ``mineralmap/``).
+REPO_ROOT: Path = Path(__file__).resolve().parents[1]
+#: Curated fact tables committed with the project.
+GEODATA_DIR: Path = REPO_ROOT / "geodata"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Documentation of one setting: its field, environment variable, default and meaning."""
+
+    field: str
+    env: str
+    default: str
+    meaning: str
+
+
+#: Every setting, in README order.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("sources_dir", "MINERALMAP_SOURCES", "`../shared/sources` when it exists",
+            "source mirror folder"),
+    Setting("cache_dir", "MINERALMAP_CACHE", "`geodata/cache/`",
+            "cache folder (GeoParquet layers, enriched occurrences, the embedded store)"),
+    Setting("offline", "MINERALMAP_OFFLINE", "unset",
+            "`1`: never download upstream origins"),
+    Setting("occurrences_file", "MINERALMAP_OCCURRENCES", "unset",
+            "extra inventory file (CSV lon/lat, GeoParquet, GeoPackage, GeoJSON)"),
+    Setting("demo_scale", "MINERALMAP_DEMO_SCALE", "`0`",
+            "add N clearly labelled synthetic points (demo of scale)"),
+    Setting("database_url", "MINERALMAP_DATABASE_URL", "unset (embedded SQLite store)",
+            "`postgresql://…` selects the PostGIS store"),
+)
+
+
+def _default_sources_dir() -> Path | None:
+    cand = REPO_ROOT.parent / "shared" / "sources"
+    return cand if cand.is_dir() else None
+
+
+def _flag(raw: str) -> bool:
+    return raw.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def _path(raw: str) -> Path | None:
+    raw = raw.strip()
+    return Path(raw).expanduser() if raw else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of mineralmap (see :data:`SETTINGS` for the environment variables).
+
+    Attributes
+    ----------
+    sources_dir : pathlib.Path or None
+        Source mirror; ``None`` when neither ``MINERALMAP_SOURCES`` is set nor
+        ``../shared/sources`` exists (then only upstream downloads are possible).
+    sources_dir_from_env : bool
+        ``sources_dir`` was given explicitly (a missing folder is then an error, not a fallback).
+    cache_dir : pathlib.Path
+        Cache folder.
+    offline : bool
+        Never download.
+    occurrences_file : pathlib.Path or None
+        Extra inventory file.
+    demo_scale : str
+        Raw ``MINERALMAP_DEMO_SCALE`` text (validated by :func:`mineralmap.scale.parse_demo_scale`,
+        so that a bad value becomes a banner message, not a crash at import).
+    database_url : str
+        Storage URL; empty for the embedded store.
+    """
+
+    sources_dir: Path | None = None
+    sources_dir_from_env: bool = False
+    cache_dir: Path = GEODATA_DIR / "cache"
+    offline: bool = False
+    occurrences_file: Path | None = None
+    demo_scale: str = ""
+    database_url: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every setting from ``environ`` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        src = _path(env.get("MINERALMAP_SOURCES", ""))
+        cache = _path(env.get("MINERALMAP_CACHE", ""))
+        return cls(
+            sources_dir=src if src is not None else _default_sources_dir(),
+            sources_dir_from_env=src is not None,
+            cache_dir=cache if cache is not None else GEODATA_DIR / "cache",
+            offline=_flag(env.get("MINERALMAP_OFFLINE", "")),
+            occurrences_file=_path(env.get("MINERALMAP_OCCURRENCES", "")),
+            demo_scale=env.get("MINERALMAP_DEMO_SCALE", "").strip(),
+            database_url=env.get("MINERALMAP_DATABASE_URL", "").strip(),
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        """Return a copy with ``changes`` applied (for callers and tests)."""
+        return replace(self, **changes)
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read from the environment on first use."""
+    return Settings.from_env()
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings and read the environment again."""
+    get_settings.cache_clear()
+    return get_settings()
+
+
+__all__ = ["GEODATA_DIR", "REPO_ROOT", "SETTINGS", "Setting", "Settings", "get_settings",
+           "reload_settings"]

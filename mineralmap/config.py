@@ -38,6 +38,8 @@ SETTINGS: tuple[Setting, ...] = (
             "source mirror folder"),
     Setting("cache_dir", "MINERALMAP_CACHE", "`geodata/cache/`",
             "cache folder (GeoParquet layers, enriched occurrences, the embedded store)"),
+    Setting("geodata_dir", "MINERALMAP_GEODATA", "`geodata/`",
+            "curated fact tables (occurrences, ports, crossings, dry ports, market facts)"),
     Setting("offline", "MINERALMAP_OFFLINE", "unset",
             "`1`: never download upstream origins"),
     Setting("occurrences_file", "MINERALMAP_OCCURRENCES", "unset",
@@ -76,6 +78,8 @@ class Settings:
         ``sources_dir`` was given explicitly (a missing folder is then an error, not a fallback).
     cache_dir : pathlib.Path
         Cache folder.
+    geodata_dir : pathlib.Path
+        Folder of the curated CSV tables (tests point it at a toy world).
     offline : bool
         Never download.
     occurrences_file : pathlib.Path or None
@@ -90,6 +94,7 @@ class Settings:
     sources_dir: Path | None = None
     sources_dir_from_env: bool = False
     cache_dir: Path = GEODATA_DIR / "cache"
+    geodata_dir: Path = GEODATA_DIR
     offline: bool = False
     occurrences_file: Path | None = None
     demo_scale: str = ""
@@ -101,10 +106,12 @@ class Settings:
         env = os.environ if environ is None else environ
         src = _path(env.get("MINERALMAP_SOURCES", ""))
         cache = _path(env.get("MINERALMAP_CACHE", ""))
+        geodata = _path(env.get("MINERALMAP_GEODATA", ""))
         return cls(
             sources_dir=src if src is not None else _default_sources_dir(),
             sources_dir_from_env=src is not None,
             cache_dir=cache if cache is not None else GEODATA_DIR / "cache",
+            geodata_dir=geodata if geodata is not None else GEODATA_DIR,
             offline=_flag(env.get("MINERALMAP_OFFLINE", "")),
             occurrences_file=_path(env.get("MINERALMAP_OCCURRENCES", "")),
             demo_scale=env.get("MINERALMAP_DEMO_SCALE", "").strip(),

@@ -13,6 +13,8 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LinearRing, Point, shape
 
 from mineralmap.errors import ExportError
@@ -306,3 +308,31 @@ def test_selection_in_other_crs_is_exported_in_wgs84(selection):
     xy = [f["geometry"]["coordinates"] for f in fc["features"]]
     np.testing.assert_allclose(xy, np.column_stack([mapped.geometry.x, mapped.geometry.y]),
                                atol=1e-6)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.one_of(_TEXT, st.none(), st.floats(-1e300, 1e300), st.sampled_from([math.nan, math.inf]),
+                                 st.integers(-10**9, 10**9)), min_size=1, max_size=6))
+def test_geojson_properties_survive_any_text(values):
+    """Quotes, braces, '},{', newlines and unicode in values never break the feature split."""
+    n = len(values)
+    gdf = gpd.GeoDataFrame(
+        {"id": [f"x{i}" for i in range(n)], "name": values,
+         "note": ['},{"id":' if i % 2 else "a\nb\u2028c" for i in range(n)]},
+        geometry=[Point(66 + i * 0.01, 30) for i in range(n)], crs="EPSG:4326")
+    doc = json.loads(export_selection(gdf, "geojson", region=None, spec_sentence="s",
+                                      region_description="", attributions=[],
+                                      app_version="t")[0])
+    feats = doc["features"]
+    assert [f["properties"]["id"] for f in feats] == list(gdf["id"])
+    for f, v in zip(feats, values, strict=True):
+        got = f["properties"]["name"]
+        if isinstance(v, float) and not math.isfinite(v):
+            assert got is None
+        elif isinstance(v, float):
+            assert got == pytest.approx(v, rel=1e-14, abs=0)
+        else:
+            assert got == v

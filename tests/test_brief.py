@@ -1,0 +1,239 @@
+"""Region brief (issue 13): content, escaping, empty selection, rendered pages."""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from matplotlib import image as mpimg
+from pypdf import PdfReader
+from shapely.geometry import box
+
+from mineralmap import selection, sources, summary
+from mineralmap.brief import (
+    MAX_TABLE_ROWS,
+    NO_DATASET_VERSION,
+    BriefError,
+    brief_content,
+    brief_filename,
+    brief_html,
+    build_brief,
+    region_outline,
+)
+from mineralmap.errors import MineralmapError
+from mineralmap.filters import FilterSpec
+from mineralmap.layers import COMMODITY_COLORS, COMMODITY_LABELS
+from mineralmap.market import load_market_facts
+from mineralmap.regions import RegionSpec
+from mineralmap.selection import Selection
+
+WHEN = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+TINY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
+URDU = "استک نالہ"
+
+
+def _flat(text: str) -> str:
+    """Text without any whitespace (PDF extraction breaks lines inside table cells and URLs)."""
+    return "".join(text.split())
+
+
+def _pdf_text(pdf: bytes) -> str:
+    return "\n".join(p.extract_text() or "" for p in PdfReader(_bytes_io(pdf)).pages)
+
+
+def _bytes_io(data: bytes):
+    import io
+
+    return io.BytesIO(data)
+
+
+@pytest.fixture
+def attributions() -> list[dict[str, str]]:
+    return sources.attributions()
+
+
+@pytest.fixture
+def toy_selection(enriched, layers) -> Selection:
+    return selection.select(enriched, layers, FilterSpec(), RegionSpec())
+
+
+@pytest.fixture(scope="module")
+def facts() -> pd.DataFrame:
+    return load_market_facts()
+
+
+_BUILT: dict[str, bytes] = {}
+
+
+@pytest.fixture
+def toy_pdf(toy_selection, layers, attributions, facts) -> bytes:
+    """The toy brief, built once per module (its inputs are deterministic toy fixtures)."""
+    if "toy" not in _BUILT:
+        _BUILT["toy"] = build_brief(toy_selection, layers, attributions, generated_at=WHEN,
+                                    market_facts=facts)
+    return _BUILT["toy"]
+
+
+def test_brief_is_a_pdf_with_counts_urls_and_attributions(toy_pdf, toy_selection, attributions):
+    assert toy_pdf.startswith(b"%PDF-")
+    text = _pdf_text(toy_pdf)
+    flat = _flat(text)
+    rows = toy_selection.rows
+    c = summary.counts(rows)
+    assert _flat(f"{c.total} selected — {c.mapped} mapped, {c.unmapped} without coordinates") in flat
+    for group, n in rows["commodity_group"].value_counts().items():
+        assert _flat(f"{COMMODITY_LABELS[group]}{n}") in flat
+    for cls, n in rows["precision"].value_counts().items():
+        assert _flat(f"{cls}{n}") in flat
+    urls = {u for v in rows["source_url"] for u in summary.source_urls(v)}
+    assert urls
+    for url in urls:
+        assert _flat(url) in flat, url
+    for a in attributions:
+        assert _flat(a["attribution"]) in flat, a["layer"]
+        assert _flat(a["licence"]) in flat, a["layer"]
+    assert _flat(f"dataset version: {NO_DATASET_VERSION}") in flat
+    assert "2026-11-22 09:30 UTC" in text
+    for name in rows["name"]:
+        assert _flat(name) in flat
+
+
+def test_every_page_numbered_with_footer(toy_pdf):
+    reader = PdfReader(_bytes_io(toy_pdf))
+    n = len(reader.pages)
+    assert n >= 4
+    for i, page in enumerate(reader.pages, start=1):
+        text = page.extract_text()
+        assert f"page {i} of {n}" in text
+        assert "Generated 2026-11-22 09:30 UTC" in text and "mineralmap" in text
+
+
+def test_dataset_version_is_printed(toy_selection, layers, attributions, facts):
+    pdf = build_brief(toy_selection, layers, attributions, dataset_version="2026.11-r3",
+                      market_facts=facts)
+    assert _flat("dataset version: 2026.11-r3") in _flat(_pdf_text(pdf))
+
+
+def test_market_facts_and_traceability_caveat(toy_pdf, facts, toy_selection):
+    flat = _flat(_pdf_text(toy_pdf))
+    for r in facts.itertuples():
+        assert _flat(r.display) in flat and _flat(r.attribution) in flat
+    assert _flat("not evidence that any ore crosses the border") in flat
+    n_sb = int((toy_selection.rows["commodity_group"] == "Sb").sum())
+    assert _flat(f"of {n_sb} selected antimony occurrence(s)") in flat
+
+
+def test_empty_selection_is_a_clear_error(enriched, layers, attributions, facts):
+    spec = FilterSpec(name_query="no such occurrence anywhere")
+    sel = selection.select(enriched, layers, spec, RegionSpec())
+    assert len(sel.rows) == 0
+    with pytest.raises(BriefError, match="nothing is selected") as err:
+        build_brief(sel, layers, attributions, market_facts=facts)
+    assert isinstance(err.value, MineralmapError)
+
+
+@pytest.mark.parametrize("title", ["", "   ", "x" * 201])
+def test_bad_title_is_a_clear_error(toy_selection, attributions, facts, title):
+    with pytest.raises(BriefError, match="title"):
+        brief_content(toy_selection, attributions, title=title, market_facts=facts)
+
+
+def _many(enriched: gpd.GeoDataFrame, n: int) -> gpd.GeoDataFrame:
+    reps = -(-n // len(enriched))
+    big = pd.concat([enriched] * reps, ignore_index=True).iloc[:n].copy()
+    big["id"] = [f"T-{i:04d}" for i in range(n)]
+    big["name"] = [f"Toy {i}" for i in range(n)]
+    return gpd.GeoDataFrame(big, geometry="geometry", crs=enriched.crs)
+
+
+def test_long_selection_lists_first_rows_and_counts_the_rest(enriched, attributions, facts):
+    n = MAX_TABLE_ROWS + 13
+    sel = Selection(rows=_many(enriched, n), region=None, filter_sentence="All toys.",
+                    region_description="")
+    c = brief_content(sel, attributions, market_facts=facts)
+    assert len(c.logistics) == MAX_TABLE_ROWS
+    assert c.not_listed == n - MAX_TABLE_ROWS
+    assert c.total == n
+    page = brief_html(c, TINY_SVG, None)
+    assert f"and {n - MAX_TABLE_ROWS:,} more occurrence(s) not listed" in page
+    assert f"Toy {MAX_TABLE_ROWS - 1}<" in page and f"Toy {MAX_TABLE_ROWS}<" not in page
+
+
+def test_region_outline(toy_selection, layers, enriched, provinces):
+    spec = FilterSpec(provinces=("Balochistan",))
+    outline = region_outline(toy_selection, layers, spec)
+    assert outline is not None and outline.equals(provinces.geometry.iloc[0])
+    assert region_outline(toy_selection, layers, None) is None
+    sel = selection.select(enriched, layers, FilterSpec(), RegionSpec(bbox=(64.5, 28.5, 66.5, 30.5)))
+    assert region_outline(sel, layers, spec).equals(box(64.5, 28.5, 66.5, 30.5))
+
+
+def test_filename(toy_selection):
+    name = brief_filename(toy_selection, WHEN)
+    assert name.startswith("mineralmap_") and name.endswith("_2026-11-22_brief.pdf")
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=_text, station=_text, url_tail=_text)
+def test_data_text_is_escaped(enriched, attributions, facts, name, station, url_tail):
+    rows = enriched.copy()
+    rows.loc[0, "name"] = name
+    rows["station_nearest"] = rows["station_nearest"].astype(object)
+    rows.loc[0, "station_nearest"] = station
+    rows.loc[0, "source_url"] = "https://example.org/" + url_tail
+    sel = Selection(rows=rows, region=None, filter_sentence=name, region_description=station)
+    page = brief_html(brief_content(sel, attributions, title=name if name.strip() else "t",
+                                    market_facts=facts), TINY_SVG, None)
+    for raw in (name, station, url_tail):
+        if any(ch in raw for ch in "<>&\"'"):
+            # the raw text never reaches the markup: only its escaped form does
+            assert raw not in page or html.escape(raw, quote=True) == raw
+    assert "<script" not in page.replace("&lt;script", "")
+
+
+def test_markup_and_urdu_names_survive_into_the_pdf(enriched, layers, attributions, facts):
+    rows = enriched.copy()
+    rows.loc[0, "name"] = f"<b>Astak</b> & {URDU}"
+    sel = Selection(rows=rows, region=None, filter_sentence="x", region_description="")
+    pdf = build_brief(sel, layers, attributions, market_facts=facts)
+    text = _pdf_text(pdf)
+    assert "<b>Astak</b> &" in text
+    fonts = set()
+    for page in PdfReader(_bytes_io(pdf)).pages:
+        for f in (page.get("/Resources", {}).get("/Font", {}) or {}).values():
+            fonts.add(str(f.get_object().get("/BaseFont")))
+    if any("Arabic" in f or "Urdu" in f for f in fonts):  # fonts-noto-core installed
+        assert all(ch in text for ch in set(URDU) - {" "})
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) missing")
+def test_rendered_pages_are_not_blank(toy_pdf, toy_selection, tmp_path: Path):
+    pdf = tmp_path / "brief.pdf"
+    pdf.write_bytes(toy_pdf)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p-*.png"))
+    assert len(pages) == len(PdfReader(_bytes_io(toy_pdf)).pages)
+    ink = []
+    for png in pages:
+        img = mpimg.imread(png)[..., :3]
+        ink.append(float((img.mean(axis=2) < 0.9).mean()))
+    assert all(x > 0.005 for x in ink), ink  # every page carries text, not just a footer
+    # the map page (2) shows every commodity colour of the mapped rows
+    img = (mpimg.imread(pages[1])[..., :3] * 255).astype(int)
+    mapped = toy_selection.rows[toy_selection.rows["mapped"].astype(bool)]
+    for group in mapped["commodity_group"].unique():
+        rgb = np.array(COMMODITY_COLORS[group][:3])
+        near = np.abs(img - rgb).sum(axis=2) < 60
+        assert near.sum() >= 4, group

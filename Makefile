@@ -1,6 +1,6 @@
 # mineralmap: two commands do all the set-up on a fresh machine.
 #   make run   -> venv + requirements + data cache + streamlit on port 8501
-#   make test  -> venv + dev requirements + ruff + pytest (unit, AppTest, browser)
+#   make test  -> venv + dev requirements + ruff + import contracts + pytest (unit, AppTest, browser)
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-runtime
 DEVSTAMP := $(VENV)/.installed-dev
 PORT ?= 8501
 
-.PHONY: run test data lint bench browser clean-cache
+.PHONY: run test data lint bench system clean-cache
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -31,17 +31,18 @@ run: data
 		--server.headless $$( [ -n "$$DISPLAY" ] && echo false || echo true ) \
 		--browser.gatherUsageStats false
 
-# Headless Chromium for the browser tests (Debian package; installed when missing and we are root).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-		else echo "mineralmap: chromium not installed; browser tests will be skipped (sudo apt-get install chromium)"; fi; }
+# System packages of the tests (chromium, poppler, Noto fonts, PostgreSQL + PostGIS), installed
+# when missing and we are root; otherwise the tests that need them are skipped with a message.
+system:
+	@bash tools/system_packages.sh
 
 lint: $(DEVSTAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
-test: $(DEVSTAMP) browser
+test: $(DEVSTAMP) system
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	@$(PY) -m mineralmap data || true
 	$(PY) -m pytest
 

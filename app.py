@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from mineralmap import ui
+from mineralmap.ui import steward
 
 st.set_page_config(
     page_title="mineralmap: Pakistan critical minerals",
@@ -23,7 +24,7 @@ PAGES = [
 ]
 
 _t0 = time.perf_counter()
-page = st.navigation(PAGES)
+page = st.navigation(PAGES + steward.steward_pages())
 catalog = ui.load_catalog_or_stop()
 ui.missing_layers_banner(catalog)
 ui.sidebar_filters(catalog)

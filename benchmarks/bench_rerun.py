@@ -12,7 +12,7 @@ the repeats; every repeat toggles the Province filter between "Balochistan" and 
   ``--quick``): :func:`mineralmap.filters.apply` + :func:`mineralmap.layers.occurrence_layers` +
   the deck (default context layers of the Explore map) serialised with ``to_json`` (what
   ``st.pydeck_chart`` sends). mineralmap reuses the static context layers built once (as
-  ``mineralmap.ui.data`` caches them); the baseline rebuilds them every rerun (no caching).
+  ``mineralmap.ui.cache`` caches them); the baseline rebuilds them every rerun (no caching).
 * ``apptest``: a full Streamlit rerun of ``pages/explore.py`` through ``app.py`` with
   ``streamlit.testing.v1.AppTest`` after changing the sidebar Province multiselect (bundled
   data); baseline: the same with the context-layer cache switched off.
@@ -83,7 +83,7 @@ def _page_work(occ: pd.DataFrame, static: Callable[[], list], i: int,
 
 def functions(occ: pd.DataFrame, lyrs: dict[str, gpd.GeoDataFrame], repeat: int) -> dict:
     """p50 ms of the page's work with cached vs rebuilt static context layers."""
-    # built and serialised once per catalog, as mineralmap.ui.data caches them in the app
+    # built and serialised once per catalog, as mineralmap.ui.cache caches them in the app
     built = [ml.freeze(lyr) for lyr in ml.context_layers(lyrs, list(VISIBLE))]
     _page_work(occ, lambda: list(built), 0)  # warm-up
     parts: dict[str, list[float]] = {}
@@ -114,7 +114,7 @@ def apptest(repeat: int, demo_scale: int = 0) -> dict:
     from streamlit.testing.v1 import AppTest
 
     from mineralmap.scale import DEMO_SCALE_ENV
-    from mineralmap.ui import data
+    from mineralmap.ui import cache as data
 
     streamlit.logger.set_log_level("error")  # bare-mode warnings are noise here, not results
 

@@ -16,6 +16,10 @@ rerun                     server time of one filter change (page functions on th
 enrich                    enrichment at N vs a naive per-row loop (``bench_enrich.py``)
 export                    GeoJSON export at N vs ``GeoDataFrame.to_json`` (``bench_export.py``)
 load                      all layers from the cache vs reading the raw files (``bench_load.py``)
+nearest                   nearest-segment search: SegmentIndex vs shapely STRtree.query_nearest
+                          on the real roads (``bench_nearest.py``)
+scenario                  export-terminal scenario (compare_ports + drawn routes) at N vs the
+                          previous per-occurrence-route algorithm (``bench_scenario.py``)
 ========================  ===================================================================
 
 ``--quick`` (CI-sized, a few minutes on 2 cores): N up to 10k and fewer repeats. The full run
@@ -43,7 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-SECTIONS = ("map_build", "rerun", "enrich", "export", "load")  # bytes_per_point: from map_build
+SECTIONS = ("map_build", "rerun", "enrich", "export", "load", "nearest", "scenario")  # bytes_per_point: from map_build
 OUT = REPO / "benchmarks" / "latest.json"
 
 Row = dict[str, Any]
@@ -163,9 +167,45 @@ def _load(quick: bool) -> tuple[dict, list[Row]]:
                       res.get("load_layers_s"), res.get("raw_read_s"), res.get("speedup"))]
 
 
+def _nearest(quick: bool) -> tuple[dict, list[Row]]:
+    from benchmarks import bench_nearest
+
+    res = bench_nearest.run(quick)
+    rows = []
+    for n, r in res["layers"]["roads"]["sizes"].items():
+        rows.append(_row("nearest road segment s: SegmentIndex exact vs STRtree", n,
+                         round(r["segment_index_exact_s"], 4), round(r["strtree_s"], 4),
+                         round(r["ratio_strtree_over_exact"], 2)))
+        rows.append(_row("nearest road segment s: SegmentIndex fast vs STRtree", n,
+                         round(r["segment_index_fast_s"], 4), round(r["strtree_s"], 4),
+                         round(r["ratio_strtree_over_fast"], 2)))
+    return res, rows
+
+
+def _scenario(quick: bool) -> tuple[dict, list[Row]]:
+    from benchmarks import bench_scenario
+
+    res = bench_scenario.run(quick, baseline_max=1_000 if quick else 10_000)
+    rows = []
+    for n, r in res["sizes"].items():
+        top = n == max(res["sizes"])
+        rows.append(_row("scenario s: compare_ports + drawn routes vs per-occurrence routes", n,
+                         round(r["mineralmap_s"], 3), r.get("baseline_s") and round(
+                             r["baseline_s"], 2), r.get("ratio") and round(r["ratio"], 1),
+                         "<=1.5 s at 100k" if n >= 100_000 else "",
+                         r["mineralmap_s"] <= 1.5 if n >= 100_000 else None))
+        rows.append(_row("scenario s: compare_ports without routes vs previous", n,
+                         round(r["mineralmap_no_routes_s"], 3),
+                         round(r["baseline_no_routes_s"], 3), round(r["ratio_no_routes"], 1),
+                         "same terminal and haul" if top else "",
+                         r["agreement"]["same_terminal_share"] == 1.0
+                         and r["agreement"]["max_abs_km"] < 1e-6 if top else None))
+    return res, rows
+
+
 RUNNERS: dict[str, Callable[[bool], tuple[dict, list[Row]]]] = {
     "map_build": _map_build, "rerun": _rerun, "enrich": _enrich, "export": _export,
-    "load": _load,
+    "load": _load, "nearest": _nearest, "scenario": _scenario,
 }
 
 

@@ -36,7 +36,7 @@ from mineralmap.layers import (
     PRECISION_STYLES,
     legend_entries,
 )
-from mineralmap.schema import COMMODITY_GROUPS, PRECISION_CLASSES
+from mineralmap.schema import COMMODITY_GROUPS, PRECISION_CLASSES, PRIMARY_ROAD_CLASSES
 
 #: Above this many mapped points, markers and circles are embedded as one raster image.
 RASTER_ABOVE = 2_000
@@ -46,8 +46,6 @@ DPI = 200
 LABEL_MAX = 50
 #: Smallest map span (km) so that a single point still shows its surroundings.
 MIN_SPAN_KM = 60.0
-#: Road classes drawn on the map (the app's "primary roads" and above).
-MAP_ROAD_CLASSES: tuple[str, ...] = ("motorway", "trunk", "primary")
 
 _MM = 1 / 25.4
 _FONT = "DejaVu Sans"
@@ -232,6 +230,187 @@ def _occurrence_xy(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return ok, np.column_stack([x, y]) if ok.any() else np.zeros((0, 2))
 
 
+def _layer(layers: Mapping[str, gpd.GeoDataFrame], name: str) -> gpd.GeoDataFrame | None:
+    """Layer ``name``, or None when it is missing or empty."""
+    g = layers.get(name)
+    if g is None or not len(g):
+        return None
+    return g
+
+
+def _setup_axes(ax, box: tuple[float, float, float, float]) -> None:
+    """Limits, equal aspect, no ticks and the sea colour of the map axes."""
+    x0, y0, x1, y1 = box
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_facecolor("#eef4f8")  # sea / outside the country layer
+
+
+def _draw_countries(ax, countries: gpd.GeoDataFrame | None, ext: BaseGeometry,
+                    tol: float) -> None:
+    """Country fills (Pakistan white, neighbours grey) and neighbours' names; none: white map."""
+    if countries is None:
+        ax.set_facecolor("white")
+        return
+    x0, y0, x1, y1 = ext.bounds
+    cm = _metric(countries)
+    cm = cm[cm.intersects(ext)]
+    is_pak = cm["country"].astype(str).str.casefold().eq("pakistan") if "country" in cm else False
+    for geom, pak in zip(cm.geometry, np.asarray(is_pak, dtype=bool), strict=True):
+        g = shapely.simplify(shapely.clip_by_rect(geom, x0, y0, x1, y1), tol)
+        gpd.GeoSeries([g]).plot(ax=ax, color="#ffffff" if pak else "#e6e6e6",
+                                edgecolor="#9a9a9a", linewidth=0.4, zorder=1)
+    for _, r in cm.iterrows():
+        if str(r.get("country", "")).casefold() == "pakistan":
+            continue
+        g = shapely.clip_by_rect(r.geometry, x0, y0, x1, y1)
+        if g.is_empty or g.area < 0.02 * ext.area:
+            continue
+        p = g.representative_point()
+        ax.text(p.x, p.y, str(r["country"]).upper(), fontsize=7, color="#8a8a8a",
+                ha="center", va="center", zorder=2, family=_FONT)
+
+
+def _draw_boundaries(ax, layers: Mapping[str, gpd.GeoDataFrame], ext: BaseGeometry,
+                     tol: float) -> None:
+    """District and province boundary lines."""
+    for name, color, width, z in (("districts", _DISTRICT, 0.35, 3),
+                                  ("provinces", _PROVINCE, 0.9, 4)):
+        g = _layer(layers, name)
+        if g is not None:
+            _draw_lines(ax, _metric(g), color, width, extent_box=ext, tol=tol, z=z)
+
+
+def _draw_roads(ax, roads: gpd.GeoDataFrame | None, ext: BaseGeometry, tol: float) -> None:
+    """Roads of :data:`mineralmap.schema.PRIMARY_ROAD_CLASSES`, the major classes on top."""
+    if roads is None or "fclass" not in roads:
+        return
+    for cls in reversed(PRIMARY_ROAD_CLASSES):
+        sub = roads[roads["fclass"].astype(str) == cls]
+        color, width = _ROAD_STYLE[cls]
+        _draw_lines(ax, _metric(sub), color, width, extent_box=ext, tol=tol, z=5)
+
+
+def _draw_railways(ax, rails: gpd.GeoDataFrame | None, ext: BaseGeometry, tol: float) -> None:
+    """Railways: not active dashed, active solid on top (all active without an ``active`` column)."""
+    if rails is None:
+        return
+    active = (rails["active"].fillna(False).astype(bool) if "active" in rails
+              else pd.Series(True, index=rails.index))
+    _draw_lines(ax, _metric(rails[~active]), _RAIL_INACTIVE, 0.6, extent_box=ext, tol=tol,
+                z=6, style="dashed")
+    _draw_lines(ax, _metric(rails[active]), _RAIL_ACTIVE, 0.9, extent_box=ext, tol=tol, z=6)
+
+
+def _draw_outline(ax, outline_m: BaseGeometry | None,
+                  box: tuple[float, float, float, float]) -> None:
+    """The selected region's outline (metric CRS) as a dashed magenta line."""
+    if outline_m is None:
+        return
+    x0, y0, x1, y1 = box
+    segs = _lines_xy(np.array([shapely.clip_by_rect(outline_m, x0 - 1, y0 - 1, x1 + 1, y1 + 1)],
+                              dtype=object))
+    _add_path(ax, segs, _OUTLINE_COLOR, 1.8, z=7, style=(0, (4, 2)))
+
+
+def _draw_ports(ax, ports: gpd.GeoDataFrame | None, ext: BaseGeometry) -> None:
+    """Seaports (large black squares, named) and minor ports (small white squares)."""
+    if ports is None:
+        return
+    pm = _metric(ports)
+    pm = pm[pm.intersects(ext)]
+    sea = pm["kind"].astype(str).eq("seaport") if "kind" in pm else pd.Series(True, index=pm.index)
+    for sub, face, size in ((pm[sea], _SEAPORT, 36), (pm[~sea], "white", 16)):
+        if len(sub):
+            ax.scatter(sub.geometry.x, sub.geometry.y, s=size, marker="s", c=face,
+                       edgecolors="black" if face == "white" else "white", linewidths=0.8,
+                       zorder=12)
+    for _, r in pm[sea].iterrows():
+        ax.annotate(str(r["name"]), (r.geometry.x, r.geometry.y), xytext=(5, -9),
+                    textcoords="offset points", fontsize=7, fontweight="bold", zorder=13,
+                    family=_FONT)
+
+
+def _draw_circles(ax, groups: np.ndarray, radius_m: np.ndarray, xy: np.ndarray,
+                  raster: bool) -> None:
+    """Translucent uncertainty circles (radius in metres), one collection per commodity group."""
+    circ = np.isfinite(radius_m) & (radius_m > 0)
+    for g in COMMODITY_GROUPS:
+        m = circ & (groups == g)
+        if m.any():
+            col = COMMODITY_COLORS[g]
+            ec = EllipseCollection(2 * radius_m[m], 2 * radius_m[m], 0.0, units="xy",
+                                   offsets=xy[m], offset_transform=ax.transData,
+                                   facecolors=[_rgba([*col[:3], 28])],
+                                   edgecolors=[_rgba([*col[:3], 110])], linewidths=0.5,
+                                   zorder=8)
+            ec.set_rasterized(raster)
+            ax.add_collection(ec)
+
+
+def _draw_markers(ax, groups: np.ndarray, classes: np.ndarray, xy: np.ndarray, scale: float,
+                  raster: bool) -> None:
+    """Occurrence markers: colour by commodity group, shape by precision class."""
+    for g in COMMODITY_GROUPS:
+        for cls in PRECISION_CLASSES:
+            m = (groups == g) & (classes == cls)
+            if m.any():
+                sc = ax.scatter(xy[m, 0], xy[m, 1], zorder=10, **_marker_kw(g, cls, scale))
+                sc.set_rasterized(raster)
+
+
+def _draw_labels(ax, xy: np.ndarray, labels: np.ndarray, tol: float) -> None:
+    """Number labels beside the markers, stacked where points coincide."""
+    seen: dict[tuple[int, int], int] = {}
+    for (x, y), text in zip(xy, labels, strict=True):
+        key = (round(x / tol / 8), round(y / tol / 8))  # stack labels of coincident points
+        k = seen.get(key, 0)
+        seen[key] = k + 1
+        ax.annotate(str(text), (x, y), xytext=(4, 3 + 8 * k), textcoords="offset points",
+                    fontsize=6.5, zorder=14, family=_FONT,
+                    bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none",
+                          "alpha": 0.8})
+
+
+def _draw_occurrences(ax, rows: pd.DataFrame, mapped: np.ndarray, xy: np.ndarray,
+                      labels: Sequence[str] | None, tol: float) -> None:
+    """Uncertainty circles, markers and (for few points) labels of the mapped rows."""
+    n_mapped = int(mapped.sum())
+    if not n_mapped:
+        return
+    raster = n_mapped > RASTER_ABOVE
+    sub = rows.loc[mapped]
+    groups = sub["commodity_group"].astype(str).where(
+        sub["commodity_group"].astype(str).isin(COMMODITY_GROUPS), "other").to_numpy()
+    classes = sub["precision"].astype(str).to_numpy()
+    radius_m = pd.to_numeric(sub["precision_km"], errors="coerce").to_numpy(dtype=float) * 1000
+    _draw_circles(ax, groups, radius_m, xy, raster)
+    scale = 1.3 if n_mapped <= LABEL_MAX else 0.55
+    _draw_markers(ax, groups, classes, xy, scale, raster)
+    if labels is not None and n_mapped <= LABEL_MAX:
+        _draw_labels(ax, xy, np.asarray(list(labels), dtype=object)[mapped], tol)
+
+
+def _decorate(ax, box: tuple[float, float, float, float]) -> None:
+    """North arrow, scale bar and frame of the map axes."""
+    _north_arrow(ax, *box)
+    _scale_bar(ax, *box)
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.8)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+
+
+def _outline_metric(outline: BaseGeometry | None) -> BaseGeometry | None:
+    """The region outline (EPSG:4326) in the metric CRS; None when missing or empty."""
+    if outline is None or outline.is_empty:
+        return None
+    return gpd.GeoSeries([outline], crs="EPSG:4326").to_crs(METRIC_CRS).iloc[0]
+
+
 def map_figure(rows: pd.DataFrame, layers: Mapping[str, gpd.GeoDataFrame],
                outline: BaseGeometry | None, labels: Sequence[str] | None = None,
                *, width_mm: float = 182.0, height_mm: float = 222.0) -> Figure:
@@ -262,128 +441,22 @@ def map_figure(rows: pd.DataFrame, layers: Mapping[str, gpd.GeoDataFrame],
     ax = fig.add_axes((0.0, 1 - map_h, 1.0, map_h))
     aspect = (width_mm * 1.0) / (height_mm * map_h)
     mapped, xy = _occurrence_xy(rows)
-    outline_m = None
-    if outline is not None and not outline.is_empty:
-        outline_m = gpd.GeoSeries([outline], crs="EPSG:4326").to_crs(METRIC_CRS).iloc[0]
-    x0, y0, x1, y1 = extent(xy, outline_m, aspect)
-    ext = shapely.box(x0, y0, x1, y1)
-    tol = (x1 - x0) / 1000
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_facecolor("#eef4f8")  # sea / outside the country layer
+    outline_m = _outline_metric(outline)
+    box = extent(xy, outline_m, aspect)
+    ext = shapely.box(*box)
+    tol = (box[2] - box[0]) / 1000
+    _setup_axes(ax, box)
+    _draw_countries(ax, _layer(layers, "countries"), ext, tol)
+    _draw_boundaries(ax, layers, ext, tol)
+    _draw_roads(ax, _layer(layers, "roads"), ext, tol)
+    _draw_railways(ax, _layer(layers, "railways"), ext, tol)
+    _draw_outline(ax, outline_m, box)
+    _draw_ports(ax, _layer(layers, "ports"), ext)
+    _draw_occurrences(ax, rows, mapped, xy, labels, tol)
+    _decorate(ax, box)
 
-    def layer(name: str) -> gpd.GeoDataFrame | None:
-        g = layers.get(name)
-        if g is None or not len(g):
-            return None
-        return g
-
-    countries = layer("countries")
-    if countries is not None:
-        cm = _metric(countries)
-        cm = cm[cm.intersects(ext)]
-        is_pak = cm["country"].astype(str).str.casefold().eq("pakistan") if "country" in cm else False
-        for geom, pak in zip(cm.geometry, np.asarray(is_pak, dtype=bool), strict=True):
-            g = shapely.simplify(shapely.clip_by_rect(geom, x0, y0, x1, y1), tol)
-            gpd.GeoSeries([g]).plot(ax=ax, color="#ffffff" if pak else "#e6e6e6",
-                                    edgecolor="#9a9a9a", linewidth=0.4, zorder=1)
-        for _, r in cm.iterrows():
-            if str(r.get("country", "")).casefold() == "pakistan":
-                continue
-            g = shapely.clip_by_rect(r.geometry, x0, y0, x1, y1)
-            if g.is_empty or g.area < 0.02 * ext.area:
-                continue
-            p = g.representative_point()
-            ax.text(p.x, p.y, str(r["country"]).upper(), fontsize=7, color="#8a8a8a",
-                    ha="center", va="center", zorder=2, family=_FONT)
-    else:
-        ax.set_facecolor("white")
-    for name, color, width, z in (("districts", _DISTRICT, 0.35, 3), ("provinces", _PROVINCE, 0.9, 4)):
-        g = layer(name)
-        if g is not None:
-            _draw_lines(ax, _metric(g), color, width, extent_box=ext, tol=tol, z=z)
-    roads = layer("roads")
-    if roads is not None and "fclass" in roads:
-        for cls in reversed(MAP_ROAD_CLASSES):
-            sub = roads[roads["fclass"].astype(str) == cls]
-            color, width = _ROAD_STYLE[cls]
-            _draw_lines(ax, _metric(sub), color, width, extent_box=ext, tol=tol, z=5)
-    rails = layer("railways")
-    if rails is not None:
-        active = (rails["active"].fillna(False).astype(bool) if "active" in rails
-                  else pd.Series(True, index=rails.index))
-        _draw_lines(ax, _metric(rails[~active]), _RAIL_INACTIVE, 0.6, extent_box=ext, tol=tol,
-                    z=6, style="dashed")
-        _draw_lines(ax, _metric(rails[active]), _RAIL_ACTIVE, 0.9, extent_box=ext, tol=tol, z=6)
-    if outline_m is not None:
-        segs = _lines_xy(np.array([shapely.clip_by_rect(outline_m, x0 - 1, y0 - 1, x1 + 1, y1 + 1)],
-                                  dtype=object))
-        _add_path(ax, segs, _OUTLINE_COLOR, 1.8, z=7, style=(0, (4, 2)))
-    ports = layer("ports")
-    if ports is not None:
-        pm = _metric(ports)
-        pm = pm[pm.intersects(ext)]
-        sea = pm["kind"].astype(str).eq("seaport") if "kind" in pm else pd.Series(True, index=pm.index)
-        for sub, face, size in ((pm[sea], _SEAPORT, 36), (pm[~sea], "white", 16)):
-            if len(sub):
-                ax.scatter(sub.geometry.x, sub.geometry.y, s=size, marker="s", c=face,
-                           edgecolors="black" if face == "white" else "white", linewidths=0.8,
-                           zorder=12)
-        for _, r in pm[sea].iterrows():
-            ax.annotate(str(r["name"]), (r.geometry.x, r.geometry.y), xytext=(5, -9),
-                        textcoords="offset points", fontsize=7, fontweight="bold", zorder=13,
-                        family=_FONT)
-
-    n_mapped = int(mapped.sum())
-    raster = n_mapped > RASTER_ABOVE
-    if n_mapped:
-        sub = rows.loc[mapped]
-        groups = sub["commodity_group"].astype(str).where(
-            sub["commodity_group"].astype(str).isin(COMMODITY_GROUPS), "other").to_numpy()
-        classes = sub["precision"].astype(str).to_numpy()
-        radius_m = pd.to_numeric(sub["precision_km"], errors="coerce").to_numpy(dtype=float) * 1000
-        circ = np.isfinite(radius_m) & (radius_m > 0)
-        for g in COMMODITY_GROUPS:
-            m = circ & (groups == g)
-            if m.any():
-                col = COMMODITY_COLORS[g]
-                ec = EllipseCollection(2 * radius_m[m], 2 * radius_m[m], 0.0, units="xy",
-                                       offsets=xy[m], offset_transform=ax.transData,
-                                       facecolors=[_rgba([*col[:3], 28])],
-                                       edgecolors=[_rgba([*col[:3], 110])], linewidths=0.5,
-                                       zorder=8)
-                ec.set_rasterized(raster)
-                ax.add_collection(ec)
-        scale = 1.3 if n_mapped <= LABEL_MAX else 0.55
-        for g in COMMODITY_GROUPS:
-            for cls in PRECISION_CLASSES:
-                m = (groups == g) & (classes == cls)
-                if m.any():
-                    sc = ax.scatter(xy[m, 0], xy[m, 1], zorder=10, **_marker_kw(g, cls, scale))
-                    sc.set_rasterized(raster)
-        if labels is not None and n_mapped <= LABEL_MAX:
-            lab = np.asarray(list(labels), dtype=object)[mapped]
-            seen: dict[tuple[int, int], int] = {}
-            for (x, y), text in zip(xy, lab, strict=True):
-                key = (round(x / tol / 8), round(y / tol / 8))  # stack labels of coincident points
-                k = seen.get(key, 0)
-                seen[key] = k + 1
-                ax.annotate(str(text), (x, y), xytext=(4, 3 + 8 * k), textcoords="offset points",
-                            fontsize=6.5, zorder=14, family=_FONT,
-                            bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none",
-                                  "alpha": 0.8})
-    _north_arrow(ax, x0, y0, x1, y1)
-    _scale_bar(ax, x0, y0, x1, y1)
-    for spine in ax.spines.values():
-        spine.set_linewidth(0.8)
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-
-    _inset(fig, layers, (x0, y0, x1, y1), rect=(0.0, 0.0, 0.30, 1 - map_h - 0.015))
-    _legend(fig, rows.loc[mapped] if n_mapped else rows, outline_m is not None,
+    _inset(fig, layers, box, rect=(0.0, 0.0, 0.30, 1 - map_h - 0.015))
+    _legend(fig, rows.loc[mapped] if mapped.any() else rows, outline_m is not None,
             rect=(0.31, 0.0, 0.69, 1 - map_h - 0.015))
     return fig
 

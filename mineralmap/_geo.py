@@ -27,14 +27,19 @@ def missing_or_empty(geoms) -> np.ndarray:
 
     Parameters
     ----------
-    geoms : array-like of shapely geometries (None allowed)
+    geoms : array-like of shapely geometries (None, NaN or any other non-geometry value allowed:
+        it counts as missing)
 
     Returns
     -------
     numpy.ndarray of bool
     """
     arr = np.asarray(geoms, dtype=object)
-    return shapely.is_missing(arr) | shapely.is_empty(arr)
+    ok = shapely.is_geometry(arr)
+    out = ~ok
+    if ok.any():
+        out[ok] = shapely.is_empty(arr[ok])
+    return out
 
 
 def has_geometry(geoms) -> np.ndarray:
@@ -71,6 +76,40 @@ def geod_km(lon1, lat1, lon2, lat2) -> np.ndarray:
 # exact nearest segment, vectorised
 
 
+def inverse_sq_length(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """``1 / (dx² + dy²)`` per segment, 0 for a zero-length segment (for :func:`project_on_segments`)."""
+    l2 = dx * dx + dy * dy
+    return np.where(l2 > 0, 1.0 / np.where(l2 > 0, l2, 1.0), 0.0)
+
+
+def project_on_segments(
+    px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray, dx: np.ndarray,
+    dy: np.ndarray, inv_l2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Orthogonal projection of points onto segments ``a -> a + d`` (planar, broadcasting).
+
+    The one copy of the point-to-segment formula in the project.
+
+    Parameters
+    ----------
+    px, py : numpy.ndarray
+        Points.
+    ax, ay, dx, dy : numpy.ndarray
+        Segment start and direction (end minus start).
+    inv_l2 : numpy.ndarray
+        :func:`inverse_sq_length` of ``(dx, dy)``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``t`` in [0, 1] along each segment (0 for a zero-length one) and the offset ``(ex, ey)``
+        from the nearest point on the segment to the point.
+    """
+    t = ((px - ax) * dx + (py - ay) * dy) * inv_l2
+    t = np.clip(t, 0.0, 1.0)
+    return t, px - ax - t * dx, py - ay - t * dy
+
+
 class SegmentIndex:
     """Exact planar nearest-segment search for many points (k-d tree on sub-segment midpoints).
 
@@ -78,8 +117,11 @@ class SegmentIndex:
     ``H``). For a point, the sub-segment whose midpoint is nearest gives an upper bound ``d1`` on
     the distance; every sub-segment that could be nearer has its midpoint within ``d1 + H``, so
     all of those are tested exactly (the k nearest midpoints; ``k`` grows for the few points
-    whose k-th midpoint is still within that bound). Much faster than a GEOS STRtree on many
-    segments and equally exact.
+    whose k-th midpoint is still within that bound). ``benchmarks/bench_nearest.py`` compares
+    it with ``shapely.STRtree.query_nearest`` on the same segments of the real roads and
+    railways: equally exact (distances agree to 1e-10 m), 1.0-1.6x faster in the exact mode and
+    3-6x in the fast mode at 1k-100k points, and 2.7-3.3x faster to build on the roads (two
+    runs on 2 shared cores); it is the project's one nearest-segment locator.
 
     Parameters
     ----------
@@ -106,8 +148,7 @@ class SegmentIndex:
         self._ax, self._ay = self.sa[:, 0].copy(), self.sa[:, 1].copy()
         self._dx = self.sb[:, 0] - self._ax
         self._dy = self.sb[:, 1] - self._ay
-        l2 = self._dx * self._dx + self._dy * self._dy
-        self._inv_l2 = np.where(l2 > 0, 1.0 / np.where(l2 > 0, l2, 1.0), 0.0)
+        self._inv_l2 = inverse_sq_length(self._dx, self._dy)
         self.tree = cKDTree((self.sa + self.sb) / 2.0, leafsize=64) if owner.size else None
 
     @property
@@ -120,12 +161,8 @@ class SegmentIndex:
             px, py = p[:, 0:1], p[:, 1:2]
         else:
             px, py = p[:, 0], p[:, 1]
-        ax, ay = self._ax[i], self._ay[i]
-        dx, dy = self._dx[i], self._dy[i]
-        t = ((px - ax) * dx + (py - ay) * dy) * self._inv_l2[i]
-        np.clip(t, 0.0, 1.0, out=t)
-        ex = px - ax - t * dx
-        ey = py - ay - t * dy
+        t, ex, ey = project_on_segments(px, py, self._ax[i], self._ay[i], self._dx[i],
+                                        self._dy[i], self._inv_l2[i])
         return np.sqrt(ex * ex + ey * ey), t
 
     def query(
@@ -193,4 +230,5 @@ class SegmentIndex:
 
 
 __all__ = ["GEOD", "METRIC_CRS", "METRIC_PROJ4", "SegmentIndex", "geod_km", "has_geometry",
-           "missing_or_empty", "to_lonlat", "to_metric"]
+           "inverse_sq_length", "missing_or_empty", "project_on_segments", "to_lonlat",
+           "to_metric"]

@@ -46,8 +46,6 @@ def add_parser(subparsers: Any) -> None:
     o = p.add_argument_group("brief")
     o.add_argument("--title", default=DEFAULT_TITLE, metavar="TEXT",
                    help=f"cover title (default: {DEFAULT_TITLE!r})")
-    o.add_argument("--dataset-version", default=None, metavar="TEXT",
-                   help="dataset version printed on the cover and footer (default: n/a)")
     o.add_argument("-o", "--output", type=Path, metavar="PATH",
                    help="output file or directory (default: a descriptive name in the current "
                    "directory, e.g. mineralmap_khyber-pakhtunkhwa_ree_2026-11-22_brief.pdf)")
@@ -69,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
         raise
     sel, cat, spec = export_cli.selection_from_args(args)
     data = build_brief(sel, cat.layers, cat.attributions, title=title,
-                       dataset_version=args.dataset_version, app_version=__version__, spec=spec)
+                       dataset_version=cat.dataset_version.label if cat.dataset_version else None,
+                       app_version=__version__, spec=spec)
     name = brief_filename(sel)
     out: Path = args.output if args.output is not None else Path.cwd() / name
     if out.is_dir():
@@ -80,4 +79,5 @@ def run(args: argparse.Namespace) -> int:
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"wrote a brief of {len(sel.rows)} occurrences to {out}")
     print(sel.description)
+    print(cat.dataset_label)
     return 0

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mineralmap.layers import COMMODITY_COLORS, COMMODITY_LABELS
+from mineralmap.layers import COMMODITY_COLORS, COMMODITY_LABELS, hex_color
+from mineralmap.schema import COMMODITY_GROUPS
 
-_GROUPS = ("Sb", "REE", "other")
-
-
-def _hex(rgba: list[int]) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*rgba[:3])
+_GROUPS = COMMODITY_GROUPS
 
 
 def stacked_bars(table: pd.DataFrame, *, category: str, value: str = "occurrences",
@@ -50,7 +47,7 @@ def stacked_bars(table: pd.DataFrame, *, category: str, value: str = "occurrence
             "color": {
                 "field": "commodity", "type": "nominal", "title": None,
                 "scale": {"domain": [COMMODITY_LABELS[g] for g in _GROUPS],
-                          "range": [_hex(COMMODITY_COLORS[g]) for g in _GROUPS]},
+                          "range": [hex_color(COMMODITY_COLORS[g]) for g in _GROUPS]},
                 "legend": {"orient": "bottom"},
             },
             "tooltip": [{"field": "category", "title": category},

@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m mineralmap {data,enrich,export}``.
+"""Command-line interface: ``python -m mineralmap {data,enrich,export,brief,dataset,hash-password}``.
 
 Every command turns a :class:`~mineralmap.errors.MineralmapError` into a one-line message on
 stderr and exit code 2 (bad arguments) or 1 (a data problem); never a traceback.
@@ -10,20 +10,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from mineralmap import brief_cli, catalog, dataset_cli, enrich, export_cli
 from mineralmap.errors import MineralmapError
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from mineralmap import ingest
-
-    report = ingest.build_cache(force=args.force, progress=not args.quiet)
+    report = catalog.prepare_data(force=args.force, progress=not args.quiet)
     print(report.summary())
     return 0 if report.ok else 1
 
 
 def _cmd_enrich(args: argparse.Namespace) -> int:
-    from mineralmap import catalog, enrich
-
     cat = catalog.load_catalog()
     table = enrich.summary_table(cat.occurrences)
     print(table.to_string(index=False))
@@ -38,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("data", help="obtain, validate, clip and cache every source layer")
+    p = sub.add_parser("data", help="obtain, validate, clip and cache every source layer, then "
+                       "the enriched occurrences")
     p.add_argument("--force", action="store_true", help="rebuild even when inputs are unchanged")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_data)
@@ -46,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("enrich", help="print nearest port and road haul per occurrence")
     p.set_defaults(func=_cmd_enrich)
 
-    from mineralmap import export_cli
-
     export_cli.add_parser(sub)
+    brief_cli.add_parser(sub)
+    dataset_cli.add_parsers(sub)
     return parser
 
 

@@ -123,17 +123,40 @@ class Settings:
         return replace(self, **changes)
 
 
-@functools.lru_cache(maxsize=1)
+def _snapshot() -> tuple[str | None, ...]:
+    """The raw values of every variable of :data:`SETTINGS` (``None`` when unset)."""
+    return tuple(os.environ.get(s.env) for s in SETTINGS)
+
+
+@functools.lru_cache(maxsize=8)
+def _settings_for(snapshot: tuple[str | None, ...]) -> Settings:
+    return Settings.from_env({s.env: v for s, v in zip(SETTINGS, snapshot, strict=True)
+                              if v is not None})
+
+
 def get_settings() -> Settings:
-    """Return the process-wide settings, read from the environment on first use."""
-    return Settings.from_env()
+    """Return the process-wide settings.
+
+    A :class:`Settings` is built once per distinct set of ``MINERALMAP_*`` values and reused
+    (a call costs a few dictionary look-ups); when the environment changes (a test's
+    ``monkeypatch.setenv``, a benchmark), the next call reflects it.
+    """
+    return _settings_for(_snapshot())
 
 
 def reload_settings() -> Settings:
-    """Forget the cached settings and read the environment again."""
-    get_settings.cache_clear()
+    """Forget every cached :class:`Settings` (e.g. after ``../shared/sources`` appeared) and read
+    the environment again."""
+    _settings_for.cache_clear()
     return get_settings()
 
 
+def settings_table() -> str:
+    """The README's settings table (Markdown), generated from :data:`SETTINGS`."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{s.env}` | {s.default} | {s.meaning} |" for s in SETTINGS]
+    return "\n".join(rows)
+
+
 __all__ = ["GEODATA_DIR", "REPO_ROOT", "SETTINGS", "Setting", "Settings", "get_settings",
-           "reload_settings"]
+           "reload_settings", "settings_table"]

@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from mineralmap.config import get_settings
 from mineralmap.errors import SourceError, ValidationError
 from mineralmap.schema import (
     CROSSING_COLUMNS,
@@ -27,9 +28,6 @@ from mineralmap.schema import (
     PROVINCES,
 )
 
-#: Folder of the curated tables (repository root / geodata).
-GEODATA_DIR: Path = Path(__file__).resolve().parents[1] / "geodata"
-
 _OCC_FLOAT = ("lon", "lat", "precision_km", "ore_tonnage_t")
 _PORT_FLOAT = (
     "lon", "lat", "channel_depth_m", "cargo_pier_depth_m", "anchorage_depth_m",
@@ -40,8 +38,13 @@ _POINT_FLOAT = ("lon", "lat")
 _MAX_IDS = 8
 
 
+def geodata_dir() -> Path:
+    """Folder of the curated tables (:attr:`mineralmap.config.Settings.geodata_dir`)."""
+    return get_settings().geodata_dir
+
+
 def _default(name: str, path: Path | str | None) -> Path:
-    return Path(path) if path is not None else GEODATA_DIR / f"{name}.csv"
+    return Path(path) if path is not None else geodata_dir() / f"{name}.csv"
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -75,6 +78,50 @@ def _text(series: pd.Series) -> pd.Series:
     return s.astype(str).str.strip()
 
 
+def _check_ids(df: pd.DataFrame, source: str) -> None:
+    """Every row has a non-empty, unique id."""
+    blank_id = df["id"] == ""
+    if blank_id.any():
+        raise ValidationError(f"{source}: empty id at {_ids(df, blank_id)}")
+    dup = df["id"].duplicated(keep=False)
+    if dup.any():
+        raise ValidationError(f"{source}: duplicate id(s) {_ids(df, dup & ~df['id'].duplicated())}"
+                              "; every row needs a unique id")
+
+
+def _numeric(df: pd.DataFrame, c: str, source: str) -> pd.Series:
+    """Column ``c`` as float ("" is NaN); other text is an error naming the rows."""
+    raw = df[c]
+    txt = _text(raw) if raw.dtype == object or pd.api.types.is_string_dtype(raw) else None
+    num = pd.to_numeric(raw.replace("", np.nan) if txt is not None else raw, errors="coerce")
+    if txt is not None:
+        bad = (txt != "") & num.isna()
+        if bad.any():
+            raise ValidationError(f"{source}: non-numeric {c} at {_ids(df, bad)} "
+                                  f"(values: {', '.join(txt[bad].head(_MAX_IDS))})")
+    return num.astype(float)
+
+
+def _check_lonlat(df: pd.DataFrame, source: str, require_xy: bool) -> np.ndarray:
+    """lon/lat both set or both empty, in range; returns the mapped-row mask."""
+    lon, lat = df["lon"], df["lat"]
+    one = lon.isna() != lat.isna()
+    if one.any():
+        raise ValidationError(f"{source}: only one of lon/lat set at {_ids(df, one)}; "
+                              "give both or neither")
+    bad_lon = lon.notna() & ((lon < -180) | (lon > 180))
+    if bad_lon.any():
+        raise ValidationError(f"{source}: lon outside -180..180 at {_ids(df, bad_lon)}")
+    bad_lat = lat.notna() & ((lat < -90) | (lat > 90))
+    if bad_lat.any():
+        raise ValidationError(f"{source}: lat outside -90..90 at {_ids(df, bad_lat)}")
+    mapped = lon.notna().to_numpy() & lat.notna().to_numpy()
+    if require_xy and not mapped.all():
+        raise ValidationError(f"{source}: lon/lat missing at {_ids(df, ~mapped)}; "
+                              "every row of this table needs a coordinate")
+    return mapped
+
+
 def _validate_points(
     df: pd.DataFrame,
     columns: Sequence[str],
@@ -100,41 +147,10 @@ def _validate_points(
         if c not in float_cols:
             df[c] = _text(df[c])
 
-    blank_id = df["id"] == ""
-    if blank_id.any():
-        raise ValidationError(f"{source}: empty id at {_ids(df, blank_id)}")
-    dup = df["id"].duplicated(keep=False)
-    if dup.any():
-        raise ValidationError(f"{source}: duplicate id(s) {_ids(df, dup & ~df['id'].duplicated())}"
-                              "; every row needs a unique id")
-
+    _check_ids(df, source)
     for c in float_cols:
-        raw = df[c]
-        txt = _text(raw) if raw.dtype == object or pd.api.types.is_string_dtype(raw) else None
-        num = pd.to_numeric(raw.replace("", np.nan) if txt is not None else raw, errors="coerce")
-        if txt is not None:
-            bad = (txt != "") & num.isna()
-            if bad.any():
-                raise ValidationError(f"{source}: non-numeric {c} at {_ids(df, bad)} "
-                                      f"(values: {', '.join(txt[bad].head(_MAX_IDS))})")
-        df[c] = num.astype(float)
-
-    lon, lat = df["lon"], df["lat"]
-    one = lon.isna() != lat.isna()
-    if one.any():
-        raise ValidationError(f"{source}: only one of lon/lat set at {_ids(df, one)}; "
-                              "give both or neither")
-    bad_lon = lon.notna() & ((lon < -180) | (lon > 180))
-    if bad_lon.any():
-        raise ValidationError(f"{source}: lon outside -180..180 at {_ids(df, bad_lon)}")
-    bad_lat = lat.notna() & ((lat < -90) | (lat > 90))
-    if bad_lat.any():
-        raise ValidationError(f"{source}: lat outside -90..90 at {_ids(df, bad_lat)}")
-    mapped = lon.notna().to_numpy() & lat.notna().to_numpy()
-    if require_xy and not mapped.all():
-        raise ValidationError(f"{source}: lon/lat missing at {_ids(df, ~mapped)}; "
-                              "every row of this table needs a coordinate")
-
+        df[c] = _numeric(df, c, source)
+    mapped = _check_lonlat(df, source, require_xy)
     for c in ("source_title", "source_url"):
         empty = df[c] == ""
         if empty.any():

@@ -38,11 +38,11 @@ Method and residual error
 -------------------------
 Everything is vectorised; no per-row Python loop. Layers are indexed once
 (:func:`prepare_layers`: projection, k-d trees, segment indexes, border lines) in
-:data:`mineralmap.network.METRIC_CRS`, a Lambert conformal conic fitted to Pakistan (scale error
+:data:`mineralmap._geo.METRIC_CRS`, a Lambert conformal conic fitted to Pakistan (scale error
 < ~1 % over the country); line edges longer than 0.05 degrees are densified first, so a
 projected chord stays within ~2 m of its lon/lat-straight edge. For each point the nearest
 feature and the nearest point on it are found in that projection (points: k-d tree; lines:
-:class:`mineralmap.network.SegmentIndex`; polygons: shapely STRtree), the nearest point is
+:class:`mineralmap._geo.SegmentIndex`; polygons: shapely STRtree), the nearest point is
 transformed back to lon/lat and the reported distance is the WGS84 geodesic
 (:class:`pyproj.Geod`) between the occurrence and that point.
 
@@ -76,29 +76,23 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from mineralmap._geo import SegmentIndex, geod_km, missing_or_empty, to_lonlat, to_metric
 from mineralmap.errors import ValidationError
+from mineralmap.filters import commodity_group
 from mineralmap.network import (
     DENSIFY_DEG,
     EXACT_MAX_POINTS,
     HAUL_COLUMNS,
     Networks,
-    SegmentIndex,
     _active_railways,
     build_networks,
-    geod_km,
-    to_lonlat,
-    to_metric,
 )
-from mineralmap.schema import CRS, ENRICH_COLUMNS
+from mineralmap.schema import CRS, ENRICH_COLUMNS, PORT_DISTANCE_COLUMNS, PRIMARY_ROAD_CLASSES
 
-#: Seaport ids with their own ``port_<x>_km`` column.
-PORT_COLUMNS: dict[str, str] = {
-    "karachi": "port_karachi_km",
-    "port_qasim": "port_qasim_km",
-    "gwadar": "port_gwadar_km",
-}
-#: Road classes counted for ``road_primary_km``.
-PRIMARY_ROAD_CLASSES: tuple[str, ...] = ("motorway", "trunk", "primary")
+#: Version of what :func:`enrich` computes. Bump it whenever the meaning or the values of an
+#: enrichment column change (here or in :mod:`mineralmap.network`): the enriched-occurrence
+#: caches are keyed on it and on their inputs' fingerprints, never on source-file bytes.
+ENRICH_VERSION = "1"
 #: Buffer (metres) around Pakistan's boundary used to cut a neighbour's boundary to the shared
 #: border line.
 BORDER_BUFFER_M = 1000.0
@@ -159,10 +153,7 @@ class _Points:
     @classmethod
     def from_geoseries(cls, points: gpd.GeoSeries) -> _Points:
         geoms = np.asarray(points.values, dtype=object)
-        missing = shapely.is_missing(geoms)
-        empty = np.zeros(geoms.size, dtype=bool)
-        empty[~missing] = shapely.is_empty(geoms[~missing])
-        valid = ~(missing | empty)
+        valid = ~missing_or_empty(geoms)
         types = shapely.get_type_id(geoms[valid])
         if types.size and (types != 0).any():
             bad = int(np.flatnonzero(valid)[np.flatnonzero(types != 0)[0]])
@@ -202,9 +193,7 @@ def _project_geoms(geoms: np.ndarray) -> np.ndarray:
 def _valid_geoms(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Non-missing, non-empty geometries and their positional index in ``gdf``."""
     geoms = np.asarray(gdf.geometry.values, dtype=object)
-    ok = ~shapely.is_missing(geoms)
-    ok[ok] = ~shapely.is_empty(geoms[ok])
-    pos = np.flatnonzero(ok)
+    pos = np.flatnonzero(~missing_or_empty(geoms))
     return geoms[pos], pos
 
 
@@ -228,8 +217,8 @@ class TargetIndex:
     """Nearest-feature index over one layer, built once and queried for many points.
 
     Points use a k-d tree, lines (and polygon-free linear layers) a
-    :class:`~mineralmap.network.SegmentIndex`, anything else (polygons, mixed) a shapely STRtree;
-    all in :data:`~mineralmap.network.METRIC_CRS`.
+    :class:`~mineralmap._geo.SegmentIndex`, anything else (polygons, mixed) a shapely STRtree;
+    all in :data:`~mineralmap._geo.METRIC_CRS`.
 
     Parameters
     ----------
@@ -313,13 +302,6 @@ class TargetIndex:
         return km, idx
 
 
-def _nearest_projected(
-    pts: _Points, tproj: np.ndarray, exact: bool | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Geodesic km and positional index (into ``tproj``) of the nearest target per point."""
-    return TargetIndex.from_projected(tproj).query(pts, exact)
-
-
 def _nearest_layer(pts: _Points, gdf: gpd.GeoDataFrame | None,
                    exact: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`nearest_distances` but on prepared points; index is positional in ``gdf``."""
@@ -346,7 +328,7 @@ def nearest_distances(
 
     Notes
     -----
-    Nearest candidate and nearest point are found in :data:`mineralmap.network.METRIC_CRS`; the
+    Nearest candidate and nearest point are found in :data:`mineralmap._geo.METRIC_CRS`; the
     distance is the WGS84 geodesic to that nearest point (see the module docstring for the
     residual error).
     """
@@ -398,11 +380,6 @@ class AdminIndex:
             near = (idx >= 0) & (km <= ADMIN_TOLERANCE_KM)
             out[miss[near]] = self.pos[idx[near]]
         return out
-
-
-def _point_in_polygon(pts: _Points, polys: gpd.GeoDataFrame | None) -> np.ndarray:
-    """Positional index of the polygon covering each point (first match), -1 if none."""
-    return AdminIndex(polys).query(pts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -605,7 +582,8 @@ def _nearest_columns(pts: _Points, layers: Mapping[str, gpd.GeoDataFrame] | Prep
 
     def ports_task() -> dict:
         ports = prep.ports
-        out: dict[str, np.ndarray] = {c: np.full(n, np.nan) for c in PORT_COLUMNS.values()}
+        out: dict[str, np.ndarray] = {c: np.full(n, np.nan)
+                                      for c in PORT_DISTANCE_COLUMNS.values()}
         out["port_nearest"] = np.full(n, None, dtype=object)
         out["port_nearest_km"] = np.full(n, np.nan)
         if ports is None:
@@ -618,8 +596,8 @@ def _nearest_columns(pts: _Points, layers: Mapping[str, gpd.GeoDataFrame] | Prep
         d = np.vstack([geod_km(pts.lon, pts.lat, x, y) for x, y in xy])
         ids = ports["id"].astype(str).to_numpy()[pos]
         for k, pid in enumerate(ids):
-            if pid in PORT_COLUMNS:
-                out[PORT_COLUMNS[pid]] = d[k]
+            if pid in PORT_DISTANCE_COLUMNS:
+                out[PORT_DISTANCE_COLUMNS[pid]] = d[k]
         ok = np.isfinite(d).any(axis=0)
         best = np.argmin(np.where(np.isfinite(d), d, np.inf), axis=0)
         idx = np.where(ok, pos[best], -1)
@@ -711,16 +689,6 @@ def _haul_columns(pts: _Points, networks: Networks,
     return out
 
 
-def commodity_group(commodity: pd.Series) -> pd.Series:
-    """Map primary commodity strings to "Sb", "REE" or "other" (first ``;``/``,`` token)."""
-    tok = commodity.fillna("").astype(str).str.split(r"[;,]", regex=True).str[0].str.strip()
-    up = tok.str.upper()
-    grp = np.where(up.isin(["SB", "ANTIMONY"]), "Sb",
-                   np.where(up.isin(["REE", "RARE EARTH", "RARE EARTHS", "RARE-EARTH ELEMENTS",
-                                     "RARE EARTH ELEMENTS"]), "REE", "other"))
-    return pd.Series(grp, index=commodity.index, dtype=object)
-
-
 def _validate_occurrences(occurrences: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if not isinstance(occurrences, gpd.GeoDataFrame):
         raise ValidationError(
@@ -808,19 +776,31 @@ def enrich(
     return out
 
 
-def summary_table(occurrences: gpd.GeoDataFrame) -> pd.DataFrame:
+def summary_table(occurrences: gpd.GeoDataFrame,
+                  layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> pd.DataFrame:
     """Per occurrence: id, name, commodity, precision_km, road-haul port and km, nearest port.
 
-    Enriches with :func:`mineralmap.catalog.load_layers` first when the haul columns are absent.
+    Parameters
+    ----------
+    occurrences : geopandas.GeoDataFrame
+        Enriched occurrences (e.g. :attr:`mineralmap.catalog.Catalog.occurrences`), or curated
+        ones together with ``layers``.
+    layers : Mapping[str, geopandas.GeoDataFrame], optional
+        Bulk layers: when the enrichment columns are absent, :func:`enrich` adds them first.
+
+    Raises
+    ------
+    mineralmap.errors.ValidationError
+        The enrichment columns are absent and no ``layers`` are given.
     """
     occ = occurrences
     needed = [c for c in SUMMARY_COLUMNS if c not in occ.columns]
     if any(c in ENRICH_COLUMNS for c in needed):
-        from mineralmap import catalog
-
-        loaded = catalog.load_layers()
-        # catalog.load_layers() returns (layers, missing)
-        layers = loaded[0] if isinstance(loaded, tuple) else loaded
+        if layers is None:
+            raise ValidationError(
+                f"occurrences lack the enrichment column(s) "
+                f"{', '.join(c for c in needed if c in ENRICH_COLUMNS)}: pass the layers "
+                "(or use mineralmap.catalog.load_catalog(), which enriches)")
         occ = enrich(occ, layers)
     cols = [c for c in SUMMARY_COLUMNS if c in occ.columns]
     return pd.DataFrame(occ[cols]).reset_index(drop=True)

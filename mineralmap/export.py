@@ -30,6 +30,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from mineralmap.errors import ExportError
+from mineralmap.filters import commodity_groups
 from mineralmap.schema import CRS
 
 __all__ = ["FORMATS", "MIME_TYPES", "build_metadata", "export_selection", "geojson_bytes", "suggest_filename"]
@@ -76,8 +77,6 @@ def _province_col(df: pd.DataFrame) -> pd.Series:
 
 
 def _group_col(df: pd.DataFrame) -> pd.Series:
-    from mineralmap.filters import commodity_groups
-
     return commodity_groups(df)
 
 
@@ -131,8 +130,12 @@ def build_metadata(
     attributions: Sequence[Mapping[str, str]],
     app_version: str,
     generated_at: datetime | None = None,
+    dataset: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Provenance block of an export (the GeoJSON ``metadata`` member).
+
+    ``dataset`` (:meth:`mineralmap.store.VersionInfo.as_metadata`) names the published dataset
+    version the rows come from; it is written as the ``dataset`` member.
 
     Returns
     -------
@@ -154,6 +157,7 @@ def build_metadata(
         },
         "generated_utc": _utc(generated_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "app_version": app_version,
+        "dataset": {str(k): v for k, v in (dataset or {}).items()},
         "attributions": [{str(k): str(v) for k, v in a.items()} for a in attributions],
     }
 
@@ -327,6 +331,10 @@ def _metadata_text(meta: Mapping[str, Any]) -> str:
     ]
     if meta.get("skipped_unmapped"):
         lines.append(meta["skipped_unmapped"])
+    if meta.get("dataset"):
+        d = meta["dataset"]
+        lines.append(f"Dataset: {d.get('dataset', '')} version {d.get('dataset_version', '')} "
+                     f"(published {d.get('dataset_published_at', '')})")
     lines += [
         f"Generated (UTC): {meta['generated_utc']} by mineralmap {meta['app_version']}",
         "Sources and licences:",
@@ -381,10 +389,11 @@ def _gdal_export(
                 table = pd.DataFrame(
                     {
                         "key": ["filter", "region", "counts", "generated_utc", "app_version",
-                                "attributions", "skipped_unmapped"],
+                                "dataset", "attributions", "skipped_unmapped"],
                         "value": [
                             meta["filter"], meta["region"], json.dumps(meta["counts"]),
                             meta["generated_utc"], meta["app_version"],
+                            json.dumps(meta.get("dataset", {}), ensure_ascii=False),
                             json.dumps(meta["attributions"], ensure_ascii=False),
                             meta.get("skipped_unmapped", ""),
                         ],
@@ -426,6 +435,9 @@ def _csv_bytes(selection: pd.DataFrame, meta: dict[str, Any]) -> bytes:
         at = 1 if "id" in attrs.columns else 0
         attrs.insert(at, "lat", lat)
         attrs.insert(at, "lon", lon)
+    if meta.get("dataset"):
+        d = meta["dataset"]
+        attrs["dataset_version"] = f"{d.get('dataset', '')} v{d.get('dataset_version', '')}"
     attrs["data_attribution"] = " | ".join(
         f"{a.get('layer', '')}: {a.get('attribution', '')}" for a in meta.get("attributions", [])
     )
@@ -443,6 +455,7 @@ def export_selection(
     app_version: str,
     generated_at: datetime | None = None,
     allow_empty: bool = False,
+    dataset: Mapping[str, Any] | None = None,
 ) -> tuple[bytes, str, str]:
     """Serialise a selection of occurrences.
 
@@ -467,6 +480,9 @@ def export_selection(
         Generation time (default: now, UTC).
     allow_empty
         Export an empty selection (a valid empty file with metadata) instead of refusing.
+    dataset
+        Published dataset version of the rows (:meth:`mineralmap.store.VersionInfo.as_metadata`),
+        written into every format's metadata (CSV: a ``dataset_version`` column).
 
     Returns
     -------
@@ -499,6 +515,7 @@ def export_selection(
         attributions=attributions,
         app_version=app_version,
         generated_at=when,
+        dataset=dataset,
     )
     name = suggest_filename(
         selection, fmt, region_description=region_description, generated_at=when

@@ -8,15 +8,18 @@ the file written here equals the one downloaded from the region page for the sam
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 from typing import Any
 
+from mineralmap import __version__, catalog, filters, selection
 from mineralmap.errors import ExportError, FilterError, MineralmapError, RegionError
+from mineralmap.export import export_selection
+from mineralmap.filters import FilterSpec
+from mineralmap.regions import RegionSpec, parse_region_file
 from mineralmap.schema import PRECISION_CLASSES, PROVINCES
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "add_selection_arguments", "run", "selection_from_args"]
 
 DESCRIPTION = """\
 Select occurrences with the app's filters and region modes and write them as GeoJSON (RFC 7946,
@@ -97,6 +100,20 @@ def add_parser(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_selection_arguments(p)
+    o = p.add_argument_group("output")
+    o.add_argument("--format", choices=("geojson", "csv", "gpkg", "kml"), default="geojson",
+                   help="file format (default: geojson)")
+    o.add_argument("-o", "--output", type=Path, metavar="PATH",
+                   help="output file or directory (default: a descriptive name in the current "
+                   "directory, e.g. mineralmap_balochistan_sb_2026-11-22.geojson)")
+    o.add_argument("--allow-empty", action="store_true",
+                   help="write a valid empty file (with metadata) when nothing is selected")
+    p.set_defaults(func=run)
+
+
+def add_selection_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the filter and region options (shared by ``export`` and ``brief``) to ``p``."""
     f = p.add_argument_group("filters")
     f.add_argument("--province", action="extend", type=_split, default=[], metavar="NAME",
                    help=f"province(s), e.g. Balochistan (valid: {', '.join(PROVINCES)})")
@@ -137,16 +154,6 @@ def add_parser(subparsers: Any) -> None:
     r.add_argument("--remove-id", action="extend", type=_split, default=[], metavar="ID",
                    help="occurrence id(s) to remove from the selection")
 
-    o = p.add_argument_group("output")
-    o.add_argument("--format", choices=("geojson", "csv", "gpkg", "kml"), default="geojson",
-                   help="file format (default: geojson)")
-    o.add_argument("-o", "--output", type=Path, metavar="PATH",
-                   help="output file or directory (default: a descriptive name in the current "
-                   "directory, e.g. mineralmap_balochistan_sb_2026-11-22.geojson)")
-    o.add_argument("--allow-empty", action="store_true",
-                   help="write a valid empty file (with metadata) when nothing is selected")
-    p.set_defaults(func=run)
-
 
 def _usage(exc: MineralmapError) -> MineralmapError:
     exc.usage = True  # type: ignore[attr-defined]  # cli.main -> exit code 2
@@ -159,19 +166,21 @@ def _names(table: Any, col: str) -> list[str]:
     return sorted(set(table[col].dropna().astype(str)) - {""})
 
 
-def run(args: argparse.Namespace) -> int:
-    """Execute ``export`` with parsed ``args``; return the exit code.
+def selection_from_args(
+    args: argparse.Namespace,
+) -> tuple[selection.Selection, catalog.Catalog, FilterSpec]:
+    """Validate the filter and region options of ``args``, load the catalog and select.
+
+    Returns
+    -------
+    tuple
+        ``(selection, catalog, validated FilterSpec)``.
 
     Raises
     ------
     MineralmapError
-        With ``usage=True`` for bad arguments (exit 2), otherwise a data/export problem (exit 1).
+        With ``usage=True`` for bad arguments (exit 2), otherwise a data problem (exit 1).
     """
-    from mineralmap import __version__, filters, selection
-    from mineralmap.export import export_selection
-    from mineralmap.filters import FilterSpec
-    from mineralmap.regions import RegionSpec, parse_region_file
-
     has_centre = args.near is not None or args.lonlat is not None
     if args.near is not None and args.lonlat is not None:
         raise _usage(RegionError("give either --near or --lonlat, not both"))
@@ -217,7 +226,6 @@ def run(args: argparse.Namespace) -> int:
     except MineralmapError as exc:
         raise _usage(exc) from None
 
-    catalog = importlib.import_module("mineralmap.catalog")
     cat = catalog.load_catalog()
     occ = cat.occurrences
     layers = cat.layers
@@ -236,11 +244,23 @@ def run(args: argparse.Namespace) -> int:
         sel = selection.select(occ, layers, spec, region)
     except MineralmapError as exc:
         raise _usage(exc) from None
+    return sel, cat, spec
 
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``export`` with parsed ``args``; return the exit code.
+
+    Raises
+    ------
+    MineralmapError
+        With ``usage=True`` for bad arguments (exit 2), otherwise a data/export problem (exit 1).
+    """
+    sel, cat, _spec = selection_from_args(args)
     data, _mime, name = export_selection(
         sel.rows, args.format, region=sel.region, spec_sentence=sel.filter_sentence,
         region_description=sel.region_description, attributions=list(cat.attributions),
         app_version=__version__, allow_empty=args.allow_empty,
+        dataset=cat.dataset_version.as_metadata() if cat.dataset_version else None,
     )
     out: Path = args.output if args.output is not None else Path.cwd() / name
     if out.is_dir():
@@ -251,4 +271,5 @@ def run(args: argparse.Namespace) -> int:
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"wrote {len(sel.rows)} occurrences to {out}")
     print(sel.description)
+    print(cat.dataset_label)
     return 0

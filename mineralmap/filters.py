@@ -26,8 +26,14 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
+from mineralmap._geo import has_geometry
 from mineralmap.errors import FilterError
-from mineralmap.schema import COMMODITY_GROUPS, PRECISION_CLASSES, PROVINCES
+from mineralmap.schema import (
+    COMMODITY_GROUP_ALIASES,
+    COMMODITY_GROUPS,
+    PRECISION_CLASSES,
+    PROVINCES,
+)
 
 __all__ = [
     "FilterSpec",
@@ -58,13 +64,22 @@ PARAM_KEYS: dict[str, str] = {
 _FIELD_BY_KEY = {v: k for k, v in PARAM_KEYS.items()}
 
 
-def _as_tuple(value: object, name: str) -> tuple[str, ...]:
+def unique_names(value: object, name: str, error: type[Exception] = FilterError,
+                 what: str = "filter") -> tuple[str, ...]:
+    """Stripped, non-empty, de-duplicated strings of a name or a list of names (first-seen order).
+
+    Raises
+    ------
+    error
+        ``value`` is neither None, a string nor an iterable (the message names the ``what``
+        ``name``).
+    """
     if value is None:
         return ()
     if isinstance(value, str):
         value = (value,)
     if not isinstance(value, Iterable):
-        raise FilterError(f"filter '{name}' must be a list of names, got {value!r}")
+        raise error(f"{what} '{name}' must be a list of names, got {value!r}")
     out: list[str] = []
     for v in value:
         s = str(v).strip()
@@ -92,10 +107,7 @@ def _mapped(df: pd.DataFrame) -> pd.Series:
     if "mapped" in df.columns:
         return df["mapped"].fillna(False).astype(bool)
     if "geometry" in df.columns:
-        geom = df["geometry"]
-        return pd.Series(
-            [g is not None and not getattr(g, "is_empty", True) for g in geom], index=df.index
-        )
+        return pd.Series(has_geometry(df["geometry"].to_numpy(dtype=object)), index=df.index)
     if {"lon", "lat"} <= set(df.columns):
         return pd.to_numeric(df["lon"], errors="coerce").notna() & pd.to_numeric(
             df["lat"], errors="coerce"
@@ -110,6 +122,17 @@ def _port_km(df: pd.DataFrame) -> pd.Series:
         pd.to_numeric(df["port_nearest_km"], errors="coerce") if "port_nearest_km" in df else nan
     )
     return road.where(road.notna(), straight)
+
+
+def commodity_group(commodity: pd.Series) -> pd.Series:
+    """Map primary commodity strings to "Sb", "REE" or "other" (first ``;``/``,`` token; the
+    spellings are :data:`mineralmap.schema.COMMODITY_GROUP_ALIASES`)."""
+    tok = commodity.fillna("").astype(str).str.split(r"[;,]", regex=True).str[0].str.strip()
+    up = tok.str.upper()
+    grp = np.full(len(up), "other", dtype=object)
+    for group, aliases in COMMODITY_GROUP_ALIASES.items():
+        grp[up.isin(aliases).to_numpy(dtype=bool)] = group
+    return pd.Series(grp, index=commodity.index, dtype=object)
 
 
 def commodity_groups(df: pd.DataFrame) -> pd.Series:
@@ -128,8 +151,6 @@ def commodity_groups(df: pd.DataFrame) -> pd.Series:
         known = np.zeros(len(df), dtype=bool)
     if known.all() or "commodity" not in df.columns:
         return grp
-    from mineralmap.enrich import commodity_group
-
     grp = grp.copy()
     grp.iloc[~known] = commodity_group(df["commodity"].iloc[~known]).to_numpy(dtype=object)
     return grp
@@ -204,7 +225,7 @@ class FilterSpec:
 
     def __post_init__(self) -> None:
         for name in _TUPLE_FIELDS:
-            object.__setattr__(self, name, _as_tuple(getattr(self, name), name))
+            object.__setattr__(self, name, unique_names(getattr(self, name), name))
         for name in _DIST_FIELDS:
             v = getattr(self, name)
             if v is None:

@@ -23,12 +23,9 @@ problem; the previous cache file of that layer is left untouched.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
 import json
-import os
 import re
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -40,42 +37,47 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
-from pyproj import Geod
+from tqdm.auto import tqdm
 
+from mineralmap._geo import GEOD, METRIC_CRS, missing_or_empty
+from mineralmap._store import (
+    MANIFEST_FILE,
+    atomic_target,
+    cache_dir,
+    read_json,
+    remove_orphan_tmp,
+    sha_file,
+    sha_text,
+    write_json_atomic,
+    write_parquet_atomic,
+)
+from mineralmap.config import get_settings
 from mineralmap.errors import MineralmapError, SourceError, ValidationError
-from mineralmap.schema import CRS, LAYER_COLUMNS, PROVINCES
+from mineralmap.schema import (
+    ACTIVE_RAIL_CLASSES,
+    CRS,
+    INACTIVE_RAIL_STATUS,
+    LAYER_COLUMNS,
+    PROVINCES,
+    ROAD_CLASSES,
+)
 from mineralmap.sources import MANIFEST, MIRROR_ENV, SourceSpec, mirror_dir
 
 #: Bump when the normalisation changes: every layer is rebuilt on the next run.
-INGEST_VERSION = "2"  # 2: drop the "Disputed Territory" tehsil
-#: Environment variable overriding the cache directory.
+INGEST_VERSION = "3"  # 2: drop the "Disputed Territory" tehsil; 3: clip margin in _geo.METRIC_CRS
+#: Environment variable overriding the cache directory (read by :mod:`mineralmap.config`).
 CACHE_ENV = "MINERALMAP_CACHE"
-#: When set (to anything but ``0``/empty), never download: missing mirror files fail their layer.
+#: When set (to anything but ``0``/empty), never download: missing mirror files fail their layer
+#: (read by :mod:`mineralmap.config`).
 OFFLINE_ENV = "MINERALMAP_OFFLINE"
-#: File (inside the cache dir) recording per-layer fingerprints, row counts and failures.
-MANIFEST_FILE = "manifest.json"
 #: Seaward margin kept around Pakistan when clipping points and lines (metres).
 CLIP_BUFFER_M = 2000.0
-#: Road classes kept (the mirror holds exactly these; the Geofabrik upstream holds many more).
-ROAD_CLASSES: tuple[str, ...] = ("motorway", "trunk", "primary", "secondary")
-#: Railway classes that can be in active service.
-ACTIVE_RAIL_CLASSES: tuple[str, ...] = ("rail", "narrow_gauge")
-#: Railway statuses that are not in active service.
-INACTIVE_RAIL_STATUS: tuple[str, ...] = (
-    "abandoned", "disused", "proposed", "construction", "dismantled", "razed",
-)
 #: ISO3 codes of the Natural Earth countries kept (Pakistan and its neighbours).
 REGION_ISO3: tuple[str, ...] = ("PAK", "AFG", "IRN", "IND", "CHN", "TJK")
 
 _DOWNLOAD_TIMEOUT_S = 60
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
-_GEOD = Geod(ellps="WGS84")
-#: Lambert conformal conic over Pakistan: metric CRS for the clip buffer.
-_PAK_LCC = (
-    "+proj=lcc +lat_1=25 +lat_2=35 +lat_0=30 +lon_0=70 +datum=WGS84 +units=m +no_defs"
-)
 _FAMILIES: dict[str, tuple[str, ...]] = {
     "polygon": ("Polygon", "MultiPolygon"),
     "line": ("LineString", "MultiLineString"),
@@ -182,8 +184,8 @@ class BuildReport:
     Attributes
     ----------
     status : dict
-        Layer -> ``"built"``, ``"up to date"`` or ``"failed"`` (also ``"skipped"`` for the
-        ``enrichment`` entry when :mod:`mineralmap.enrich` is unavailable).
+        Layer -> ``"built"``, ``"up to date"`` or ``"failed"``; :func:`mineralmap.catalog.prepare_data`
+        adds an ``enrichment`` entry (``"built"``, ``"up to date"``, ``"failed"``).
     rows : dict
         Layer -> rows in the cache file (0 when failed and no previous cache exists).
     messages : dict
@@ -213,8 +215,9 @@ class BuildReport:
         """Names of the layers that failed."""
         return [k for k, s in self.status.items() if s == "failed"]
 
-    def _set(self, layer: str, status: str, rows: int, messages: Iterable[str] = (),
-             repairs: int = 0, seconds: float = 0.0) -> None:
+    def record(self, layer: str, status: str, rows: int, messages: Iterable[str] = (),
+               repairs: int = 0, seconds: float = 0.0) -> None:
+        """Set the outcome of ``layer`` (also used for the ``enrichment`` step by the caller)."""
         self.status[layer] = status
         self.rows[layer] = int(rows)
         self.messages[layer] = list(messages)
@@ -254,61 +257,9 @@ class BuildReport:
 # ----------------------------------------------------------------------------------------------
 
 
-def cache_dir() -> Path:
-    """Return the cache directory: ``$MINERALMAP_CACHE`` or ``<repo>/geodata/cache``."""
-    env = os.environ.get(CACHE_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return Path(__file__).resolve().parents[1] / "geodata" / "cache"
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _sha256_text(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-
-
-@contextlib.contextmanager
-def _atomic_target(path: Path):
-    """Yield a temp path beside ``path``; on success move it into place, else delete it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; cache files are ordinary files
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def write_parquet_atomic(gdf: gpd.GeoDataFrame, path: Path) -> None:
-    """Write ``gdf`` as GeoParquet to ``path`` atomically (temp file + :func:`os.replace`)."""
-    with _atomic_target(path) as tmp:
-        gdf.to_parquet(tmp, index=False)
-
-
-def write_json_atomic(obj: Any, path: Path) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically."""
-    with _atomic_target(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
-
-
 def read_manifest(cache: Path) -> dict[str, Any]:
     """Return ``<cache>/manifest.json`` (an empty manifest when absent or unreadable)."""
-    path = cache / MANIFEST_FILE
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {"ingest_version": INGEST_VERSION, "layers": {}}
+    data = read_json(cache / MANIFEST_FILE)
     if not isinstance(data, dict) or not isinstance(data.get("layers"), dict):
         return {"ingest_version": INGEST_VERSION, "layers": {}}
     return data
@@ -323,7 +274,7 @@ def geodesic_length_km(geoms: np.ndarray | gpd.GeoSeries) -> np.ndarray:
     coords, cidx = shapely.get_coordinates(parts, return_index=True)
     if len(coords) < 2:
         return np.zeros(len(arr))
-    _, _, seg = _GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+    _, _, seg = GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
     seg = np.where(cidx[1:] == cidx[:-1], seg, 0.0)
     per_part = np.bincount(cidx[:-1], weights=seg, minlength=len(parts))
     return np.bincount(part_idx, weights=per_part, minlength=len(arr)) / 1000.0
@@ -382,13 +333,11 @@ def _download(url: str, dest: Path, progress: bool) -> None:
     SourceError
         ``could not download <url>: <reason>``.
     """
-    if os.environ.get(OFFLINE_ENV, "").strip() not in ("", "0"):
+    if get_settings().offline:
         raise SourceError(f"could not download {url}: downloads disabled ({OFFLINE_ENV} is set)")
-    from tqdm.auto import tqdm
-
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with _atomic_target(dest) as tmp:
+        with atomic_target(dest) as tmp:
             req = urllib.request.Request(url, headers={"User-Agent": "mineralmap-ingest"})
             with urllib.request.urlopen(req, timeout=_DOWNLOAD_TIMEOUT_S) as resp:
                 total = int(resp.headers.get("Content-Length") or 0) or None
@@ -441,13 +390,13 @@ class _Run:
                     f"pip install -r requirements.txt (or pip install {spec.package})"
                 ) from None
             label = f"{spec.package}=={version}"
-            return _Obtained(None, "package", label, _sha256_text("package", label))
+            return _Obtained(None, "package", label, sha_text("package", label))
         where = None
         if spec.mirror_path:
             if self.mirror is not None:
                 local = self.mirror / spec.mirror_path
                 if local.is_file():
-                    return _Obtained(local, "mirror", str(local), _sha256_file(local))
+                    return _Obtained(local, "mirror", str(local), sha_file(local))
                 where = f"{local} not found"
             else:
                 where = (
@@ -464,7 +413,7 @@ class _Run:
             self._downloaded.add(spec.url)
         label = f"{spec.url} (downloaded to {dest})"
         # Upstream files at pinned commits do not change; `--force` re-downloads the others.
-        return _Obtained(dest, "upstream", label, _sha256_text("upstream", spec.url))
+        return _Obtained(dest, "upstream", label, sha_text("upstream", spec.url))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -526,7 +475,7 @@ def _validate_geometry(gdf: gpd.GeoDataFrame, family: str, label: str,
                        notes: list[str]) -> tuple[gpd.GeoDataFrame, int]:
     """Drop empty geometries, check the family, repair invalid ones. Returns (frame, repairs)."""
     geoms = gdf.geometry.values
-    empty = np.asarray(geoms.isna() | geoms.is_empty)
+    empty = missing_or_empty(geoms)
     if empty.all():
         raise SourceError(f"{label}: no feature has a geometry")
     if empty.any():
@@ -557,7 +506,7 @@ def _validate_geometry(gdf: gpd.GeoDataFrame, family: str, label: str,
         new = np.asarray(geoms, dtype=object).copy()
         new[invalid] = fixed
         gdf = gdf.set_geometry(gpd.array.from_shapely(new, crs=gdf.crs))
-        lost = np.asarray(gdf.geometry.isna() | gdf.geometry.is_empty)
+        lost = missing_or_empty(gdf.geometry.values)
         if lost.any():
             gdf = gdf.loc[~lost].reset_index(drop=True)
             notes.append(f"dropped {int(lost.sum())} feature(s) that collapsed when repaired")
@@ -616,8 +565,6 @@ def _pcode_lookup(run: _Run, notes: list[str]) -> tuple[dict[str, str], dict[tup
     try:
         got = run.obtain(spec)
         assert got.path is not None
-        import pyogrio
-
         df = pyogrio.read_dataframe(
             str(got.path), columns=["adm1_name", "adm1_pcode", "adm2_name", "adm2_pcode"],
             read_geometry=False,
@@ -923,7 +870,7 @@ def _clip_area(run: _Run) -> tuple[Any, str | None]:
             if others is not None:
                 # Seaward margin only: a buffer minus the neighbours keeps coastal points
                 # (Korangi Creek airport) without taking in Indian border stations.
-                margin = (gpd.GeoSeries([land], crs=CRS).to_crs(_PAK_LCC).simplify(200.0)
+                margin = (gpd.GeoSeries([land], crs=CRS).to_crs(METRIC_CRS).simplify(200.0)
                           .buffer(CLIP_BUFFER_M).to_crs(CRS).iloc[0])
                 area = shapely.union(land, shapely.difference(margin, others))
             else:
@@ -981,10 +928,10 @@ def _build_layer(spec: SourceSpec, run: _Run, manifest: dict[str, Any],
     try:
         got = run.obtain(spec)
         deps = _dep_fingerprint(spec, run, manifest)
-        fp = _sha256_text(INGEST_VERSION, spec.name, got.fingerprint, deps)
+        fp = sha_text(INGEST_VERSION, spec.name, got.fingerprint, deps)
         if (not run.force and prev.get("fingerprint") == fp and prev.get("status") == "built"
                 and out.is_file()):
-            report._set(spec.name, "up to date", prev.get("rows", 0), [], prev.get("repairs", 0),
+            report.record(spec.name, "up to date", prev.get("rows", 0), [], prev.get("repairs", 0),
                         time.perf_counter() - t0)
             return
         gdf = _read_source(spec, got, notes)
@@ -1012,7 +959,7 @@ def _build_layer(spec: SourceSpec, run: _Run, manifest: dict[str, Any],
         kept = int(prev.get("rows", 0)) if out.is_file() and prev.get("fingerprint") else 0
         if out.is_file():
             msg += f" (previous cache {out.name} kept, {kept} rows)"
-        report._set(spec.name, "failed", kept, [msg], 0, time.perf_counter() - t0)
+        report.record(spec.name, "failed", kept, [msg], 0, time.perf_counter() - t0)
         return
     entries[spec.name] = {
         "status": "built",
@@ -1027,7 +974,7 @@ def _build_layer(spec: SourceSpec, run: _Run, manifest: dict[str, Any],
     }
     if spec.name in ("provinces", "countries"):
         run.clip_ready = False  # recompute the clip area from the new cache files
-    report._set(spec.name, "built", len(gdf), notes, repairs, time.perf_counter() - t0)
+    report.record(spec.name, "built", len(gdf), notes, repairs, time.perf_counter() - t0)
 
 
 def build_cache(
@@ -1037,7 +984,6 @@ def build_cache(
     cache: Path | None = None,
     *,
     layers: Iterable[str] | None = None,
-    enrich: bool = True,
 ) -> BuildReport:
     """Obtain, validate, normalise, clip and cache every bulk layer.
 
@@ -1053,9 +999,6 @@ def build_cache(
         Cache directory; default :func:`cache_dir`.
     layers : iterable of str, optional
         Build only these layers (keys of :data:`mineralmap.sources.MANIFEST` that are ingested).
-    enrich : bool
-        Afterwards pre-compute the enriched occurrence cache (when :mod:`mineralmap.enrich`
-        imports), so the app starts fast.
 
     Returns
     -------
@@ -1069,6 +1012,8 @@ def build_cache(
     """
     cache = Path(cache) if cache is not None else cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
+    for folder in (cache, cache / "downloads"):  # leftovers of an interrupted earlier run
+        remove_orphan_tmp(folder)
     mirror = Path(sources) if sources is not None else mirror_dir()
     if mirror is not None and not mirror.is_dir():
         raise SourceError(f"source mirror {mirror} is not an existing directory")
@@ -1090,8 +1035,6 @@ def build_cache(
                if (cache / MANIFEST_FILE).is_file() else "")
     run = _Run(mirror, cache, progress, force)
     report = BuildReport(cache=cache)
-    from tqdm.auto import tqdm
-
     with tqdm(specs, desc="layers", unit="layer", disable=not progress, leave=False) as bar:
         for spec in bar:
             bar.set_postfix_str(spec.name)
@@ -1099,31 +1042,4 @@ def build_cache(
             if json.dumps(manifest, sort_keys=True, default=str) != on_disk:
                 write_json_atomic(manifest, cache / MANIFEST_FILE)
                 on_disk = json.dumps(manifest, sort_keys=True, default=str)
-    if enrich:
-        _precompute_enrichment(cache, report)
     return report
-
-
-def _precompute_enrichment(cache: Path, report: BuildReport) -> None:
-    """Fill ``<cache>/occurrences_enriched.parquet`` so that the app starts fast."""
-    t0 = time.perf_counter()
-    try:
-        import mineralmap.curated  # noqa: F401
-        import mineralmap.enrich  # noqa: F401
-    except ImportError as exc:
-        report._set("enrichment", "skipped", 0, [f"not pre-computed: {exc}"])
-        return
-    from mineralmap import catalog
-
-    try:
-        cat, status = catalog._load(cache, enrich=True)
-    except MineralmapError as exc:
-        report._set("enrichment", "failed", 0, [str(exc)], 0, time.perf_counter() - t0)
-        return
-    msg = cat.missing.get("enrichment")
-    if msg and status == "failed":
-        report._set("enrichment", "failed", len(cat.occurrences), [msg], 0,
-                    time.perf_counter() - t0)
-    else:
-        report._set("enrichment", status, len(cat.occurrences), [msg] if msg else [], 0,
-                    time.perf_counter() - t0)

@@ -40,6 +40,7 @@ import shapely
 from numpy.dtypes import StringDType
 from pydeck.bindings.json_tools import default_serialize
 
+from mineralmap._geo import missing_or_empty
 from mineralmap.errors import ValidationError
 from mineralmap.schema import COMMODITY_GROUPS, CRS, PRECISION_CLASSES
 
@@ -188,7 +189,8 @@ _POINT_DECIMALS = 5
 _SIMPLIFY_DEG = {"provinces": 0.001, "districts": 0.002, "roads": 0.001, "railways": 0.0005}
 
 
-def _hex(rgba: Sequence[int]) -> str:
+def hex_color(rgba: Sequence[int]) -> str:
+    """``#rrggbb`` of an RGB(A) colour list (alpha dropped)."""
     return "#{:02x}{:02x}{:02x}".format(*[int(v) for v in rgba[:3]])
 
 
@@ -209,7 +211,7 @@ def legend_entries(visible: Collection[str] = ()) -> list[dict[str, str]]:
         ``"circle"``.
     """
     out: list[dict[str, str]] = [
-        {"label": COMMODITY_LABELS[g], "color": _hex(COMMODITY_COLORS[g]), "kind": "commodity",
+        {"label": COMMODITY_LABELS[g], "color": hex_color(COMMODITY_COLORS[g]), "kind": "commodity",
          "symbol": "filled"}
         for g in COMMODITY_GROUPS
     ]
@@ -223,25 +225,25 @@ def legend_entries(visible: Collection[str] = ()) -> list[dict[str, str]]:
         if name not in visible:
             continue
         if name == "roads":
-            out += [{"label": f"{c.capitalize()} road", "color": _hex(rgba), "kind": "context",
+            out += [{"label": f"{c.capitalize()} road", "color": hex_color(rgba), "kind": "context",
                      "symbol": "line"} for c, (rgba, _) in _ROAD_STYLES.items()]
         elif name == "railways":
-            out += [{"label": "Railway, active", "color": _hex(_RAIL_ACTIVE[0]), "kind": "context",
+            out += [{"label": "Railway, active", "color": hex_color(_RAIL_ACTIVE[0]), "kind": "context",
                      "symbol": "line"},
                     {"label": "Railway, abandoned / disused / proposed",
-                     "color": _hex(_RAIL_INACTIVE[0]), "kind": "context", "symbol": "line"}]
+                     "color": hex_color(_RAIL_INACTIVE[0]), "kind": "context", "symbol": "line"}]
         elif name in _BOUNDARY_STYLES:
             out.append({"label": CONTEXT_LAYER_LABELS[name],
-                        "color": _hex(_BOUNDARY_STYLES[name][0]), "kind": "context",
+                        "color": hex_color(_BOUNDARY_STYLES[name][0]), "kind": "context",
                         "symbol": "line"})
         elif name == "ports":
-            out += [{"label": "Seaport", "color": _hex(_POINT_STYLES["ports"]["fill"]),
+            out += [{"label": "Seaport", "color": hex_color(_POINT_STYLES["ports"]["fill"]),
                      "kind": "context", "symbol": "dot"},
-                    {"label": "Minor port (town point)", "color": _hex(_MINOR_PORT["line"]),
+                    {"label": "Minor port (town point)", "color": hex_color(_MINOR_PORT["line"]),
                      "kind": "context", "symbol": "ring"}]
         else:
             out.append({"label": CONTEXT_LAYER_LABELS[name],
-                        "color": _hex(_POINT_STYLES[name]["fill"]), "kind": "context",
+                        "color": hex_color(_POINT_STYLES[name]["fill"]), "kind": "context",
                         "symbol": "dot"})
     return out
 
@@ -649,7 +651,7 @@ def _merge_lines(geoms: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def _point_xy(name: str, gdf: gpd.GeoDataFrame) -> tuple[list[list[float]], np.ndarray]:
     geoms = gdf.geometry.to_numpy()
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    ok = ~missing_or_empty(geoms)
     pts = shapely.point_on_surface(geoms[ok]) if ok.any() else geoms[ok]
     xy = shapely.get_coordinates(pts)
     return np.round(xy, _POINT_DECIMALS).tolist(), np.flatnonzero(ok)

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mineralmap.config import get_settings
 from mineralmap.errors import ValidationError
 
-#: Default location of the curated facts file.
-MARKET_FACTS_PATH = Path(__file__).resolve().parents[1] / "geodata" / "market_facts.csv"
+#: File name of the curated facts, inside :attr:`mineralmap.config.Settings.geodata_dir`.
+MARKET_FACTS_FILE = "market_facts.csv"
 
 #: Columns of ``geodata/market_facts.csv``, in file order.
 MARKET_FACT_COLUMNS: tuple[str, ...] = (
@@ -40,6 +41,18 @@ TEST_PURCHASE_QUANTITY_ID = "nova_test_purchase_quantity"
 TEST_PURCHASE_VALUE_ID = "nova_test_purchase_value"
 
 
+def market_facts_path() -> Path:
+    """Default location of the curated facts file: ``<geodata_dir>/market_facts.csv``."""
+    return get_settings().geodata_dir / MARKET_FACTS_FILE
+
+
+def __getattr__(name: str) -> Path:
+    # ``MARKET_FACTS_PATH`` follows the settings (``MINERALMAP_GEODATA``): computed on access.
+    if name == "MARKET_FACTS_PATH":
+        return market_facts_path()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 class MarketFactsError(ValidationError):
     """The market facts file is missing, unreadable or breaks its schema."""
 
@@ -50,7 +63,7 @@ def load_market_facts(path: str | Path | None = None) -> pd.DataFrame:
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        CSV file; default :data:`MARKET_FACTS_PATH`.
+        CSV file; default :func:`market_facts_path`.
 
     Returns
     -------
@@ -66,7 +79,7 @@ def load_market_facts(path: str | Path | None = None) -> pd.DataFrame:
         unknown ``kind``, a non-numeric ``value``, a ``value`` without a ``unit``, or a
         ``figure`` row without a value or a short text.
     """
-    p = Path(path) if path is not None else MARKET_FACTS_PATH
+    p = Path(path) if path is not None else market_facts_path()
     try:
         raw = pd.read_csv(p, dtype=str, keep_default_na=False)
     except FileNotFoundError as exc:

@@ -49,7 +49,14 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
-from mineralmap._geo import SegmentIndex, geod_km, to_lonlat, to_metric
+from mineralmap._geo import (
+    SegmentIndex,
+    geod_km,
+    inverse_sq_length,
+    project_on_segments,
+    to_lonlat,
+    to_metric,
+)
 from mineralmap.errors import ValidationError
 
 #: Seaport ids that get their own ``haul_road_<x>_km`` column, and that column's name.
@@ -181,15 +188,12 @@ def _build_graph(geoms: np.ndarray, snap_m: float = SNAP_M) -> _Graph:
             own = (u[si] == node) | (v[si] == node)
             pi, si, node = pi[~own], si[~own], node[~own]
             if si.size:
-                ax, ay, bx, by = x[u[si]], y[u[si]], x[v[si]], y[v[si]]
-                px, py = x[node], y[node]
-                dx, dy = bx - ax, by - ay
-                L2 = dx * dx + dy * dy
-                t = np.where(L2 > 0, ((px - ax) * dx + (py - ay) * dy) / np.where(L2 > 0, L2, 1),
-                             0.0)
-                t = np.clip(t, 0.0, 1.0)
+                ax, ay = x[u[si]], y[u[si]]
+                dx, dy = x[v[si]] - ax, y[v[si]] - ay
+                t, ex, ey = project_on_segments(x[node], y[node], ax, ay, dx, dy,
+                                                inverse_sq_length(dx, dy))
                 qx, qy = ax + t * dx, ay + t * dy
-                d = np.hypot(px - qx, py - qy)
+                d = np.hypot(ex, ey)
                 # nearest segment per dangling node
                 order = np.lexsort((d, node))
                 node_s = node[order]
@@ -283,9 +287,89 @@ def _components_summary(g: _Graph, port_node: Mapping[str, int]) -> dict:
 # road network
 
 
+@dataclass(frozen=True)
+class RoadPoints:
+    """Points placed on the routable road network (:meth:`RoadNetwork.locate`).
+
+    Attributes
+    ----------
+    lon, lat : numpy.ndarray
+        The points (degrees).
+    ok : numpy.ndarray of bool
+        Mapped and placed on a road of a component that reaches a seaport.
+    edge : numpy.ndarray of int
+        Graph edge (index into ``graph.u`` / ``graph.v``) of the nearest road segment; -1 where
+        not ``ok``.
+    t : numpy.ndarray
+        Fraction along that edge from ``graph.u[edge]`` to the road point (NaN where not ``ok``).
+    road_lon, road_lat : numpy.ndarray
+        The road point: the projection of the point onto that segment (NaN where not ``ok``).
+    access_km : numpy.ndarray
+        Straight geodesic leg from the point to its road point (NaN where not ``ok``).
+    """
+
+    lon: np.ndarray
+    lat: np.ndarray
+    ok: np.ndarray
+    edge: np.ndarray
+    t: np.ndarray
+    road_lon: np.ndarray
+    road_lat: np.ndarray
+    access_km: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.lon.size)
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """A destination on the road graph with its shortest-path tree.
+
+    A seaport's road point is the road node nearest it; a terminal added with
+    :meth:`RoadNetwork.add_terminal` is projected onto its nearest road segment (``edge``, ``t``)
+    and that point splits the segment.
+
+    Attributes
+    ----------
+    id, name : str
+        Terminal id (seaport id, ``candidate`` ...) and display name.
+    lon, lat : float
+        The terminal point.
+    road_lon, road_lat : float
+        Where the terminal joins the road graph.
+    leg_km : float
+        Straight geodesic leg from the road point to the terminal point.
+    dist : numpy.ndarray
+        ``(n_nodes,)`` network km from every node to the road point (inf: not connected).
+    pred : numpy.ndarray
+        ``(n_nodes,)`` next node towards the terminal; negative at the tree's root(s).
+    edge : int
+        Edge whose interior holds the road point, -1 when the road point is a node.
+    t : float
+        Fraction along ``edge`` from ``graph.u[edge]`` (NaN when ``edge`` is -1).
+    """
+
+    id: str
+    name: str
+    lon: float
+    lat: float
+    road_lon: float
+    road_lat: float
+    leg_km: float
+    dist: np.ndarray = field(repr=False)
+    pred: np.ndarray = field(repr=False)
+    edge: int = -1
+    t: float = float("nan")
+
+
 @dataclass
 class RoadNetwork:
     """Road graph with one shortest-path tree per seaport (see module docstring).
+
+    Every graph operation of the project lives here: :meth:`locate` places points on the road
+    network (the one nearest-segment locator), :meth:`terminals` and :meth:`add_terminal` give
+    shortest-path trees, :meth:`haul_to` measures road hauls along a tree, :meth:`route_to` and
+    :meth:`tree_routes` draw routes.
 
     Attributes
     ----------
@@ -323,25 +407,165 @@ class RoadNetwork:
         }
         return out
 
-    def _locate(self, lon: np.ndarray, lat: np.ndarray, exact: bool | None = None):
-        """Project points onto the nearest routable segment.
+    # ---- locating points ---------------------------------------------------------------------
 
-        Returns ``ok`` mask, and for ``ok`` points: edge index, fraction ``t`` from ``u``,
-        road-point lon/lat.
+    def locate(self, lon: np.ndarray, lat: np.ndarray, exact: bool | None = None) -> RoadPoints:
+        """Project points onto the nearest road segment of a component that reaches a seaport.
+
+        Parameters
+        ----------
+        lon, lat : array-like
+            Points (degrees, EPSG:4326); NaN (or a value outside +-180 / +-90) marks an
+            unmapped point.
+        exact : bool, optional
+            Exact nearest segment (default: when at most :data:`EXACT_MAX_POINTS` points; above
+            that the fast mode of :class:`SegmentIndex`).
+
+        Returns
+        -------
+        RoadPoints
         """
         lon = np.atleast_1d(np.asarray(lon, dtype=float))
         lat = np.atleast_1d(np.asarray(lat, dtype=float))
-        ok = np.isfinite(lon) & np.isfinite(lat)
+        m = lon.size
+        ok = (np.abs(lon) <= 180) & (np.abs(lat) <= 90)  # False for NaN
+        edge = np.full(m, -1, dtype=np.int64)
+        t, rlon, rlat, acc = (np.full(m, np.nan) for _ in range(4))
+        if self._seg_tree is not None and ok.any():
+            px, py = to_metric(lon[ok], lat[ok])
+            projected = np.isfinite(px) & np.isfinite(py)  # a pole can project to infinity
+            ok[ok] = projected
+            px, py = px[projected], py[projected]
         if self._seg_tree is None or not ok.any():
             ok[:] = False
-            e = np.empty(0, dtype=np.int64)
-            return ok, e, np.empty(0), np.empty(0), np.empty(0)
-        px, py = to_metric(lon[ok], lat[ok])
-        if exact is None:
-            exact = px.size <= EXACT_MAX_POINTS
-        seg, t, q, _ = self._seg_tree.query(np.column_stack([px, py]), exact=exact)
-        rlon, rlat = to_lonlat(q[:, 0], q[:, 1])
-        return ok, self._seg_idx[seg], t, rlon, rlat
+        else:
+            if exact is None:
+                exact = px.size <= EXACT_MAX_POINTS
+            seg, t[ok], q, _ = self._seg_tree.query(np.column_stack([px, py]), exact=exact)
+            edge[ok] = self._seg_idx[seg]
+            rlon[ok], rlat[ok] = to_lonlat(q[:, 0], q[:, 1])
+            acc[ok] = geod_km(lon[ok], lat[ok], rlon[ok], rlat[ok])
+        return RoadPoints(lon, lat, ok, edge, t, rlon, rlat, acc)
+
+    # ---- shortest-path trees -----------------------------------------------------------------
+
+    def terminals(self) -> list[Terminal]:
+        """One :class:`Terminal` per seaport, in the order of :attr:`ports` (trees precomputed)."""
+        g = self.graph
+        out = []
+        for j, r in enumerate(self.ports.itertuples(index=False)):
+            node = self.port_node[str(r.id)]
+            out.append(Terminal(
+                id=str(r.id), name=str(r.name), lon=float(r.lon), lat=float(r.lat),
+                road_lon=float(g.lon[node]), road_lat=float(g.lat[node]),
+                leg_km=float(self.port_leg_km[j]), dist=self.dist[j], pred=self.pred[j],
+            ))
+        return out
+
+    def terminal(self, port_id: str) -> Terminal:
+        """The seaport terminal with id ``port_id``.
+
+        Raises
+        ------
+        ValidationError
+            Unknown seaport id.
+        """
+        for term in self.terminals():
+            if term.id == port_id:
+                return term
+        raise ValidationError(f"unknown seaport id {port_id!r}; known: {list(self.ports['id'])}")
+
+    def add_terminal(self, lon: float, lat: float, terminal_id: str, name: str) -> Terminal:
+        """A terminal at an arbitrary point, with its own shortest-path tree.
+
+        The point is projected onto the nearest road segment of a component that reaches a
+        seaport; that road point splits the segment (a virtual node joined to both ends by the
+        partial lengths) and one Dijkstra search runs from it. ``leg_km`` is the straight
+        geodesic leg from the point to the road.
+
+        Parameters
+        ----------
+        lon, lat : float
+            The terminal point (degrees).
+        terminal_id, name : str
+            Id and display name of the terminal.
+
+        Returns
+        -------
+        Terminal
+
+        Raises
+        ------
+        ValidationError
+            The point is not a finite coordinate, or no road reaches a seaport.
+        """
+        if self._seg_tree is None:
+            raise ValidationError("the road network has no road connected to a seaport; "
+                                  "cannot route to this point")
+        pts = self.locate(np.array([lon], dtype=float), np.array([lat], dtype=float), exact=True)
+        if not pts.ok[0]:
+            raise ValidationError(f"terminal {name!r} has no valid coordinate: ({lon}, {lat})")
+        g = self.graph
+        e, t = int(pts.edge[0]), float(pts.t[0])
+        u, v = int(g.u[e]), int(g.v[e])
+        n = g.n_nodes
+        coo = g.csr.tocoo()
+        w = float(g.w[e])
+        wu, wv = max(t * w, 1e-9), max((1.0 - t) * w, 1e-9)
+        rows = np.concatenate([coo.row, [n, u, n, v]])
+        cols = np.concatenate([coo.col, [u, n, v, n]])
+        vals = np.concatenate([coo.data, [wu, wu, wv, wv]])
+        aug = sparse.csr_matrix((vals, (rows, cols)), shape=(n + 1, n + 1))
+        dist, pred = csgraph.dijkstra(aug, directed=False, indices=n, return_predecessors=True)
+        pred = pred[:n].copy()
+        pred[pred == n] = -9999  # the virtual root: paths end at u or v
+        return Terminal(
+            id=str(terminal_id), name=str(name), lon=float(lon), lat=float(lat),
+            road_lon=float(pts.road_lon[0]), road_lat=float(pts.road_lat[0]),
+            leg_km=float(pts.access_km[0]), dist=dist[:n], pred=pred, edge=e, t=t,
+        )
+
+    # ---- hauls -------------------------------------------------------------------------------
+
+    def _entry(self, term: Terminal, pts: RoadPoints, i: np.ndarray):
+        """Where points ``i`` (all ``ok``) join ``term``'s tree.
+
+        Returns ``(km via the tree incl. the terminal leg, entry node, direct)``; ``direct``
+        marks points on the terminal's own segment that are nearer along it than via the tree.
+        """
+        g = self.graph
+        e, t = pts.edge[i], pts.t[i]
+        w = g.w[e]
+        du = term.dist[g.u[e]] + t * w
+        dv = term.dist[g.v[e]] + (1.0 - t) * w
+        via = np.minimum(du, dv) + term.leg_km
+        node = np.where(du <= dv, g.u[e], g.v[e])
+        direct = np.zeros(i.size, dtype=bool)
+        if term.edge >= 0:
+            same = e == term.edge
+            along = np.abs(t - term.t) * w + term.leg_km
+            direct = same & (~np.isfinite(via) | (along <= via))
+            via = np.where(same, np.fmin(via, along), via)
+        return via, node, direct
+
+    def haul_to(self, term: Terminal, pts: RoadPoints) -> np.ndarray:
+        """Road haul (km) from located points to a terminal (vectorised).
+
+        Network distance from each road point to the terminal's road point plus the
+        terminal's leg (the points' own access legs are not included); points on the
+        terminal's own segment are routed along it when that is shorter.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per point; NaN where the point is not ``ok`` or cannot reach ``term``.
+        """
+        out = np.full(len(pts), np.nan)
+        i = np.flatnonzero(pts.ok)
+        if i.size:
+            km, _, _ = self._entry(term, pts, i)
+            out[i] = np.where(np.isfinite(km), km, np.nan)
+        return out
 
     def haul(self, lon: np.ndarray, lat: np.ndarray, exact: bool | None = None) -> pd.DataFrame:
         """Road haul from many points to every seaport (vectorised).
@@ -361,35 +585,66 @@ class RoadNetwork:
             :data:`PORT_HAUL_COLUMNS`. NaN/None where the point is unmapped or no port is
             reachable.
         """
-        lon = np.atleast_1d(np.asarray(lon, dtype=float))
-        lat = np.atleast_1d(np.asarray(lat, dtype=float))
-        m = lon.size
+        pts = self.locate(lon, lat, exact)
+        m = len(pts)
         out = pd.DataFrame({c: np.full(m, np.nan) for c in HAUL_COLUMNS})
         out["haul_road_port"] = pd.Series([None] * m, dtype=object)
-        ok, e, t, rlon, rlat = self._locate(lon, lat, exact)
-        if not ok.any() or len(self.ports) == 0:
+        terms = self.terminals()
+        if not pts.ok.any() or not terms:
             return out
-        g = self.graph
-        wu = t * g.w[e]
-        wv = (1.0 - t) * g.w[e]
-        # (n_ports, k)
-        per_port = np.minimum(self.dist[:, g.u[e]] + wu, self.dist[:, g.v[e]] + wv)
-        per_port = per_port + self.port_leg_km[:, None]
-        per_port[~np.isfinite(per_port)] = np.nan
-        idx = np.flatnonzero(ok)
-        for j, pid in enumerate(self.ports["id"]):
-            col = PORT_HAUL_COLUMNS.get(pid)
+        per_port = np.vstack([self.haul_to(term, pts) for term in terms])
+        for term, km in zip(terms, per_port, strict=True):
+            col = PORT_HAUL_COLUMNS.get(term.id)
             if col is not None:
-                out.loc[idx, col] = per_port[j]
+                out[col] = km
         reach = np.isfinite(per_port).any(axis=0)
         best = np.argmin(np.where(np.isfinite(per_port), per_port, np.inf), axis=0)
-        best_km = per_port[best, np.arange(best.size)]
-        names = self.ports["name"].to_numpy(dtype=object)
-        port_name = np.where(reach, names[best], None)
-        out.loc[idx, "haul_road_km"] = np.where(reach, best_km, np.nan)
-        out.loc[idx, "access_km"] = np.where(reach, geod_km(lon[ok], lat[ok], rlon, rlat), np.nan)
-        out.loc[idx, "haul_road_port"] = port_name
+        names = np.array([term.name for term in terms], dtype=object)
+        out["haul_road_km"] = np.where(reach, per_port[best, np.arange(m)], np.nan)
+        out["access_km"] = np.where(reach, pts.access_km, np.nan)
+        out["haul_road_port"] = pd.Series(np.where(reach, names[best], None), dtype=object)
         return out
+
+    # ---- route geometry ----------------------------------------------------------------------
+
+    def routes_to(self, term: Terminal, pts: RoadPoints, sel: np.ndarray) -> list[LineString | None]:
+        """Full route geometries (lon/lat) of the points ``sel`` to ``term``: access leg, road
+        path along the shortest-path tree, terminal leg.
+
+        Meant for a few routes (one walk up the tree per point); for many, see
+        :meth:`tree_routes`.
+
+        Returns
+        -------
+        list of LineString or None
+            One per index in ``sel``; None where the point is not ``ok`` or cannot reach
+            ``term``.
+        """
+        sel = np.atleast_1d(np.asarray(sel, dtype=np.int64))
+        out: list[LineString | None] = [None] * sel.size
+        ok = pts.ok[sel]
+        if not ok.any():
+            return out
+        via, node, direct = self._entry(term, pts, sel[ok])
+        pred = term.pred.tolist()  # walking a Python list is ~20x faster than numpy scalars
+        g = self.graph
+        tail = np.array([[term.road_lon, term.road_lat], [term.lon, term.lat]])
+        for k, i, km, start, straight in zip(np.flatnonzero(ok), sel[ok], via, node, direct,
+                                             strict=True):
+            if not np.isfinite(km):
+                continue
+            path = [] if straight else _walk(pred, int(start))
+            xy = np.concatenate([
+                [[pts.lon[i], pts.lat[i]], [pts.road_lon[i], pts.road_lat[i]]],
+                np.column_stack([g.lon[path], g.lat[path]]), tail,
+            ])
+            line = _lines([_one(xy)])
+            out[k] = line[0] if line.size else LineString([xy[0], xy[0]])
+        return out
+
+    def route_to(self, term: Terminal, pts: RoadPoints, i: int) -> LineString | None:
+        """:meth:`routes_to` for one point."""
+        return self.routes_to(term, pts, np.array([i]))[0]
 
     def route(self, lon: float, lat: float, port_id: str) -> LineString | None:
         """Route geometry (lon/lat) from a point to a seaport: access leg + road path + port leg.
@@ -398,36 +653,178 @@ class RoadNetwork:
         nearest the point. Raises :class:`~mineralmap.errors.ValidationError` for an unknown
         port id.
         """
-        ids = list(self.ports["id"])
-        if port_id not in ids:
-            raise ValidationError(f"unknown seaport id {port_id!r}; known: {ids}")
-        j = ids.index(port_id)
-        ok, e, t, rlon, rlat = self._locate(np.array([lon]), np.array([lat]), exact=True)
-        if not ok[0]:
+        term = self.terminal(port_id)
+        return self.route_to(term, self.locate(np.array([lon]), np.array([lat]), exact=True), 0)
+
+    def tree_routes(self, term: Terminal, pts: RoadPoints,
+                    sel: np.ndarray | None = None) -> shapely.Geometry | None:
+        """Road routes of many points to one terminal, merged: every road stretch drawn once.
+
+        The union of the points' paths in ``term``'s shortest-path tree, cut into chains at
+        branch points, plus each used edge's partial stretch to the farthest road point on it,
+        the direct stretches of points on the terminal's own segment, and the terminal leg.
+        The points' own access legs are left out (:meth:`routes_to` draws full routes). The
+        cost grows with the road length drawn, not with the number of points.
+
+        Parameters
+        ----------
+        term : Terminal
+        pts : RoadPoints
+        sel : numpy.ndarray, optional
+            Indices (or boolean mask) of the points to draw; default all.
+
+        Returns
+        -------
+        shapely.MultiLineString or None
+            None when no selected point reaches ``term``.
+        """
+        i = np.arange(len(pts)) if sel is None else np.asarray(sel)
+        if i.dtype == bool:
+            i = np.flatnonzero(i)
+        i = i[pts.ok[i]]
+        via, node, direct = self._entry(term, pts, i)
+        reach = np.isfinite(via)
+        i, node, direct = i[reach], node[reach], direct[reach]
+        if i.size == 0:
             return None
         g = self.graph
-        e0, t0 = int(e[0]), float(t[0])
-        u, v = int(g.u[e0]), int(g.v[e0])
-        du = self.dist[j, u] + t0 * g.w[e0]
-        dv = self.dist[j, v] + (1.0 - t0) * g.w[e0]
-        if not (np.isfinite(du) or np.isfinite(dv)):
-            return None
-        start = u if du <= dv else v
-        path = [start]
-        pred = self.pred[j]
-        while pred[path[-1]] >= 0:
-            path.append(int(pred[path[-1]]))
-        coords = [(float(lon), float(lat)), (float(rlon[0]), float(rlat[0]))]
-        coords += list(zip(g.lon[path].tolist(), g.lat[path].tolist(), strict=True))
-        coords.append((float(self.ports["lon"].iat[j]), float(self.ports["lat"].iat[j])))
-        # drop consecutive duplicates
-        dedup = [coords[0]]
-        for c in coords[1:]:
-            if c != dedup[-1]:
-                dedup.append(c)
-        if len(dedup) < 2:
-            dedup.append(dedup[0])
-        return LineString(dedup)
+        lonlat = np.column_stack([g.lon, g.lat])
+        road = np.array([term.road_lon, term.road_lat])
+        end = np.array([term.lon, term.lat])
+        on_tree, entry = i[~direct], node[~direct]
+        near = np.column_stack([pts.road_lon[i[direct]], pts.road_lat[i[direct]]])
+        roots = np.unique(_roots(term.pred, entry)) if on_tree.size else np.empty(0, np.int64)
+        legs = [_one(np.array([lonlat[r], road])) for r in roots] + [_one(np.array([road, end]))]
+        used = _tree_union(term.pred, entry)
+        return shapely.multilinestrings(_lines([
+            _tree_chains(term.pred, used, lonlat),
+            _stack(self._partials(term, used, pts, on_tree, entry, lonlat)),
+            _stack(np.stack([near, np.broadcast_to(road, near.shape)], axis=1)),
+            *legs,
+        ]))
+
+    def _partials(self, term: Terminal, used: np.ndarray, pts: RoadPoints, i: np.ndarray,
+                  node: np.ndarray, lonlat: np.ndarray) -> np.ndarray:
+        """Per (edge, entry node) the stretch from the node to the farthest road point on it,
+        as ``(k, 2, 2)`` coordinates; edges that are wholly part of the drawn tree are skipped."""
+        g = self.graph
+        e = pts.edge[i]
+        u, v = g.u[e], g.v[e]
+        in_tree = (used[u] & (term.pred[u] == v)) | (used[v] & (term.pred[v] == u))
+        frac = np.where(node == u, pts.t[i], 1.0 - pts.t[i])  # share of the edge to draw
+        order = np.lexsort((-frac, node, e))
+        e_o, n_o = e[order], node[order]
+        first = np.r_[True, (e_o[1:] != e_o[:-1]) | (n_o[1:] != n_o[:-1])] if i.size else []
+        k = order[first]
+        k = k[(frac[k] > 0) & ~in_tree[k]]
+        ends = np.column_stack([pts.road_lon[i[k]], pts.road_lat[i[k]]])
+        return np.stack([lonlat[node[k]], ends], axis=1)
+
+
+def _walk(pred: list[int], node: int) -> list[int]:
+    """Nodes from ``node`` up a shortest-path tree (``pred`` as a list) to its root."""
+    path = [node]
+    nxt = pred[node]
+    while nxt >= 0:
+        path.append(nxt)
+        nxt = pred[nxt]
+    return path
+
+
+def _roots(pred: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Root reached from each start node (vectorised pointer jumping up the tree)."""
+    up = np.where(pred >= 0, pred, np.arange(pred.size))
+    cur = np.asarray(start, dtype=np.int64)
+    while True:
+        nxt = up[cur]
+        if np.array_equal(nxt, cur):
+            return cur
+        up = up[up]  # double the stride
+        cur = nxt
+
+
+def _tree_union(pred: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Mask of the nodes on the tree paths from the ``start`` nodes to the root(s).
+
+    One breadth-first search (scipy) over child -> parent links from a virtual source joined to
+    every start node.
+    """
+    n = pred.size
+    start = np.unique(np.asarray(start, dtype=np.int64))
+    used = np.zeros(n + 1, dtype=bool)
+    if start.size:
+        child = np.flatnonzero(pred >= 0)
+        rows = np.concatenate([child, np.full(start.size, n)])
+        cols = np.concatenate([pred[child], start])
+        up = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n + 1, n + 1))
+        used[csgraph.breadth_first_order(up, n, directed=True, return_predecessors=False)] = True
+    return used[:n]
+
+
+def _tree_chains(pred: np.ndarray, used: np.ndarray, lonlat: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Edges of a tree union (:func:`_tree_union`) merged into chains.
+
+    A chain runs upwards until it reaches the root or a node where two used branches meet, so
+    every used edge is in exactly one chain. Pointer jumping orders each chain; no Python loop
+    over nodes or points.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        A :func:`_lines` batch: lon/lat of every chain's nodes, and nodes per chain.
+    """
+    n = pred.size
+    e_nodes = np.flatnonzero(used & (pred >= 0))  # each stands for its edge to pred
+    if e_nodes.size == 0:
+        return np.empty((0, 2)), np.empty(0, dtype=np.int64)
+    parent = pred[e_nodes]
+    n_child = np.bincount(parent, minlength=n)
+    cont = (pred[parent] >= 0) & (n_child[parent] == 1)  # the chain goes on through the parent
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[e_nodes] = np.arange(e_nodes.size)
+    nxt = np.where(cont, pos[parent], np.arange(e_nodes.size))
+    hops = cont.astype(np.int64)
+    while True:  # list ranking: hops to the chain's last edge, and that edge
+        nn = nxt[nxt]
+        if np.array_equal(nn, nxt):
+            break
+        hops = hops + hops[nxt]
+        nxt = nn
+    order = np.lexsort((-hops, nxt))
+    tail = nxt[order]
+    last = np.flatnonzero(np.r_[tail[1:] != tail[:-1], True])  # last edge of each chain
+    nodes = np.insert(e_nodes[order], last + 1, parent[order][last])
+    return lonlat[nodes], np.diff(np.r_[-1, last]) + 1
+
+
+def _lines(parts: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """LineStrings from batches ``(xy (n, 2), points per line)``: consecutive duplicate points
+    dropped, a line left with one point skipped. Vectorised over all lines."""
+    parts = [(xy, sizes) for xy, sizes in parts if len(sizes)]
+    if not parts:
+        return np.empty(0, dtype=object)
+    xy = np.concatenate([p[0] for p in parts])
+    sizes = np.concatenate([p[1] for p in parts])
+    part = np.repeat(np.arange(sizes.size), sizes)
+    keep = np.r_[True, (part[1:] != part[:-1]) | (xy[1:] != xy[:-1]).any(axis=1)]
+    xy, part = xy[keep], part[keep]
+    good = np.bincount(part, minlength=sizes.size)[part] >= 2
+    xy, part = xy[good], part[good]
+    if part.size == 0:
+        return np.empty(0, dtype=object)
+    _, part = np.unique(part, return_inverse=True)
+    return shapely.linestrings(xy, indices=part)
+
+
+def _one(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One line as a :func:`_lines` batch."""
+    return xy, np.array([len(xy)])
+
+
+def _stack(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(m, k, 2)`` lines of ``k`` points each as a :func:`_lines` batch."""
+    return xy.reshape(-1, 2), np.full(xy.shape[0], xy.shape[1])
 
 
 def build_road_network(

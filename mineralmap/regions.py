@@ -23,17 +23,22 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
+from xml.etree.ElementTree import ParseError
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
 from pyproj import CRS as ProjCRS
-from pyproj import Geod, Transformer
+from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
+from mineralmap._geo import GEOD, missing_or_empty
 from mineralmap.errors import RegionError
+from mineralmap.filters import unique_names
 from mineralmap.schema import CRS
 
 __all__ = [
@@ -54,26 +59,40 @@ MAX_UNCOMPRESSED_BYTES = 50_000_000
 #: Number of vertices of a geodesic circle (one every 5 degrees of azimuth).
 CIRCLE_VERTICES = 72
 
-_GEOD = Geod(ellps="WGS84")
 _CENTER_LAYERS = ("ports", "towns")
-
-
-def _tuple(value: object) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = (value,)
-    out: list[str] = []
-    for v in value:  # type: ignore[union-attr]
-        s = str(v).strip()
-        if s and s not in out:
-            out.append(s)
-    return tuple(out)
 
 
 def _in_extent(lon: float, lat: float) -> bool:
     w, s, e, n = PAKISTAN_EXTENT
     return w <= lon <= e and s <= lat <= n
+
+
+def _check_center(value: object) -> tuple[float, float]:
+    """A lon/lat centre inside Pakistan's extent."""
+    try:
+        lon, lat = (float(v) for v in value)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise RegionError(f"centre must be two numbers lon,lat; got {value!r}") from None
+    if not (math.isfinite(lon) and math.isfinite(lat)) or not _in_extent(lon, lat):
+        w, s, e, n = PAKISTAN_EXTENT
+        raise RegionError(
+            f"centre {lon},{lat} is outside Pakistan's extent "
+            f"(lon {w}..{e}, lat {s}..{n}); is it lat,lon instead of lon,lat?"
+        )
+    return lon, lat
+
+
+def _check_radius(value: object) -> float:
+    """A radius in km, 0 < r <= 3000."""
+    try:
+        r = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise RegionError(f"radius must be a number of km, got {value!r}") from None
+    if not math.isfinite(r) or r <= 0:
+        raise RegionError(f"radius must be more than 0 km, got {value!r}")
+    if r > 3000:
+        raise RegionError(f"radius {r:g} km is larger than Pakistan (max 3000 km)")
+    return r
 
 
 def circle(lon: float, lat: float, radius_km: float, n: int = CIRCLE_VERTICES) -> Polygon:
@@ -94,7 +113,7 @@ def circle(lon: float, lat: float, radius_km: float, n: int = CIRCLE_VERTICES) -
         Counter-clockwise polygon in EPSG:4326.
     """
     az = np.linspace(0.0, 360.0, n, endpoint=False)
-    lons, lats, _ = _GEOD.fwd(
+    lons, lats, _ = GEOD.fwd(
         np.full(n, float(lon)), np.full(n, float(lat)), az, np.full(n, radius_km * 1000.0)
     )
     return shapely.geometry.polygon.orient(Polygon(zip(lons, lats, strict=True)), 1.0)
@@ -143,7 +162,7 @@ class RegionSpec:
 
     def __post_init__(self) -> None:
         for name in ("provinces", "districts", "tehsils", "add_ids", "remove_ids"):
-            object.__setattr__(self, name, _tuple(getattr(self, name)))
+            object.__setattr__(self, name, unique_names(getattr(self, name), name, RegionError, "region"))
         if self.bbox is not None:
             object.__setattr__(self, "bbox", _check_bbox(self.bbox))
         center = (self.center or "").strip() or None
@@ -151,30 +170,10 @@ class RegionSpec:
         if center is not None and self.center_lonlat is not None:
             raise RegionError("give either a centre name or a lon/lat centre, not both")
         if self.center_lonlat is not None:
-            try:
-                lon, lat = (float(v) for v in self.center_lonlat)
-            except (TypeError, ValueError):
-                raise RegionError(
-                    f"centre must be two numbers lon,lat; got {self.center_lonlat!r}"
-                ) from None
-            if not (math.isfinite(lon) and math.isfinite(lat)) or not _in_extent(lon, lat):
-                w, s, e, n = PAKISTAN_EXTENT
-                raise RegionError(
-                    f"centre {lon},{lat} is outside Pakistan's extent "
-                    f"(lon {w}..{e}, lat {s}..{n}); is it lat,lon instead of lon,lat?"
-                )
-            object.__setattr__(self, "center_lonlat", (lon, lat))
+            object.__setattr__(self, "center_lonlat", _check_center(self.center_lonlat))
         has_center = center is not None or self.center_lonlat is not None
         if self.radius_km is not None:
-            try:
-                r = float(self.radius_km)
-            except (TypeError, ValueError):
-                raise RegionError(f"radius must be a number of km, got {self.radius_km!r}") from None
-            if not math.isfinite(r) or r <= 0:
-                raise RegionError(f"radius must be more than 0 km, got {self.radius_km!r}")
-            if r > 3000:
-                raise RegionError(f"radius {r:g} km is larger than Pakistan (max 3000 km)")
-            object.__setattr__(self, "radius_km", r)
+            object.__setattr__(self, "radius_km", _check_radius(self.radius_km))
             if not has_center:
                 raise RegionError("a radius needs a centre: a port, town or occurrence name, or lon,lat")
         elif has_center:
@@ -351,7 +350,7 @@ class RegionSpec:
             keep = np.full(n, not self.add_ids)  # picks only: just the picked rows
         else:
             geoms = np.asarray(occurrences.geometry.to_numpy(), dtype=object)
-            valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            valid = ~missing_or_empty(geoms)
             keep = np.zeros(n, dtype=bool)
             centre = self.center_point(layers, lookup) if self.radius_km is not None else None
             if centre is None:
@@ -362,7 +361,7 @@ class RegionSpec:
                 # polygon is only the drawing/exported outline (it cuts chords ~0.1 % inside).
                 pts = geoms[valid]
                 lon, lat = shapely.get_x(pts), shapely.get_y(pts)
-                _, _, dist_m = _GEOD.inv(np.full(lon.shape, centre[0]), np.full(lat.shape, centre[1]),
+                _, _, dist_m = GEOD.inv(np.full(lon.shape, centre[0]), np.full(lat.shape, centre[1]),
                                           lon, lat)
                 inside = np.asarray(dist_m) <= self.radius_km * 1000.0
                 others = replace(self, center=None, center_lonlat=None, radius_km=None)
@@ -544,14 +543,43 @@ def _read_geojson(data: bytes, name: str, notes: list[str]) -> tuple[list[BaseGe
     return geoms, src_crs
 
 
+def _kml_local(tag: object) -> str:
+    return str(tag).rsplit("}", 1)[-1]
+
+
+def _kml_ring(el, name: str) -> list[tuple[float, float]]:
+    """Coordinates of the first ``<coordinates>`` below ``el``."""
+    for c in el.iter():
+        if _kml_local(c.tag) == "coordinates":
+            pts = []
+            for tok in (c.text or "").split():
+                xs = tok.split(",")
+                try:
+                    pts.append((float(xs[0]), float(xs[1])))
+                except (ValueError, IndexError):
+                    raise RegionError(f"{name}: bad KML coordinate '{tok}'") from None
+            return pts
+    return []
+
+
+def _kml_polygon(el, name: str) -> Polygon:
+    outer: list[tuple[float, float]] = []
+    holes: list[list[tuple[float, float]]] = []
+    for child in el:
+        ct = _kml_local(child.tag)
+        if ct == "outerBoundaryIs":
+            outer = _kml_ring(child, name)
+        elif ct == "innerBoundaryIs":
+            holes.append(_kml_ring(child, name))
+    if len(outer) < 3:
+        raise RegionError(f"{name}: a KML Polygon has fewer than 3 coordinates")
+    return Polygon(outer, [h for h in holes if len(h) >= 3])
+
+
 def _read_kml(data: bytes, name: str) -> list[BaseGeometry]:
-    from xml.etree.ElementTree import ParseError
-
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
-
     try:
-        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = defused_fromstring(data, forbid_dtd=True, forbid_entities=True,
+                                  forbid_external=True)
     except DefusedXmlException:
         raise RegionError(
             f"{name}: KML with a <!DOCTYPE> or entity declarations is refused for safety "
@@ -559,39 +587,12 @@ def _read_kml(data: bytes, name: str) -> list[BaseGeometry]:
         ) from None
     except ParseError as exc:
         raise RegionError(f"{name} is not valid XML/KML: {exc}") from None
-
-    def local(tag: object) -> str:
-        return str(tag).rsplit("}", 1)[-1]
-
-    def ring(el) -> list[tuple[float, float]]:
-        for c in el.iter():
-            if local(c.tag) == "coordinates":
-                pts = []
-                for tok in (c.text or "").split():
-                    xs = tok.split(",")
-                    try:
-                        pts.append((float(xs[0]), float(xs[1])))
-                    except (ValueError, IndexError):
-                        raise RegionError(f"{name}: bad KML coordinate '{tok}'") from None
-                return pts
-        return []
-
     polys: list[BaseGeometry] = []
     others: list[str] = []
     for el in root.iter():
-        tag = local(el.tag)
+        tag = _kml_local(el.tag)
         if tag == "Polygon":
-            outer: list[tuple[float, float]] = []
-            holes: list[list[tuple[float, float]]] = []
-            for child in el:
-                ct = local(child.tag)
-                if ct == "outerBoundaryIs":
-                    outer = ring(child)
-                elif ct == "innerBoundaryIs":
-                    holes.append(ring(child))
-            if len(outer) < 3:
-                raise RegionError(f"{name}: a KML Polygon has fewer than 3 coordinates")
-            polys.append(Polygon(outer, [h for h in holes if len(h) >= 3]))
+            polys.append(_kml_polygon(el, name))
         elif tag in ("Point", "LineString", "Track"):
             others.append(tag)
     if not polys:
@@ -659,25 +660,24 @@ def _read_zip_shapefile(
     return [g for g in gdf.geometry if g is not None], src_crs
 
 
-def _finish(
-    geoms: list[BaseGeometry], src_crs: ProjCRS | None, name: str, notes: list[str]
-) -> BaseGeometry:
-    if not geoms:
-        raise RegionError(f"{name} contains no geometry")
-    arr = shapely.force_2d(np.asarray(geoms, dtype=object))
-    if src_crs is not None and not (
-        src_crs.equals(ProjCRS.from_user_input(CRS))
-        or src_crs.equals(ProjCRS.from_user_input("OGC:CRS84"))
-    ):
-        tr = Transformer.from_crs(src_crs, CRS, always_xy=True)
+def _geoms_to_wgs84(arr: np.ndarray, src_crs: ProjCRS | None, name: str,
+                    notes: list[str]) -> np.ndarray:
+    """Reproject geometries from ``src_crs`` (when it is not WGS84 lon/lat) to EPSG:4326."""
+    if src_crs is None or src_crs.equals(ProjCRS.from_user_input(CRS)) or src_crs.equals(
+            ProjCRS.from_user_input("OGC:CRS84")):
+        return arr
+    tr = Transformer.from_crs(src_crs, CRS, always_xy=True)
 
-        def _tr(c: np.ndarray) -> np.ndarray:
-            x, y = tr.transform(c[:, 0], c[:, 1])
-            return np.column_stack([x, y])
+    def _tr(c: np.ndarray) -> np.ndarray:
+        x, y = tr.transform(c[:, 0], c[:, 1])
+        return np.column_stack([x, y])
 
-        arr = shapely.transform(arr, _tr)
-        label = src_crs.to_string()
-        notes.append(f"reprojected {name} from {label} to WGS84 (EPSG:4326)")
+    notes.append(f"reprojected {name} from {src_crs.to_string()} to WGS84 (EPSG:4326)")
+    return shapely.transform(arr, _tr)
+
+
+def _polygon_parts(arr: np.ndarray, name: str, notes: list[str]) -> list[BaseGeometry]:
+    """The polygons among ``arr`` (collections opened); other parts are noted and dropped."""
     polys: list[BaseGeometry] = []
     dropped: list[str] = []
     for g in shapely.get_parts(arr):
@@ -694,6 +694,10 @@ def _finish(
         )
     if dropped:
         notes.append(f"ignored {len(dropped)} non-polygon feature(s) ({', '.join(sorted(set(dropped)))})")
+    return polys
+
+
+def _check_degrees(polys: list[BaseGeometry], name: str) -> None:
     xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(polys, dtype=object))
     if not (np.all(np.isfinite([xmin, ymin, xmax, ymax]))):
         raise RegionError(f"{name}: coordinates are not finite numbers")
@@ -702,17 +706,31 @@ def _finish(
             f"{name}: coordinates out of range (x {xmin:g}..{xmax:g}, y {ymin:g}..{ymax:g}); "
             "expected lon/lat degrees. Declare the CRS in the file or reproject it to WGS84"
         )
-    repaired: list[BaseGeometry] = []
+
+
+def _repaired(polys: list[BaseGeometry], name: str, notes: list[str]) -> list[BaseGeometry]:
+    out: list[BaseGeometry] = []
     for p in polys:
         if p.is_valid:
-            repaired.append(p)
+            out.append(p)
             continue
         reason = shapely.is_valid_reason(p)
         fixed = shapely.make_valid(p)
-        parts = [q for q in shapely.get_parts(fixed) if q.geom_type in ("Polygon", "MultiPolygon")]
+        out.extend(q for q in shapely.get_parts(fixed)
+                   if q.geom_type in ("Polygon", "MultiPolygon"))
         notes.append(f"repaired an invalid polygon in {name} ({reason})")
-        repaired.extend(parts)
-    geom = shapely.union_all(np.asarray(repaired, dtype=object))
+    return out
+
+
+def _finish(
+    geoms: list[BaseGeometry], src_crs: ProjCRS | None, name: str, notes: list[str]
+) -> BaseGeometry:
+    if not geoms:
+        raise RegionError(f"{name} contains no geometry")
+    arr = _geoms_to_wgs84(shapely.force_2d(np.asarray(geoms, dtype=object)), src_crs, name, notes)
+    polys = _polygon_parts(arr, name, notes)
+    _check_degrees(polys, name)
+    geom = shapely.union_all(np.asarray(_repaired(polys, name, notes), dtype=object))
     if geom.is_empty or geom.area == 0:
         raise RegionError(f"{name}: the polygon has no area")
     if isinstance(geom, Polygon | MultiPolygon):

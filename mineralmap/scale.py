@@ -14,8 +14,6 @@ USGS MRDS record of a region) holds tens of thousands. Two ways to load one, bot
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,13 +22,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from mineralmap._geo import missing_or_empty
+from mineralmap._store import sha_file
+from mineralmap.config import get_settings
 from mineralmap.curated import validate_occurrences
 from mineralmap.errors import SourceError, ValidationError
 from mineralmap.schema import CRS, OCCURRENCE_COLUMNS, PRECISION_CLASSES, PROVINCES
 
-#: Environment variable: path of an extra occurrence inventory.
+#: Environment variable: path of an extra occurrence inventory (read by :mod:`mineralmap.config`).
 INVENTORY_ENV = "MINERALMAP_OCCURRENCES"
-#: Environment variable: number of synthetic demo points to add.
+#: Environment variable: number of synthetic demo points to add (read by :mod:`mineralmap.config`).
 DEMO_SCALE_ENV = "MINERALMAP_DEMO_SCALE"
 #: ``source_title`` of every synthetic row.
 SYNTHETIC_TITLE = "synthetic demo point (not real data)"
@@ -90,7 +91,7 @@ def _polygons(layers: Mapping[str, gpd.GeoDataFrame], name: str, col: str
     if gdf.crs is not None and not gdf.crs.equals(CRS):
         gdf = gdf.to_crs(CRS)
     geoms = shapely.make_valid(gdf.geometry.to_numpy())
-    ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    ok = ~missing_or_empty(geoms)
     names = gdf[col].fillna("").astype(str).to_numpy(dtype=object)
     return geoms[ok], names[ok]
 
@@ -237,7 +238,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     if not gdf.crs.equals(CRS):
         gdf = gdf.to_crs(CRS)
     geoms = gdf.geometry.to_numpy()
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    present = ~missing_or_empty(geoms)
     not_point = present & (shapely.get_type_id(geoms) != shapely.GeometryType.POINT)
     if not_point.any():
         bad = np.flatnonzero(not_point)[:8].tolist()
@@ -304,19 +305,15 @@ def load_inventory(path: Path | str) -> gpd.GeoDataFrame:
 
 def inventory_fingerprint(path: Path | str) -> str:
     """Content hash of an inventory file (sha256 of its bytes, streamed), for cache keys."""
-    p = Path(path).expanduser()
-    h = hashlib.sha256()
     try:
-        with p.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
+        return sha_file(Path(path).expanduser())
     except OSError:
         return "unreadable"
-    return h.hexdigest()
 
 
-def demo_scale_from_env(environ: Mapping[str, str] | None = None) -> int:
-    """``MINERALMAP_DEMO_SCALE`` as an int (0 when unset or empty).
+def parse_demo_scale(value: str) -> int:
+    """A ``MINERALMAP_DEMO_SCALE`` value as an int (0 when empty); ``_`` and ``,`` are allowed
+    as thousands separators.
 
     Raises
     ------
@@ -324,18 +321,24 @@ def demo_scale_from_env(environ: Mapping[str, str] | None = None) -> int:
         The value is not an integer between 0 and :data:`MAX_DEMO_SCALE` (``100k``/``1e5``
         style values are refused with the expected form).
     """
-    env = os.environ if environ is None else environ
-    raw = str(env.get(DEMO_SCALE_ENV, "")).strip().replace("_", "").replace(",", "")
+    raw = str(value).strip().replace("_", "").replace(",", "")
     if not raw:
         return 0
     try:
         n = int(raw)
     except ValueError:
-        raise ValidationError(f"{DEMO_SCALE_ENV}={env.get(DEMO_SCALE_ENV)!r} is not a whole "
+        raise ValidationError(f"{DEMO_SCALE_ENV}={value!r} is not a whole "
                               "number; e.g. MINERALMAP_DEMO_SCALE=100000") from None
     if not 0 <= n <= MAX_DEMO_SCALE:
         raise ValidationError(f"{DEMO_SCALE_ENV}={n} is outside 0..{MAX_DEMO_SCALE:,}")
     return n
+
+
+def demo_scale_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """``MINERALMAP_DEMO_SCALE`` as an int (0 when unset or empty): from ``environ`` when given,
+    else from :func:`mineralmap.config.get_settings`. See :func:`parse_demo_scale`."""
+    raw = get_settings().demo_scale if environ is None else environ.get(DEMO_SCALE_ENV, "")
+    return parse_demo_scale(raw)
 
 
 __all__ = [
@@ -347,5 +350,6 @@ __all__ = [
     "demo_scale_from_env",
     "inventory_fingerprint",
     "load_inventory",
+    "parse_demo_scale",
     "synthetic_occurrences",
 ]

@@ -5,7 +5,9 @@ Port comparison
 :func:`compare_ports` routes every mapped occurrence over the road graph of
 :mod:`mineralmap.network` to each seaport (Karachi, Port Qasim, Gwadar) and, optionally, to a
 user-entered *candidate terminal* on the coast, and assigns each occurrence to the terminal it
-reaches by the shortest road haul.
+reaches by the shortest road haul. This module only composes: every graph operation (placing
+points on the roads, shortest-path trees, adding the candidate, route geometry) is a method of
+:class:`~mineralmap.network.RoadNetwork`.
 
 * Road haul to a terminal is exactly :meth:`RoadNetwork.haul`'s ``haul_road_km``: network
   distance from the road point nearest the occurrence to the terminal's road point, plus the
@@ -13,11 +15,16 @@ reaches by the shortest road haul.
   (``access_km``, occurrence to the nearest road) is reported per occurrence but not included in
   the totals: it is the same whichever terminal is chosen.
 * A candidate terminal is snapped onto the nearest road segment of a component that reaches a
-  seaport (a virtual node splits that segment) and one extra Dijkstra search runs from it. The
-  straight geodesic leg from the candidate to that road point (its *access leg*) is added to
-  every haul to the candidate and reported in the notes. Known simplification: an occurrence
-  whose nearest road point lies on the very segment the candidate snapped to is routed via a
-  segment end (over-estimate of at most that segment's length).
+  seaport (a virtual node splits that segment) and one extra Dijkstra search runs from it
+  (:meth:`RoadNetwork.add_terminal`). The straight geodesic leg from the candidate to that road
+  point (its *access leg*) is added to every haul to the candidate and reported in the notes.
+  An occurrence whose road point lies on the very segment the candidate snapped to is routed
+  along that segment when that is shorter.
+* Totals, medians and the assignment need no geometry. With ``with_routes`` the road routes of
+  every routed occurrence are merged per terminal along its shortest-path tree
+  (:attr:`ScenarioResult.tree_routes`, each road stretch once; :func:`drawn_routes` simplifies
+  them for the map), and full per-occurrence routes are built for at most ``max_routes``
+  occurrences plus any asked for by id (:attr:`ScenarioResult.routes`).
 * The candidate must lie inside :data:`COASTAL_BAND`, a lon/lat box around Pakistan's coast
   (Jiwani/Gwadar bay in the west to Sir Creek in the east, from the Indus delta mouths at about
   23.5 N to about 25.9 N, roughly 100 km inland from the coast). The box is a plausibility
@@ -34,34 +41,39 @@ the nearest border crossing, and flags ``crossing_closer_than_port`` when the st
 distance to the nearest crossing (``crossing_km``) is smaller than the road haul to the nearest
 seaport (``haul_road_km``). A straight line is never longer than a road, so this flag leans
 towards flagging. When a road network and the crossings layer are given, the road distance to
-the nearest crossing is computed as well (``crossing_road_km``, by default to crossings into Afghanistan) and a like-for-like flag
-``crossing_closer_by_road`` is added. Both are *geographic indicators* of where cross-border
+the nearest crossing is computed as well (``crossing_road_km``, by default to crossings into
+Afghanistan) and a like-for-like flag ``crossing_closer_by_road`` is added. Both are *geographic indicators* of where cross-border
 flows would be cheap, not evidence that any ore crosses the border.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import shapely.ops
-from scipy import sparse
-from scipy.sparse import csgraph
 from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
-from mineralmap.errors import MineralmapError
-from mineralmap.network import RoadNetwork, geod_km, to_lonlat, to_metric
+from mineralmap._geo import geod_km
+from mineralmap.errors import MineralmapError, ValidationError
+from mineralmap.network import RoadNetwork, RoadPoints, Terminal
 
 #: (lon_min, lat_min, lon_max, lat_max) a candidate terminal must fall in (see module doc).
 COASTAL_BAND: tuple[float, float, float, float] = (61.5, 23.5, 68.8, 25.9)
 #: Terminal id used for the candidate in column names (``haul_candidate_km``).
 CANDIDATE_ID = "candidate"
+#: Name of the candidate when the user gives none.
+CANDIDATE_NAME = "Candidate terminal"
 #: An access leg shorter than this (km) counts as "on the road network".
 ON_NETWORK_KM = 0.1
+#: Full per-occurrence routes built by :func:`compare_ports` by default (besides selected ones).
+MAX_ROUTES = 50
+#: Longest candidate name kept (characters).
+MAX_NAME_CHARS = 80
 
 PER_PORT_COLUMNS: tuple[str, ...] = (
     "port_id",
@@ -115,11 +127,17 @@ class ScenarioResult:
     notes : list[str]
         Plain-language caveats (candidate access leg, rows left out and why).
     routes : list[tuple[str, shapely.geometry.LineString]]
-        (terminal name, route) for each routed occurrence, for drawing.
+        (terminal name, full route: access leg, road, terminal leg) for a few routed
+        occurrences: those asked for by id and up to ``max_routes`` more (see
+        :func:`compare_ports`).
     terminals : pandas.DataFrame
         ``port_id, port, lon, lat, candidate`` of the terminals compared.
     candidate_access_km : float or None
         Length of the candidate's straight access leg to the road network.
+    tree_routes : list[tuple[str, shapely.Geometry]]
+        (terminal name, MultiLineString) per terminal: the road routes of every occurrence
+        assigned to it, merged along the terminal's shortest-path tree (every road stretch
+        once, access legs left out). For drawing; see :func:`drawn_routes`.
     """
 
     per_occurrence: pd.DataFrame
@@ -128,6 +146,7 @@ class ScenarioResult:
     routes: list[tuple[str, LineString]] = field(default_factory=list)
     terminals: pd.DataFrame = field(default_factory=pd.DataFrame)
     candidate_access_km: float | None = None
+    tree_routes: list[tuple[str, shapely.Geometry]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,9 +218,9 @@ def validate_candidate(
     """
     try:
         lon, lat = (float(candidate[0]), float(candidate[1]))
-    except (TypeError, ValueError, IndexError) as exc:
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError) as exc:
         raise ScenarioError(
-            f"candidate terminal must be (longitude, latitude) in degrees, got {candidate!r}"
+            f"candidate terminal must be (longitude, latitude) in degrees, got {candidate!r:.60}"
         ) from exc
     if not (np.isfinite(lon) and np.isfinite(lat)):
         raise ScenarioError(f"candidate terminal has no valid coordinate: ({lon}, {lat})")
@@ -222,196 +241,187 @@ def validate_candidate(
 
 
 # --------------------------------------------------------------------------------------------
-# terminal networks
+# comparison: inputs
 
 
-def _single_port(net: RoadNetwork, j: int) -> RoadNetwork:
-    """The network restricted to seaport row ``j`` (haul/route then refer to that port only)."""
-    pid = str(net.ports["id"].iat[j])
-    return replace(
-        net,
-        ports=net.ports.iloc[[j]].reset_index(drop=True),
-        port_node={pid: net.port_node[pid]},
-        port_leg_km=net.port_leg_km[[j]],
-        dist=net.dist[[j]],
-        pred=net.pred[[j]],
-    )
+def _check_columns(occ: pd.DataFrame) -> None:
+    missing = [c for c in ("id", "name", "lon", "lat") if c not in occ.columns]
+    if missing:
+        raise ScenarioError(f"occurrence table lacks column(s) {missing}")
 
 
-def _reachable_segments(net: RoadNetwork) -> np.ndarray:
-    g = net.graph
-    if not net.port_node or g.u.size == 0:
-        return np.empty(0, dtype=np.int64)
-    comps = np.unique(g.comp[np.fromiter(net.port_node.values(), dtype=np.int64)])
-    return np.flatnonzero(np.isin(g.comp[g.u], comps))
+def _weights(occ: pd.DataFrame, weights: str | None) -> np.ndarray | None:
+    """The weight column as floats (NaN = no value), or None when no weights are asked for."""
+    if weights is None:
+        return None
+    if weights not in occ.columns:
+        raise ScenarioError(
+            f"weight column {weights!r} not in the occurrence table; "
+            f"numeric columns are e.g. {[c for c in occ.columns if c.endswith('_t')]}"
+        )
+    w = pd.to_numeric(occ[weights], errors="coerce").to_numpy(dtype=float)
+    if (w[np.isfinite(w)] < 0).any():
+        raise ScenarioError(f"weight column {weights!r} has negative values")
+    return w
 
 
-class _Locator:
-    """Nearest road segment (of a component reaching a seaport) for lon/lat points."""
-
-    def __init__(self, net: RoadNetwork) -> None:
-        g = net.graph
-        self.net = net
-        self.segs = _reachable_segments(net)
-        if self.segs.size == 0:
-            raise ScenarioError("the road network has no road connected to a seaport; "
-                                "cannot route to this point")
-        a, b = g.u[self.segs], g.v[self.segs]
-        self.tree = shapely.STRtree(shapely.linestrings(
-            np.stack([np.column_stack([g.x[a], g.y[a]]), np.column_stack([g.x[b], g.y[b]])],
-                     axis=1)
-        ))
-
-    def locate(self, lon: np.ndarray, lat: np.ndarray):
-        """Edge index (-1 when unmapped), fraction ``t`` from ``u``, road-point lon/lat."""
-        g = self.net.graph
-        lon = np.atleast_1d(np.asarray(lon, dtype=float))
-        lat = np.atleast_1d(np.asarray(lat, dtype=float))
-        edge = np.full(lon.size, -1, dtype=np.int64)
-        t = np.full(lon.size, np.nan)
-        rlon = np.full(lon.size, np.nan)
-        rlat = np.full(lon.size, np.nan)
-        ok = np.isfinite(lon) & np.isfinite(lat)
-        if not ok.any():
-            return edge, t, rlon, rlat
-        px, py = to_metric(lon[ok], lat[ok])
-        src, k = self.tree.query_nearest(shapely.points(px, py), all_matches=False)
-        k = k[np.argsort(src, kind="stable")]
-        e = self.segs[k]
-        ax, ay, bx, by = g.x[g.u[e]], g.y[g.u[e]], g.x[g.v[e]], g.y[g.v[e]]
-        dx, dy = bx - ax, by - ay
-        L2 = dx * dx + dy * dy
-        tt = np.where(L2 > 0, ((px - ax) * dx + (py - ay) * dy) / np.where(L2 > 0, L2, 1), 0.0)
-        tt = np.clip(tt, 0.0, 1.0)
-        qlon, qlat = to_lonlat(ax + tt * dx, ay + tt * dy)
-        edge[ok], t[ok], rlon[ok], rlat[ok] = e, tt, qlon, qlat
-        return edge, t, rlon, rlat
-
-
-@dataclass
-class _Terminal:
-    net: RoadNetwork  # single-port network routing to this terminal
-    edge: int
-    t: float
-    road_lon: float
-    road_lat: float
-    access_km: float
-
-    def haul(self, loc: tuple[np.ndarray, ...], lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Road haul (km) from points to this terminal; ``loc`` = ``_Locator.locate(lon, lat)``.
-
-        Points located on the terminal's own segment are routed along it directly.
-        """
-        h = np.array(self.net.haul(lon, lat)["haul_road_km"], dtype=float)  # writable copy
-        edge, t = loc[0], loc[1]
-        same = edge == self.edge
-        if same.any():
-            w = float(self.net.graph.w[self.edge])
-            direct = np.abs(t[same] - self.t) * w + self.access_km
-            h[same] = np.fmin(h[same], direct)
-        return h
-
-    def route(self, lon: float, lat: float, road_lon: float, road_lat: float, edge: int,
-              t: float) -> LineString | None:
-        """Route geometry from a point (with its located road point) to this terminal."""
-        if edge == self.edge:
-            w = float(self.net.graph.w[self.edge])
-            via = self.net.haul(np.array([lon]), np.array([lat]))["haul_road_km"].iat[0]
-            if not np.isfinite(via) or abs(t - self.t) * w + self.access_km <= via:
-                return LineString(_dedup([(lon, lat), (road_lon, road_lat),
-                                          (self.road_lon, self.road_lat),
-                                          (float(self.net.ports["lon"].iat[0]),
-                                           float(self.net.ports["lat"].iat[0]))]))
-        line = self.net.route(lon, lat, str(self.net.ports["id"].iat[0]))
-        if line is None:
-            return None
-        xy = shapely.get_coordinates(line)
-        rp = np.array([self.road_lon, self.road_lat])
-        if len(xy) >= 2 and not (xy[-2] == rp).all() and not (xy[-1] == rp).all():
-            xy = np.insert(xy, len(xy) - 1, rp, axis=0)
-        return shapely.linestrings(xy)
-
-
-def _dedup(coords: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    out = [coords[0]]
-    for c in coords[1:]:
-        if c != out[-1]:
-            out.append(c)
-    if len(out) < 2:
-        out.append(out[0])
-    return out
-
-
-def terminal_network(
-    net: RoadNetwork, lon: float, lat: float, terminal_id: str, name: str
-) -> tuple[RoadNetwork, float, tuple[float, float]]:
-    """A single-terminal :class:`RoadNetwork` routing to an arbitrary point.
-
-    The point is snapped onto the nearest segment of a road component that reaches a seaport;
-    a virtual node splits that segment and one Dijkstra search runs from it.
-
-    Returns
-    -------
-    (RoadNetwork, float, (float, float))
-        The network (its ``haul``/``route`` refer to the point), the straight geodesic access
-        leg from the point to the road (km), and the road point (lon, lat).
-
-    Raises
-    ------
-    ScenarioError
-        When the network has no segment reachable from a seaport.
-    """
-    t_ = _locate_terminal(_Locator(net), lon, lat, terminal_id, name)
-    return t_.net, t_.access_km, (t_.road_lon, t_.road_lat)
-
-
-def _locate_terminal(
-    loc: _Locator, lon: float, lat: float, terminal_id: str, name: str
-) -> _Terminal:
-    net = loc.net
-    g = net.graph
-    edge, tt, rlon, rlat = loc.locate(np.array([lon]), np.array([lat]))
-    e, t = int(edge[0]), float(tt[0])
-    u, v = int(g.u[e]), int(g.v[e])
-    access = float(geod_km(lon, lat, rlon[0], rlat[0])[()])
-
-    n = g.n_nodes
-    coo = g.csr.tocoo()
-    w = float(g.w[e])
-    wu, wv = max(t * w, 1e-9), max((1.0 - t) * w, 1e-9)
-    rows = np.concatenate([coo.row, [n, u, n, v]])
-    cols = np.concatenate([coo.col, [u, n, v, n]])
-    vals = np.concatenate([coo.data, [wu, wu, wv, wv]])
-    aug = sparse.csr_matrix((vals, (rows, cols)), shape=(n + 1, n + 1))
-    dist, pred = csgraph.dijkstra(aug, directed=False, indices=n, return_predecessors=True)
-    pred = pred[:n].copy()
-    pred[pred == n] = -9999  # the virtual root: paths end at u or v
-    sub = replace(
-        net,
-        ports=pd.DataFrame({"id": [terminal_id], "name": [name], "lon": [lon], "lat": [lat]}),
-        port_node={terminal_id: u},
-        port_leg_km=np.array([access]),
-        dist=dist[:n][None, :],
-        pred=pred[None, :],
-    )
-    return _Terminal(sub, e, t, float(rlon[0]), float(rlat[0]), access)
-
-
-# --------------------------------------------------------------------------------------------
-# comparison
-
-
-def _seaport_rows(net: RoadNetwork, ports: pd.DataFrame | None) -> list[int]:
-    ids = [str(i) for i in net.ports["id"]]
+def _seaports(net: RoadNetwork, ports: pd.DataFrame | None) -> list[Terminal]:
+    """The network's seaport terminals listed in ``ports`` (kind ``seaport``); all when None."""
+    terms = net.terminals()
     if ports is None:
-        return list(range(len(ids)))
+        return terms
     if "id" not in ports.columns:
         raise ScenarioError(f"ports table has no 'id' column (has {list(ports.columns)})")
     p = ports
     if "kind" in p.columns:
         p = p[p["kind"].astype(str) == "seaport"]
     wanted = set(p["id"].astype(str))
-    return [j for j, pid in enumerate(ids) if pid in wanted]
+    return [t for t in terms if t.id in wanted]
+
+
+def candidate_label(name: object, taken: list[str]) -> str:
+    """The candidate's display name: trimmed, control characters removed, at most
+    :data:`MAX_NAME_CHARS` characters, :data:`CANDIDATE_NAME` when empty, and marked
+    ``(candidate)`` when it equals a seaport's name in ``taken``."""
+    text = "" if name is None else str(name)
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    text = text[:MAX_NAME_CHARS].strip() or CANDIDATE_NAME
+    return f"{text} (candidate)" if text in taken else text
+
+
+def _terminal_at(net: RoadNetwork, at: tuple[float, float], tid: str, name: str) -> Terminal:
+    """:meth:`RoadNetwork.add_terminal`, its error as a :class:`ScenarioError`."""
+    try:
+        return net.add_terminal(at[0], at[1], tid, name)
+    except ValidationError as exc:
+        raise ScenarioError(str(exc)) from exc
+
+
+def _candidate_access_note(term: Terminal) -> str:
+    if term.leg_km >= ON_NETWORK_KM:
+        return (f"{term.name} is {term.leg_km:,.1f} km off the road network; connected by a "
+                "straight access leg, included in every haul to it.")
+    return f"{term.name} lies on the road network."
+
+
+# --------------------------------------------------------------------------------------------
+# comparison: results
+
+
+@dataclass(frozen=True)
+class _Assignment:
+    """Each occurrence's hauls to every terminal and the terminal it is assigned to."""
+
+    hauls: np.ndarray  # (terminals, occurrences) km, NaN = unreachable
+    mapped: np.ndarray  # bool per occurrence
+    reach: np.ndarray  # bool: reaches at least one terminal
+    best: np.ndarray  # terminal index with the shortest haul
+
+    @property
+    def routed(self) -> np.ndarray:
+        """Positions of the occurrences that are mapped and reach a terminal."""
+        return np.flatnonzero(self.mapped & self.reach)
+
+
+def _assign(net: RoadNetwork, terms: list[Terminal], pts: RoadPoints) -> _Assignment:
+    m = len(pts)
+    hauls = (np.vstack([net.haul_to(t, pts) for t in terms]) if terms
+             else np.full((0, m), np.nan))
+    reach = np.isfinite(hauls).any(axis=0)
+    best = (np.argmin(np.where(np.isfinite(hauls), hauls, np.inf), axis=0) if terms
+            else np.zeros(m, dtype=np.int64))
+    mapped = np.isfinite(pts.lon) & np.isfinite(pts.lat)
+    return _Assignment(hauls, mapped, reach, best)
+
+
+def _coverage_notes(ids: pd.Series, a: _Assignment) -> list[str]:
+    notes = []
+    if (~a.mapped).any():
+        notes.append(f"{int((~a.mapped).sum())} occurrence(s) without a coordinate left out: "
+                     f"{_list(ids[~a.mapped])}.")
+    unreach = a.mapped & ~a.reach
+    if unreach.any():
+        notes.append(f"{int(unreach.sum())} mapped occurrence(s) reach no terminal by road, "
+                     f"left out: {_list(ids[unreach])}.")
+    return notes
+
+
+def _per_occurrence(occ: pd.DataFrame, ids: pd.Series, terms: list[Terminal], pts: RoadPoints,
+                    a: _Assignment, w: np.ndarray | None) -> pd.DataFrame:
+    idx = a.routed
+    bsel = a.best[idx]
+    tids = np.array([t.id for t in terms], dtype=object)
+    names = np.array([t.name for t in terms], dtype=object)
+    out = pd.DataFrame({
+        "id": ids[idx].to_numpy(),
+        "name": occ["name"].astype(str).to_numpy()[idx],
+        "lon": pts.lon[idx],
+        "lat": pts.lat[idx],
+        "port_id": tids[bsel] if terms else np.empty(0, object),
+        "port": names[bsel] if terms else np.empty(0, object),
+        "haul_km": a.hauls[bsel, idx] if terms else np.empty(0),
+        "access_km": pts.access_km[idx],
+    })
+    for i, t in enumerate(terms):
+        out[f"haul_{t.id}_km"] = a.hauls[i, idx]
+    out["weight"] = w[idx] if w is not None else np.nan
+    return out
+
+
+def _weight_note(per_occ: pd.DataFrame, weights: str | None) -> list[str]:
+    if weights is None:
+        return []
+    no_w = ~np.isfinite(per_occ["weight"].to_numpy(dtype=float))
+    if not no_w.any():
+        return []
+    return [f"{int(no_w.sum())} of {len(per_occ)} routed occurrence(s) have no {weights} value "
+            "and are left out of the weighted totals (t·km)."]
+
+
+def _candidate_note(per_occ: pd.DataFrame, a: _Assignment, name: str) -> str:
+    """What the candidate (the last terminal) wins against the nearest existing seaport."""
+    idx = a.routed
+    won = per_occ["port_id"].to_numpy() == CANDIDATE_ID
+    if not won.any():
+        return f"{name} is not nearest by road for any of the {len(per_occ)} routed occurrence(s)."
+    sea = a.hauls[:-1][:, idx[won]]
+    saved = np.min(np.where(np.isnan(sea), np.inf, sea), axis=0) - a.hauls[-1, idx[won]]
+    saved = saved[np.isfinite(saved)]
+    median = np.median(saved) if saved.size else float("nan")
+    return (f"{name} is nearest by road for {int(won.sum())} of {len(per_occ)} occurrence(s), "
+            f"{saved.sum():,.0f} km less road haul in total (median {median:,.0f} km each) "
+            "than their nearest existing seaport.")
+
+
+def _drawn_points(per_occ: pd.DataFrame, a: _Assignment, max_routes: int,
+                  route_ids: tuple[str, ...]) -> np.ndarray:
+    """Positions (into ``occ``) of the occurrences that get a full route: the selected ones,
+    then the heaviest (weighted) or first routed occurrences up to ``max_routes``."""
+    idx = a.routed
+    chosen = np.isin(per_occ["id"].to_numpy(dtype=str), np.asarray(route_ids, dtype=str))
+    w = per_occ["weight"].to_numpy(dtype=float)
+    order = np.argsort(-np.where(np.isfinite(w), w, -np.inf), kind="stable")
+    top = order[:max(0, int(max_routes))]
+    pick = np.union1d(np.flatnonzero(chosen), top)
+    return idx[np.sort(pick)]
+
+
+def _routes(net: RoadNetwork, terms: list[Terminal], pts: RoadPoints, a: _Assignment,
+            draw: np.ndarray) -> tuple[list[tuple[str, LineString]], list[tuple[str, shapely.Geometry]]]:
+    """Full routes of the ``draw`` occurrences, and every routed occurrence's road route merged
+    per terminal along its shortest-path tree."""
+    lines: dict[int, LineString | None] = {}
+    for k, t in enumerate(terms):
+        mine = draw[a.best[draw] == k]
+        lines.update(zip(mine.tolist(), net.routes_to(t, pts, mine), strict=True))
+    routes = [(terms[a.best[j]].name, lines[j]) for j in draw.tolist() if lines[j] is not None]
+    merged = []
+    idx = a.routed
+    for k, t in enumerate(terms):
+        geom = net.tree_routes(t, pts, idx[a.best[idx] == k])
+        if geom is not None:
+            merged.append((t.name, geom))
+    return routes, merged
 
 
 def _list(ids: pd.Series, limit: int = 8) -> str:
@@ -425,11 +435,13 @@ def compare_ports(
     net: RoadNetwork,
     ports: pd.DataFrame | None,
     candidate: tuple[float, float] | None,
-    candidate_name: str = "Candidate terminal",
+    candidate_name: str = CANDIDATE_NAME,
     weights: str | None = None,
     *,
     bounds: tuple[float, float, float, float] = COASTAL_BAND,
     with_routes: bool = True,
+    max_routes: int = MAX_ROUTES,
+    route_ids: tuple[str, ...] = (),
 ) -> ScenarioResult:
     """Compare seaports (and an optional candidate terminal) by road haul from occurrences.
 
@@ -446,14 +458,20 @@ def compare_ports(
     candidate : (float, float) or None
         Candidate terminal (lon, lat); must fall in ``bounds``.
     candidate_name : str
-        Label of the candidate.
+        Label of the candidate (see :func:`candidate_label`).
     weights : str or None
         Column of ``occ`` holding a tonnage (t) per occurrence, e.g. ``ore_tonnage_t``; turns
         km totals into t·km. Rows without a value are left out of the weighted totals.
     bounds : tuple of 4 floats
         Box the candidate must fall in, default :data:`COASTAL_BAND`.
     with_routes : bool
-        Build route geometries (one per routed occurrence).
+        Build route geometries: :attr:`ScenarioResult.tree_routes` (every routed occurrence,
+        merged per terminal) and :attr:`ScenarioResult.routes` (full routes of a few).
+    max_routes : int
+        At most this many full routes in :attr:`ScenarioResult.routes` besides ``route_ids``:
+        the heaviest occurrences when weighted, else the first in table order.
+    route_ids : tuple of str
+        Occurrence ids whose full route is always built (e.g. the one selected on the map).
 
     Returns
     -------
@@ -465,146 +483,46 @@ def compare_ports(
         Invalid candidate, unknown/negative weight column, no seaport to compare, or a
         missing ``id``/``name``/``lon``/``lat`` column.
     """
-    missing = [c for c in ("id", "name", "lon", "lat") if c not in occ.columns]
-    if missing:
-        raise ScenarioError(f"occurrence table lacks column(s) {missing}")
+    _check_columns(occ)
     cand = validate_candidate(candidate, bounds) if candidate is not None else None
-    w = None
-    if weights is not None:
-        if weights not in occ.columns:
-            raise ScenarioError(
-                f"weight column {weights!r} not in the occurrence table; "
-                f"numeric columns are e.g. {[c for c in occ.columns if c.endswith('_t')]}"
-            )
-        w = pd.to_numeric(occ[weights], errors="coerce").to_numpy(dtype=float)
-        if (w[np.isfinite(w)] < 0).any():
-            raise ScenarioError(f"weight column {weights!r} has negative values")
-
-    rows = _seaport_rows(net, ports)
-    if not rows and cand is None:
+    w = _weights(occ, weights)
+    terms = _seaports(net, ports)
+    if not terms and cand is None:
         raise ScenarioError("no seaport to compare: the road network reaches none of the ports")
-    names = [str(net.ports["name"].iat[j]) for j in rows]
-    tids = [str(net.ports["id"].iat[j]) for j in rows]
-    term_nets = [_single_port(net, j) for j in rows]
-    t_lon = [float(net.ports["lon"].iat[j]) for j in rows]
-    t_lat = [float(net.ports["lat"].iat[j]) for j in rows]
     notes: list[str] = []
-    cand_term: _Terminal | None = None
     if cand is not None:
-        cname = candidate_name.strip() or "Candidate terminal"
-        if cname in names:
-            cname = f"{cname} (candidate)"
-        locator = _Locator(net)
-        cand_term = _locate_terminal(locator, cand[0], cand[1], CANDIDATE_ID, cname)
-        names.append(cname)
-        tids.append(CANDIDATE_ID)
-        t_lon.append(cand[0])
-        t_lat.append(cand[1])
-        if cand_term.access_km >= ON_NETWORK_KM:
-            notes.append(
-                f"{cname} is {cand_term.access_km:,.1f} km off the road network; connected by "
-                "a straight access leg, included in every haul to it."
-            )
-        else:
-            notes.append(f"{cname} lies on the road network.")
+        name = candidate_label(candidate_name, [t.name for t in terms])
+        terms.append(_terminal_at(net, cand, CANDIDATE_ID, name))
+        notes.append(_candidate_access_note(terms[-1]))
 
-    lon = pd.to_numeric(occ["lon"], errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(occ["lat"], errors="coerce").to_numpy(dtype=float)
-    m, k = lon.size, len(tids)
-    hauls = np.full((k, m), np.nan)
-    access = np.full(m, np.nan)
-    for i, tn in enumerate(term_nets):
-        h = tn.haul(lon, lat)
-        hauls[i] = h["haul_road_km"].to_numpy(dtype=float)
-        access = np.where(np.isnan(access), h["access_km"].to_numpy(dtype=float), access)
-    loc = None
-    if cand_term is not None:
-        loc = locator.locate(lon, lat)
-        hauls[-1] = cand_term.haul(loc, lon, lat)
-        access = np.where(np.isnan(access) & (loc[0] >= 0),
-                          geod_km(lon, lat, loc[2], loc[3]), access)
-
-    mapped = np.isfinite(lon) & np.isfinite(lat)
-    reach = np.isfinite(hauls).any(axis=0) if k else np.zeros(m, dtype=bool)
-    best = np.argmin(np.where(np.isfinite(hauls), hauls, np.inf), axis=0) if k else np.zeros(
-        m, dtype=np.int64)
+    pts = net.locate(pd.to_numeric(occ["lon"], errors="coerce").to_numpy(dtype=float),
+                     pd.to_numeric(occ["lat"], errors="coerce").to_numpy(dtype=float))
+    a = _assign(net, terms, pts)
     ids = occ["id"].astype(str).reset_index(drop=True)
-    if (~mapped).any():
-        notes.append(
-            f"{int((~mapped).sum())} occurrence(s) without a coordinate left out: "
-            f"{_list(ids[~mapped])}."
-        )
-    unreach = mapped & ~reach
-    if unreach.any():
-        notes.append(
-            f"{int(unreach.sum())} mapped occurrence(s) reach no terminal by road, left out: "
-            f"{_list(ids[unreach])}."
-        )
-    keep = mapped & reach
-    idx = np.flatnonzero(keep)
-    bsel = best[idx]
-    per_occ = pd.DataFrame({
-        "id": ids[idx].to_numpy(),
-        "name": occ["name"].astype(str).to_numpy()[idx],
-        "lon": lon[idx],
-        "lat": lat[idx],
-        "port_id": np.asarray(tids, dtype=object)[bsel] if k else np.empty(0, object),
-        "port": np.asarray(names, dtype=object)[bsel] if k else np.empty(0, object),
-        "haul_km": hauls[bsel, idx] if k else np.empty(0),
-        "access_km": access[idx],
-    })
-    for i, tid in enumerate(tids):
-        per_occ[f"haul_{tid}_km"] = hauls[i, idx]
-    per_occ["weight"] = w[idx] if w is not None else np.nan
-
-    if w is not None:
-        no_w = ~np.isfinite(per_occ["weight"].to_numpy(dtype=float))
-        if no_w.any():
-            notes.append(
-                f"{int(no_w.sum())} of {len(per_occ)} routed occurrence(s) have no {weights} "
-                "value and are left out of the weighted totals (t·km)."
-            )
-
-    per_port = _per_port(per_occ, tids, names, t_lon, t_lat, weighted=w is not None)
-    if cand_term is not None and k > 1:
-        won = per_occ["port_id"].to_numpy() == CANDIDATE_ID
-        best_sea = np.nanmin(hauls[:-1, idx], axis=0) if idx.size else np.empty(0)
-        saved = (best_sea - hauls[-1, idx])[won]
-        saved = saved[np.isfinite(saved)]
-        if won.any():
-            notes.append(
-                f"{names[-1]} is nearest by road for {int(won.sum())} of {len(per_occ)} "
-                f"occurrence(s), {saved.sum():,.0f} km less road haul in total (median "
-                f"{np.median(saved) if saved.size else float('nan'):,.0f} km each) than their "
-                "nearest existing seaport."
-            )
-        else:
-            notes.append(f"{names[-1]} is not nearest by road for any of the "
-                         f"{len(per_occ)} routed occurrence(s).")
-
-    routes: list[tuple[str, LineString]] = []
-    if with_routes:
-        for j, r in zip(idx, per_occ.itertuples(index=False), strict=True):  # drawing only
-            if cand_term is not None and loc is not None and r.port_id == CANDIDATE_ID:
-                line = cand_term.route(r.lon, r.lat, loc[2][j], loc[3][j], int(loc[0][j]),
-                                       float(loc[1][j]))
-            else:
-                line = term_nets[tids.index(r.port_id)].route(r.lon, r.lat, r.port_id)
-            if line is not None:
-                routes.append((r.port, line))
+    notes += _coverage_notes(ids, a)
+    per_occ = _per_occurrence(occ, ids, terms, pts, a, w)
+    notes += _weight_note(per_occ, weights)
     terminals = pd.DataFrame({
-        "port_id": tids, "port": names, "lon": t_lon, "lat": t_lat,
-        "candidate": [t == CANDIDATE_ID for t in tids],
+        "port_id": [t.id for t in terms], "port": [t.name for t in terms],
+        "lon": [t.lon for t in terms], "lat": [t.lat for t in terms],
+        "candidate": [t.id == CANDIDATE_ID for t in terms],
     })
+    per_port = _per_port(per_occ, terminals, weighted=w is not None)
+    if cand is not None and len(terms) > 1:
+        notes.append(_candidate_note(per_occ, a, terms[-1].name))
+    routes, merged = [], []
+    if with_routes:
+        routes, merged = _routes(net, terms, pts, a,
+                                 _drawn_points(per_occ, a, max_routes, tuple(route_ids)))
     return ScenarioResult(
         per_occurrence=per_occ, per_port=per_port, notes=notes, routes=routes,
-        terminals=terminals,
-        candidate_access_km=None if cand_term is None else cand_term.access_km,
+        terminals=terminals, candidate_access_km=terms[-1].leg_km if cand is not None else None,
+        tree_routes=merged,
     )
 
 
-def _per_port(per_occ: pd.DataFrame, tids: list[str], names: list[str], t_lon: list[float],
-              t_lat: list[float], weighted: bool) -> pd.DataFrame:
+def _per_port(per_occ: pd.DataFrame, terminals: pd.DataFrame, weighted: bool) -> pd.DataFrame:
+    tids = list(terminals["port_id"])
     g = per_occ.groupby("port_id", sort=False)
     count = g.size()
     total = g["haul_km"].sum()
@@ -616,16 +534,10 @@ def _per_port(per_occ: pd.DataFrame, tids: list[str], names: list[str], t_lon: l
                         "w": np.where(has_w, wt, 0.0), "tkm": tkm.to_numpy()})
     wg = wdf.groupby("port_id", sort=False)
     idx = pd.Index(tids)
-    out = pd.DataFrame({
-        "port_id": tids,
-        "port": names,
-        "candidate": [t == CANDIDATE_ID for t in tids],
-        "lon": t_lon,
-        "lat": t_lat,
-        "occurrences": count.reindex(idx, fill_value=0).to_numpy(dtype=np.int64),
-        "total_haul_km": total.reindex(idx, fill_value=0.0).to_numpy(dtype=float),
-        "median_haul_km": median.reindex(idx).to_numpy(dtype=float),
-    })
+    out = terminals[["port_id", "port", "candidate", "lon", "lat"]].copy()
+    out["occurrences"] = count.reindex(idx, fill_value=0).to_numpy(dtype=np.int64)
+    out["total_haul_km"] = total.reindex(idx, fill_value=0.0).to_numpy(dtype=float)
+    out["median_haul_km"] = median.reindex(idx).to_numpy(dtype=float)
     if weighted:
         out["weighted_occurrences"] = wg["has_w"].sum().reindex(idx, fill_value=0).to_numpy(
             dtype=np.int64)
@@ -716,16 +628,14 @@ def _road_to_crossings(sb: pd.DataFrame, net: RoadNetwork, crossings: pd.DataFra
     c_names = crossings["name"].astype(str).to_numpy()
     lon = pd.to_numeric(sb["lon"], errors="coerce").to_numpy(dtype=float)
     lat = pd.to_numeric(sb["lat"], errors="coerce").to_numpy(dtype=float)
-    d = np.full((len(c_names), lon.size), np.nan)
-    locator = _Locator(net)
-    loc = locator.locate(lon, lat)
-    for i in range(len(c_names)):  # one Dijkstra per crossing (a handful)
-        if not (np.isfinite(c_lon[i]) and np.isfinite(c_lat[i])):
-            continue
-        t = _locate_terminal(locator, c_lon[i], c_lat[i], f"crossing_{i}", c_names[i])
-        d[i] = t.haul(loc, lon, lat)
     if lon.size == 0 or len(c_names) == 0:
         return np.full(lon.size, None, dtype=object), np.full(lon.size, np.nan)
+    located = net.locate(lon, lat)
+    d = np.full((len(c_names), lon.size), np.nan)
+    for i in range(len(c_names)):  # one Dijkstra per crossing (a handful)
+        if np.isfinite(c_lon[i]) and np.isfinite(c_lat[i]):
+            term = _terminal_at(net, (c_lon[i], c_lat[i]), f"crossing_{i}", c_names[i])
+            d[i] = net.haul_to(term, located)
     reach = np.isfinite(d).any(axis=0)
     best = np.argmin(np.where(np.isfinite(d), d, np.inf), axis=0)
     km = np.where(reach, d[best, np.arange(lon.size)], np.nan)
@@ -736,6 +646,32 @@ def _road_to_crossings(sb: pd.DataFrame, net: RoadNetwork, crossings: pd.DataFra
 # drawing
 
 
+def drawn_routes(result: ScenarioResult, simplify_deg: float = 0.001
+                 ) -> list[tuple[str, shapely.Geometry]]:
+    """The routes of a comparison ready to draw: one simplified geometry per terminal.
+
+    :attr:`ScenarioResult.tree_routes` (every routed occurrence, merged along the shortest-path
+    tree), each part simplified by ``simplify_deg`` degrees (default 0.001, about 100 m).
+    The cost grows with the road length drawn, not with the number of occurrences.
+
+    Parameters
+    ----------
+    result : ScenarioResult
+        From :func:`compare_ports` with ``with_routes=True``.
+    simplify_deg : float
+        Douglas-Peucker tolerance in degrees; 0 keeps every vertex.
+
+    Returns
+    -------
+    list of (str, shapely geometry)
+        (terminal name, MultiLineString) in the order of the terminals.
+    """
+    if simplify_deg <= 0:
+        return list(result.tree_routes)
+    return [(name, shapely.simplify(g, simplify_deg, preserve_topology=False))
+            for name, g in result.tree_routes]
+
+
 def merged_routes(
     routes: list[tuple[str, LineString]], simplify_deg: float = 0.001
 ) -> list[tuple[str, shapely.Geometry]]:
@@ -744,7 +680,8 @@ def merged_routes(
     Routes to the same terminal share most of their length (the trunk roads). Each route is cut
     into its vertex-to-vertex segments, duplicate segments (same end points to 1e-6 degrees,
     either direction) are dropped, the rest are merged into lines (``line_merge``) and
-    simplified by ``simplify_deg`` degrees (default 0.001, about 100 m).
+    simplified by ``simplify_deg`` degrees (default 0.001, about 100 m). For the routes of
+    every occurrence use :func:`drawn_routes`, which needs no per-route geometry.
 
     Parameters
     ----------
@@ -761,7 +698,7 @@ def merged_routes(
     by: dict[str, list[LineString]] = {}
     for name, g in routes:
         if g is not None and not shapely.is_empty(g):
-            by.setdefault(name, []).append(g)
+            by.setdefault(name, []).extend(shapely.get_parts(g))
     out: list[tuple[str, shapely.Geometry]] = []
     for name, geoms in by.items():
         xy, part = shapely.get_coordinates(np.asarray(geoms, dtype=object), return_index=True)

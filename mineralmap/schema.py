@@ -24,6 +24,38 @@ PRECISION_CLASSES: tuple[str, ...] = ("surveyed", "locality", "approximate", "di
 
 #: Commodity groups used for colour and filters (primary commodity -> group).
 COMMODITY_GROUPS: tuple[str, ...] = ("Sb", "REE", "other")
+#: Upper-case spellings of a primary commodity that belong to a group (others are "other").
+COMMODITY_GROUP_ALIASES: dict[str, tuple[str, ...]] = {
+    "Sb": ("SB", "ANTIMONY"),
+    "REE": ("REE", "RARE EARTH", "RARE EARTHS", "RARE-EARTH ELEMENTS", "RARE EARTH ELEMENTS"),
+}
+
+#: Road classes kept in the roads layer and routed on (``secondary`` is needed for Gwadar to
+#: connect), most to least important.
+ROAD_CLASSES: tuple[str, ...] = ("motorway", "trunk", "primary", "secondary")
+#: Road classes counted for ``road_primary_km``.
+PRIMARY_ROAD_CLASSES: tuple[str, ...] = ROAD_CLASSES[:3]
+#: Railway classes that can be in active service.
+ACTIVE_RAIL_CLASSES: tuple[str, ...] = ("rail", "narrow_gauge")
+#: Railway statuses that are not in active service.
+INACTIVE_RAIL_STATUS: tuple[str, ...] = (
+    "abandoned", "disused", "proposed", "construction", "dismantled", "razed",
+)
+
+#: Ids (in geodata/ports.csv) of the seaports that have their own distance and haul columns.
+SEAPORT_IDS: tuple[str, ...] = ("karachi", "port_qasim", "gwadar")
+#: Seaport id -> its straight-line (geodesic) distance column in :data:`ENRICH_COLUMNS`.
+PORT_DISTANCE_COLUMNS: dict[str, str] = {
+    "karachi": "port_karachi_km",
+    "port_qasim": "port_qasim_km",
+    "gwadar": "port_gwadar_km",
+}
+#: Seaport id -> its road-haul column in :data:`ENRICH_COLUMNS`.
+PORT_HAUL_COLUMNS: dict[str, str] = {
+    "karachi": "haul_road_karachi_km",
+    "port_qasim": "haul_road_qasim_km",
+    "gwadar": "haul_road_gwadar_km",
+}
 
 #: Columns of geodata/occurrences.csv (the curated occurrence table), in file order.
 OCCURRENCE_COLUMNS: tuple[str, ...] = (

@@ -9,14 +9,14 @@ dry ports) live in ``geodata/`` and appear here only for their attribution.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mineralmap.config import get_settings
 from mineralmap.errors import SourceError
 
-#: Environment variable naming the source mirror directory.
+#: Environment variable naming the source mirror directory (read by :mod:`mineralmap.config`).
 MIRROR_ENV = "MINERALMAP_SOURCES"
 
 _OCHA_REPO = (
@@ -284,17 +284,14 @@ def mirror_dir() -> Path | None:
     SourceError
         ``$MINERALMAP_SOURCES`` is set but is not an existing directory.
     """
-    env = os.environ.get(MIRROR_ENV, "").strip()
-    if env:
-        path = Path(env).expanduser()
-        if not path.is_dir():
-            raise SourceError(
-                f"{MIRROR_ENV}={env} is not an existing directory: point it at the source mirror "
-                f"(the folder holding boundaries/, transport/, energy/) or unset it"
-            )
-        return path
-    default = Path(__file__).resolve().parents[1].parent / "shared" / "sources"
-    return default if default.is_dir() else None
+    settings = get_settings()
+    path = settings.sources_dir
+    if settings.sources_dir_from_env and path is not None and not path.is_dir():
+        raise SourceError(
+            f"{MIRROR_ENV}={path} is not an existing directory: point it at the source mirror "
+            f"(the folder holding boundaries/, transport/, energy/) or unset it"
+        )
+    return path
 
 
 def attributions(layers: Iterable[str] | None = None) -> list[dict[str, str]]:

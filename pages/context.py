@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mineralmap import ui
+from mineralmap import terminals, ui
+from mineralmap.details import md_escape
 from mineralmap.errors import MineralmapError
+from mineralmap.ui import cache
 from mineralmap.ui import context as ctx
 
 cat = ui.load_catalog_or_stop()
@@ -20,7 +22,7 @@ st.caption(
     "USGS estimates), each with its source and date. These are not live prices."
 )
 try:
-    facts = ctx.market_facts()
+    facts = cache.market_facts()
     ctx.market_cards(facts)
     ctx.market_statements(facts)
 except MineralmapError as exc:
@@ -43,7 +45,7 @@ except MineralmapError as exc:
 res = view.result
 
 for note in res.notes:
-    st.info(note)
+    st.info(md_escape(note))
 st.pydeck_chart(ctx.scenario_deck(cat, view, occ), height=560, key="ctx_map")
 ctx.terminal_legend(res)
 st.caption(
@@ -74,7 +76,7 @@ st.markdown(
 )
 try:
     trace = ctx.traceability_table(cat, occ)
-    st.caption(ctx.trace_caption(trace))
+    st.caption(terminals.traceability_sentence(trace))
     ctx.trace_table(trace)
 except MineralmapError as exc:
     ui.show_error(exc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mineralmap import summary, ui
-from mineralmap.ui import data
+from mineralmap.ui import cache
 
 cat = ui.load_catalog_or_stop()
 st.title("Data and sources")
@@ -40,6 +40,6 @@ st.caption(
     "Built from the OSM layers: nodes at shared vertices, edges weighted by geodesic length; one "
     "shortest-path search per seaport. Dual carriageways count twice in 'total km'."
 )
-st.dataframe(summary.network_table(data.network_summaries(cat.key)), hide_index=True, width="stretch")
+st.dataframe(summary.network_table(cache.network_summaries(cat.key)), hide_index=True, width="stretch")
 
 ui.attributions(cat)

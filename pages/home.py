@@ -6,6 +6,7 @@ import streamlit as st
 
 from mineralmap import summary, ui
 from mineralmap.ui import maps
+from mineralmap.viewport import PAKISTAN_VIEW
 
 cat = ui.load_catalog_or_stop()
 occ, sentence = ui.filtered_occurrences(cat)
@@ -29,7 +30,7 @@ c[4].metric("Unmapped (no coordinate)", counts.unmapped)
 left, right = st.columns([3, 2])
 with left:
     controls = maps.MapControls(visible=("provinces", "ports"), basemap="none")
-    st.pydeck_chart(maps.deck(cat, occ, controls, view=maps.PAKISTAN_VIEW), height=560, key="home_map")
+    st.pydeck_chart(maps.deck(cat, occ, controls, view=PAKISTAN_VIEW), height=560, key="home_map")
     ui.legend(controls.visible)
     st.caption(
         f"{counts.unmapped} occurrence(s) have no published coordinate and are not drawn. "

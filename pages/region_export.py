@@ -41,5 +41,7 @@ with right:
 
 st.subheader("Download the selection")
 region.export_buttons(cat, sel)
+with st.expander("Region brief (PDF) for a delegation", icon=":material/picture_as_pdf:"):
+    region.brief_controls(cat, spec, sel)
 ui.occurrence_table(sel.rows)
 ui.attributions(cat)

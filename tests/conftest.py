@@ -1,4 +1,5 @@
-"""Small fixture GeoDataFrames shared by the unit tests.
+"""Shared fixtures: the toy world (unit tests), the toy world as an app (AppTests), the real cache,
+environment isolation and the e2e / integration marks.
 
 A toy world south-west of real Pakistan coordinates, made of boxes and straight lines so that
 expected distances can be worked out by hand:
@@ -11,12 +12,19 @@ expected distances can be worked out by hand:
 * roads: trunk along lat 27.2 (lon 64.5..69.0), primary north-south at lon 65.5 (27.2..30.5),
   secondary at lon 68.5 (27.2..30.5), secondary stubs from each port up to the trunk road.
 * railways: active rail along lat 27.3 from lon 65.0 to 68.3, abandoned line at lon 66.5.
+
+The app world (fixture ``toy_world``, see "the toy world as an app" below) is this world written to
+disk as a layer cache and curated tables, with a sea coast, a coast road and a few more
+occurrences; AppTests run the real app on it (``use_toy_world``) and compute their expectations
+from its catalog. ``use_real_cache`` runs an AppTest on the real data (one smoke test per page).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,14 +32,37 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from mineralmap.schema import CRS, ENRICH_COLUMNS, OCCURRENCE_COLUMNS
+from mineralmap import config
+from mineralmap._store import MANIFEST_FILE, write_json_atomic, write_parquet_atomic
+from mineralmap.catalog import load_catalog
+from mineralmap.ingest import INGEST_VERSION
+from mineralmap.market import MARKET_FACT_COLUMNS, MARKET_FACTS_FILE
+from mineralmap.schema import (
+    CROSSING_COLUMNS,
+    CRS,
+    DRY_PORT_COLUMNS,
+    ENRICH_COLUMNS,
+    LAYER_COLUMNS,
+    OCCURRENCE_COLUMNS,
+    PORT_COLUMNS,
+)
 
-# Every test gets a private cache dir and no mirror unless it asks for one.
+# Every test gets a private cache dir, no mirror unless it asks for one, and no extra occurrences
+# (a developer's MINERALMAP_DEMO_SCALE / MINERALMAP_OCCURRENCES must not leak into tests).
+# Settings are read once (mineralmap.config), so every change of the environment is followed by
+# reload_settings(), and so is the teardown.
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("MINERALMAP_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("MINERALMAP_GEODATA", raising=False)
+    monkeypatch.delenv("MINERALMAP_DEMO_SCALE", raising=False)
+    monkeypatch.delenv("MINERALMAP_OCCURRENCES", raising=False)
+    config.reload_settings()
+    yield
+    monkeypatch.undo()  # before re-reading: the fixture's own teardown runs before monkeypatch's
+    config.reload_settings()
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,6 +102,9 @@ def real_cache() -> Path:
 def use_real_cache(real_cache, monkeypatch) -> Path:
     """Point MINERALMAP_CACHE at the real cache for this test."""
     monkeypatch.setenv("MINERALMAP_CACHE", str(real_cache))
+    monkeypatch.delenv("MINERALMAP_GEODATA", raising=False)
+    config.reload_settings()
+    app_world({"MINERALMAP_CACHE": str(real_cache)})
     return real_cache
 
 
@@ -78,43 +112,40 @@ def _gdf(rows: list[dict]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
 
 
-@pytest.fixture
-def provinces() -> gpd.GeoDataFrame:
+def toy_provinces(south: float = 28.0) -> gpd.GeoDataFrame:
     return _gdf(
         [
-            {"province": "Balochistan", "pcode": "PK2", "geometry": box(64, 28, 67, 31)},
-            {"province": "Khyber Pakhtunkhwa", "pcode": "PK3", "geometry": box(67, 28, 70, 31)},
+            {"province": "Balochistan", "pcode": "PK2", "geometry": box(64, south, 67, 31)},
+            {"province": "Khyber Pakhtunkhwa", "pcode": "PK3",
+             "geometry": box(67, south, 70, 31)},
         ]
     )
 
 
-@pytest.fixture
-def districts() -> gpd.GeoDataFrame:
+def toy_districts(south: float = 28.0) -> gpd.GeoDataFrame:
     return _gdf(
         [
             {"district": "Bal South", "province": "Balochistan", "pcode": "PK201",
-             "geometry": box(64, 28, 67, 29.5)},
+             "geometry": box(64, south, 67, 29.5)},
             {"district": "Bal North", "province": "Balochistan", "pcode": "PK202",
              "geometry": box(64, 29.5, 67, 31)},
             {"district": "KP South", "province": "Khyber Pakhtunkhwa", "pcode": "PK301",
-             "geometry": box(67, 28, 70, 29.5)},
+             "geometry": box(67, south, 70, 29.5)},
             {"district": "KP North", "province": "Khyber Pakhtunkhwa", "pcode": "PK302",
              "geometry": box(67, 29.5, 70, 31)},
         ]
     )
 
 
-@pytest.fixture
-def tehsils(districts) -> gpd.GeoDataFrame:
-    t = districts.copy()
+def toy_tehsils(south: float = 28.0) -> gpd.GeoDataFrame:
+    t = toy_districts(south)
     t["tehsil"] = t["district"] + " Tehsil"
     t["pcode"] = t["pcode"] + "01"
     return t[["tehsil", "district", "province", "pcode", "geometry"]]
 
 
-@pytest.fixture
-def countries() -> gpd.GeoDataFrame:
-    pak = box(64, 28, 70, 31).union(box(64, 26.5, 70, 28))
+def toy_countries(coast: float = 26.5) -> gpd.GeoDataFrame:
+    pak = box(64, 28, 70, 31).union(box(64, coast, 70, 28))
     return _gdf(
         [
             {"country": "Pakistan", "iso3": "PAK", "geometry": pak},
@@ -124,8 +155,7 @@ def countries() -> gpd.GeoDataFrame:
     )
 
 
-@pytest.fixture
-def ports() -> gpd.GeoDataFrame:
+def toy_ports() -> gpd.GeoDataFrame:
     rows = [
         ("gwadar", "Gwadar", "seaport", "PK GWD", 65.0, 26.9),
         ("karachi", "Karachi", "seaport", "PK KHI", 68.0, 26.9),
@@ -140,8 +170,7 @@ def ports() -> gpd.GeoDataFrame:
     )
 
 
-@pytest.fixture
-def roads() -> gpd.GeoDataFrame:
+def toy_roads() -> gpd.GeoDataFrame:
     rows = [
         ("trunk", "N-10", [(64.5, 27.2), (65.0, 27.2), (65.5, 27.2), (68.0, 27.2), (68.3, 27.2), (68.5, 27.2), (69.0, 27.2)]),
         ("primary", "N-25", [(65.5, 27.2), (65.5, 30.5)]),
@@ -158,8 +187,7 @@ def roads() -> gpd.GeoDataFrame:
     )
 
 
-@pytest.fixture
-def railways() -> gpd.GeoDataFrame:
+def toy_railways() -> gpd.GeoDataFrame:
     return _gdf(
         [
             {"fclass": "rail", "status": "active", "active": True, "pr_line": "ML-1",
@@ -172,8 +200,7 @@ def railways() -> gpd.GeoDataFrame:
     )
 
 
-@pytest.fixture
-def rail_stations() -> gpd.GeoDataFrame:
+def toy_rail_stations() -> gpd.GeoDataFrame:
     return _gdf(
         [
             {"station_id": 1, "name": "Gwadar Stn", "geometry": Point(65.0, 27.3)},
@@ -183,8 +210,7 @@ def rail_stations() -> gpd.GeoDataFrame:
     )
 
 
-@pytest.fixture
-def border_crossings() -> gpd.GeoDataFrame:
+def toy_border_crossings() -> gpd.GeoDataFrame:
     return _gdf(
         [
             {"id": "chaman", "name": "Chaman", "country": "Afghanistan", "locode": "PK CMN",
@@ -195,8 +221,7 @@ def border_crossings() -> gpd.GeoDataFrame:
     )
 
 
-@pytest.fixture
-def towns() -> gpd.GeoDataFrame:
+def toy_towns() -> gpd.GeoDataFrame:
     return _gdf(
         [
             {"geonameid": 10, "name": "Alpha", "population": 50000, "geometry": Point(65.5, 29.0)},
@@ -205,25 +230,90 @@ def towns() -> gpd.GeoDataFrame:
     )
 
 
-@pytest.fixture
-def airports() -> gpd.GeoDataFrame:
+def toy_airports() -> gpd.GeoDataFrame:
     return _gdf(
         [{"icao": "OPXX", "iata": "XXX", "name": "Alpha Airport", "city": "Alpha",
           "geometry": Point(65.6, 29.0)}]
     )
 
 
-@pytest.fixture
-def dry_ports() -> gpd.GeoDataFrame:
+def toy_dry_ports() -> gpd.GeoDataFrame:
     return _gdf([{"id": "quetta", "name": "Quetta", "locode": "PK UET", "geometry": Point(66.9, 30.2)}])
 
 
-@pytest.fixture
-def power_plants() -> gpd.GeoDataFrame:
+def toy_power_plants() -> gpd.GeoDataFrame:
     return _gdf(
         [{"name": "Plant A", "capacity_mw": 100.0, "primary_fuel": "Gas",
           "commissioning_year": 2001.0, "geometry": Point(68.4, 28.0)}]
     )
+
+
+# ---- the toy world as fixtures (fresh frames per test) ----------------------------------------
+
+
+@pytest.fixture
+def provinces() -> gpd.GeoDataFrame:
+    return toy_provinces()
+
+
+@pytest.fixture
+def districts() -> gpd.GeoDataFrame:
+    return toy_districts()
+
+
+@pytest.fixture
+def tehsils() -> gpd.GeoDataFrame:
+    return toy_tehsils()
+
+
+@pytest.fixture
+def countries() -> gpd.GeoDataFrame:
+    return toy_countries()
+
+
+@pytest.fixture
+def ports() -> gpd.GeoDataFrame:
+    return toy_ports()
+
+
+@pytest.fixture
+def roads() -> gpd.GeoDataFrame:
+    return toy_roads()
+
+
+@pytest.fixture
+def railways() -> gpd.GeoDataFrame:
+    return toy_railways()
+
+
+@pytest.fixture
+def rail_stations() -> gpd.GeoDataFrame:
+    return toy_rail_stations()
+
+
+@pytest.fixture
+def border_crossings() -> gpd.GeoDataFrame:
+    return toy_border_crossings()
+
+
+@pytest.fixture
+def towns() -> gpd.GeoDataFrame:
+    return toy_towns()
+
+
+@pytest.fixture
+def airports() -> gpd.GeoDataFrame:
+    return toy_airports()
+
+
+@pytest.fixture
+def dry_ports() -> gpd.GeoDataFrame:
+    return toy_dry_ports()
+
+
+@pytest.fixture
+def power_plants() -> gpd.GeoDataFrame:
+    return toy_power_plants()
 
 
 @pytest.fixture
@@ -253,10 +343,8 @@ def _occ_row(id_, name, commodity, province, lon, lat, precision, precision_km, 
     return row
 
 
-@pytest.fixture
-def occurrences() -> gpd.GeoDataFrame:
-    """Curated occurrences (not enriched): 3 mapped, 1 unmapped, 1 admin mismatch."""
-    rows = [
+def _occ_rows() -> list[dict]:
+    return [
         _occ_row("Sb-001", "Alpha antimony", "Sb; Pb", "Balochistan", 65.6, 29.0, "surveyed", 0.5,
                  ore_tonnage_t=26000.0),
         _occ_row("REE-002", "Beta carbonatite", "REE; Nb", "Khyber Pakhtunkhwa", 68.6, 30.0,
@@ -267,7 +355,12 @@ def occurrences() -> gpd.GeoDataFrame:
         _occ_row("Sb-004", "Delta antimony (unmapped)", "Sb", "Balochistan", np.nan, np.nan,
                  "district", np.nan),
     ]
-    df = pd.DataFrame(rows, columns=list(OCCURRENCE_COLUMNS))
+
+
+@pytest.fixture
+def occurrences() -> gpd.GeoDataFrame:
+    """Curated occurrences (not enriched): 3 mapped, 1 unmapped, 1 admin mismatch."""
+    df = pd.DataFrame(_occ_rows(), columns=list(OCCURRENCE_COLUMNS))
     geom = [Point(x, y) if pd.notna(x) else None for x, y in zip(df["lon"], df["lat"], strict=True)]
     return gpd.GeoDataFrame(df, geometry=geom, crs=CRS)
 
@@ -300,41 +393,224 @@ def enriched(occurrences) -> gpd.GeoDataFrame:
     return g
 
 
-@pytest.fixture(autouse=True)
-def _no_extra_occurrences(monkeypatch):
-    """Tests see the curated occurrences only, unless they set the scale variables themselves
-    (a developer's MINERALMAP_DEMO_SCALE / MINERALMAP_OCCURRENCES must not leak into tests)."""
-    monkeypatch.delenv("MINERALMAP_DEMO_SCALE", raising=False)
-    monkeypatch.delenv("MINERALMAP_OCCURRENCES", raising=False)
-
-
 # ---- shared by tests/test_catalog.py and tests/test_scale.py ---------------------------------
 CURATED_LAYERS = ("ports", "border_crossings", "dry_ports")
 
 
 @pytest.fixture
-def fake_curated(monkeypatch, layers, occurrences):
-    """Curated loaders return the toy-world tables."""
-    import mineralmap.curated as curated
-
-    monkeypatch.setattr(curated, "load_occurrences", lambda *a, **k: occurrences.copy())
-    for name, fn in (("ports", "load_ports"), ("border_crossings", "load_border_crossings"),
-                     ("dry_ports", "load_dry_ports")):
-        monkeypatch.setattr(curated, fn, lambda *a, _n=name, **k: layers[_n].copy())
-
-
-@pytest.fixture
 def cache(tmp_path, layers):
     """A cache holding every bulk toy layer and a manifest with fingerprints."""
-    import json
-
-    from mineralmap.ingest import MANIFEST_FILE, write_parquet_atomic
-    from mineralmap.schema import LAYER_COLUMNS
-
     d = tmp_path / "cache"
     entries = {}
     for name in (n for n in LAYER_COLUMNS if n not in CURATED_LAYERS):
         write_parquet_atomic(layers[name], d / f"{name}.parquet")
         entries[name] = {"status": "built", "fingerprint": f"fp-{name}", "rows": len(layers[name])}
-    (d / MANIFEST_FILE).write_text(json.dumps({"layers": entries}))
+    write_json_atomic({"layers": entries}, d / MANIFEST_FILE)
     return d
+
+
+# ---- the toy world as an app: a toy cache + toy curated tables on disk ------------------------
+#
+# The AppTests run the real app (app.py, pages/, mineralmap/) on this world instead of the real
+# data: the conftest layers written as the GeoParquet cache (project writer + manifest.json), and
+# the curated tables written as CSV files in the schema of mineralmap.schema / mineralmap.market.
+# The tests point MINERALMAP_CACHE and MINERALMAP_GEODATA at it (fixture ``use_toy_world``) and
+# compute every expected count from ``toy_world.catalog`` (loaded with catalog.load_catalog).
+#
+# It differs from the unit-test world in three ways, so that every page has something to show:
+# * the southern districts (and so the provinces and Pakistan) reach south to a sea coast at
+#   TOY_COAST_LAT, inside scenario.COASTAL_BAND (the export-terminal scenario needs a coast);
+# * the N-25 continues south from the trunk road to near that coast (TOY_COAST_ROAD);
+# * five more occurrences (filters, regions and picks have something to split; one is named
+#   like a town; one lies by the coast, where a candidate terminal can win it).
+
+#: Southern edge (lat) of the app world's Pakistan: its sea coast.
+TOY_COAST_LAT = 25.5
+#: The app world's extra road: N-25 south from the trunk road (at a shared vertex) to the coast.
+TOY_COAST_ROAD = LineString([(65.5, 27.2), (65.5, TOY_COAST_LAT + 0.1)])
+
+
+def toy_app_occurrences() -> pd.DataFrame:
+    """The app world's curated occurrence table (CSV columns, lon/lat; one row unmapped)."""
+    rows = [
+        *_occ_rows(),
+        # named exactly like the town "Beta" (the region page must offer it by its id)
+        _occ_row("Sb-005", "Beta", "Sb", "Khyber Pakhtunkhwa", 68.4, 29.2, "approximate", 10.0,
+                 ore_tonnage_t=5000.0),
+        _occ_row("REE-006", "Epsilon rare earths", "REE", "Balochistan", 64.8, 30.5,
+                 "approximate", 10.0),
+        _occ_row("Sb-007", "Zeta antimony", "Sb", "Khyber Pakhtunkhwa", 69.5, 28.3, "locality",
+                 2.0),
+        _occ_row("REE-008", "Eta rare earths", "REE; Y", "Balochistan", 66.6, 29.8, "district",
+                 30.0),
+        _occ_row("Sb-009", "Omega antimony (coastal)", "Sb", "Balochistan", 65.6,
+                 TOY_COAST_LAT + 0.3, "approximate", 5.0),
+    ]
+    return pd.DataFrame(rows, columns=list(OCCURRENCE_COLUMNS))
+
+
+def toy_app_roads() -> gpd.GeoDataFrame:
+    """:func:`toy_roads` plus :data:`TOY_COAST_ROAD`."""
+    r = toy_roads()
+    extra = _gdf([{"fclass": "primary", "ref": "N-25", "name": None, "gap_fill": False,
+                   "geometry": TOY_COAST_ROAD}])
+    return gpd.GeoDataFrame(pd.concat([r, extra], ignore_index=True), crs=CRS)
+
+
+def _cite(df: pd.DataFrame, what: str) -> pd.DataFrame:
+    out = df.copy()
+    out["source_title"] = [f"Toy {what} {i}" for i in out["id"]]
+    out["source_url"] = [f"https://example.org/{what}/{i}" for i in out["id"]]
+    return out
+
+
+def _points_table(gdf: gpd.GeoDataFrame, columns: tuple[str, ...], what: str,
+                  **fill: object) -> pd.DataFrame:
+    df = pd.DataFrame(gdf.drop(columns="geometry"))
+    df["lon"], df["lat"] = gdf.geometry.x, gdf.geometry.y
+    df["location_note"] = "toy point"
+    for k, v in fill.items():
+        df[k] = v
+    df = _cite(df, what)
+    return df.reindex(columns=list(columns)).astype(object).fillna("")
+
+
+TOY_MARKET_FACTS = pd.DataFrame(
+    [
+        ("sb2o3_price_peak", "figure", "Antimony trioxide price, recent peak", "30000",
+         "US$/t", "~US$30,000/t", "about US$30,000 per tonne", "toy date", "Toy report",
+         "as reported"),
+        ("nova_test_purchase_quantity", "figure", "Test purchase: quantity", "50", "t",
+         ">50 t", "more than 50 t", "toy date", "Toy report", "as reported"),
+        ("nova_test_purchase_value", "figure", "Test purchase: price", "1500000", "US$",
+         "~US$1.5 million", "about US$1.5 million", "toy date", "Toy report", "as reported"),
+        ("toy_statement", "statement", "Toy company", "", "", "", "said something", "toy date",
+         "Toy report", "as reported"),
+        ("bg_toy", "background", "Toy background", "", "", "", "a paraphrased point",
+         "toy date", "toy press", "paraphrased"),
+    ],
+    columns=["id", "kind", "fact", "value", "unit", "short", "display", "as_of", "attribution",
+             "wording"],
+)
+
+
+def write_toy_geodata(folder: Path) -> Path:
+    """Write the app world's curated tables (the files of ``geodata/``) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ports = toy_ports()
+    tables = {
+        "occurrences": toy_app_occurrences(),
+        "ports": _points_table(ports, PORT_COLUMNS, "port",
+                               harbor_size=np.where(ports["kind"] == "seaport", "Small", "")),
+        "border_crossings": _points_table(toy_border_crossings(), CROSSING_COLUMNS, "crossing"),
+        "dry_ports": _points_table(toy_dry_ports(), DRY_PORT_COLUMNS, "dry_port"),
+    }
+    for name, df in tables.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+    TOY_MARKET_FACTS.reindex(columns=list(MARKET_FACT_COLUMNS)).to_csv(
+        folder / MARKET_FACTS_FILE, index=False)
+    return folder
+
+
+def write_toy_cache(folder: Path) -> Path:
+    """Write the app world's bulk layers as the GeoParquet layer cache (with its manifest)."""
+    south = TOY_COAST_LAT
+    builders = {"provinces": lambda: toy_provinces(south), "districts": lambda: toy_districts(south),
+                "tehsils": lambda: toy_tehsils(south), "countries": lambda: toy_countries(south),
+                "roads": toy_app_roads, "railways": toy_railways,
+                "rail_stations": toy_rail_stations, "towns": toy_towns,
+                "airports": toy_airports, "power_plants": toy_power_plants}
+    entries = {}
+    for name in (n for n in LAYER_COLUMNS if n not in CURATED_LAYERS):
+        gdf = builders[name]()
+        write_parquet_atomic(gdf, folder / f"{name}.parquet")
+        entries[name] = {"status": "built", "fingerprint": f"toy-{name}", "rows": len(gdf),
+                         "error": None, "notes": [], "origin": "toy", "repairs": 0,
+                         "source": "tests/conftest.py"}
+    write_json_atomic({"ingest_version": INGEST_VERSION, "mirror": None, "layers": entries},
+                      folder / MANIFEST_FILE)
+    return folder
+
+
+@dataclass(frozen=True)
+class ToyWorld:
+    """The app world on disk and its catalog (as :func:`mineralmap.catalog.load_catalog` reads it)."""
+
+    cache: Path
+    geodata: Path
+    catalog: Any
+
+    def env(self) -> dict[str, str]:
+        """The environment that points the app at this world."""
+        return {"MINERALMAP_CACHE": str(self.cache), "MINERALMAP_GEODATA": str(self.geodata)}
+
+
+@pytest.fixture(scope="session")
+def toy_world(tmp_path_factory) -> ToyWorld:
+    """Write the toy cache and tables once per session, enrich them once (the enriched
+    occurrences are cached in the toy cache like in the real one) and load the catalog."""
+    root = tmp_path_factory.mktemp("toy_world")
+    world = ToyWorld(write_toy_cache(root / "cache"), write_toy_geodata(root / "geodata"), None)
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in world.env().items():
+            mp.setenv(k, v)
+        config.reload_settings()
+        cat = load_catalog()
+    config.reload_settings()
+    assert not cat.missing, f"the toy world does not load cleanly: {dict(cat.missing)}"
+    return ToyWorld(world.cache, world.geodata, cat)
+
+
+@pytest.fixture
+def use_toy_world(toy_world, monkeypatch) -> ToyWorld:
+    """Point the app (MINERALMAP_CACHE, MINERALMAP_GEODATA) at the toy world for this test."""
+    for k, v in toy_world.env().items():
+        monkeypatch.setenv(k, v)
+    config.reload_settings()
+    app_world(toy_world.env())
+    return toy_world
+
+
+_LAST_APP_WORLD: list[tuple] = [()]
+
+
+def app_world(env: dict[str, str]) -> None:
+    """Clear Streamlit's process-wide caches when the AppTests switch to another world.
+
+    AppTests run the app in this process, and ``st.cache_resource`` / ``st.cache_data`` outlive an
+    AppTest. The app keys its catalog by a stamp of the cache folder's manifest, not by the
+    folder of the curated tables, so a switch between the toy and the real world clears them
+    (tests on the same world keep them: the catalog, road network and layers are built once).
+    """
+    world = tuple(sorted(env.items()))
+    if world != _LAST_APP_WORLD[0]:
+        import streamlit as st  # only the AppTests need streamlit
+
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        _LAST_APP_WORLD[0] = world
+
+
+# ---- marks --------------------------------------------------------------------------------------
+
+#: Test files that build the cache from the real source mirror.
+INTEGRATION_FILES = ("test_integration_data.py", "test_integration_enrich.py")
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook signature
+    """Mark browser tests ``e2e`` and mirror builds ``integration`` (a ``pytestmark`` in a
+    conftest is not applied to the tests of its folder, so the marks are set here).
+
+    Also run the AppTests on the real data after the other tests (keeping their order): they
+    then share one real catalog and road network instead of switching worlds per file."""
+    e2e_dir = Path(__file__).resolve().parent / "e2e"
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        if e2e_dir in path.parents:
+            item.add_marker(pytest.mark.e2e)
+        if path.name in INTEGRATION_FILES:
+            item.add_marker(pytest.mark.integration)
+    real_app = [i for i in items if "use_real_cache" in getattr(i, "fixturenames", ())]
+    if real_app:
+        others = [i for i in items if "use_real_cache" not in getattr(i, "fixturenames", ())]
+        items[:] = others + real_app

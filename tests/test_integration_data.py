@@ -33,7 +33,7 @@ def real_cache(tmp_path_factory):
         skip_or_fail_in_ci("source mirror ../shared/sources (or $MINERALMAP_SOURCES) is absent")
     cache = tmp_path_factory.mktemp("real_cache")
     t0 = time.perf_counter()
-    report = build_cache(sources=mirror, cache=cache, progress=False, enrich=False)
+    report = build_cache(sources=mirror, cache=cache, progress=False)
     return cache, report, time.perf_counter() - t0
 
 
@@ -99,5 +99,5 @@ def test_load_layers_is_complete_and_4326(real_layers):
 
 def test_rebuild_is_up_to_date(real_cache):
     cache, _, _ = real_cache
-    report = build_cache(cache=cache, sources=_mirror(), progress=False, enrich=False)
+    report = build_cache(cache=cache, sources=_mirror(), progress=False)
     assert set(report.status.values()) == {"up to date"}

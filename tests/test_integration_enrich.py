@@ -8,36 +8,32 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pyproj import Geod
 
+from mineralmap import catalog, curated, ingest, sources
+from mineralmap import enrich as en
 from mineralmap import network as nw
+from mineralmap._geo import GEOD
+from mineralmap.schema import PORT_HAUL_COLUMNS
 from tests.conftest import skip_or_fail_in_ci
 
 pytestmark = pytest.mark.integration
 
-GEOD = Geod(ellps="WGS84")
 NEEDED = ("provinces", "districts", "tehsils", "countries", "roads", "railways",
           "rail_stations", "airports", "towns")
 
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
-    from mineralmap import sources
-
     mirror = sources.mirror_dir()
     if mirror is None or not (mirror / "transport" / "osm_roads_pakistan.geojson").is_file():
         skip_or_fail_in_ci("source mirror (../shared/sources or $MINERALMAP_SOURCES) not available")
-    from mineralmap import catalog, curated, ingest
-
     cache = tmp_path_factory.mktemp("enrich_cache")
-    report = ingest.build_cache(progress=False, sources=mirror, cache=cache, layers=NEEDED,
-                                enrich=False)
+    report = ingest.build_cache(progress=False, sources=mirror, cache=cache, layers=NEEDED)
     layers, missing = catalog.load_layers(cache)
     lacking = [n for n in NEEDED if n in missing]
     assert not lacking, f"layers not built: {lacking}: {report.summary()}"
     occ = curated.load_occurrences()
     nets = nw.build_networks(layers)
-    from mineralmap import enrich as en
 
     return layers, occ, nets, en.enrich(occ, layers, networks=nets)
 
@@ -62,7 +58,7 @@ def test_haul_not_shorter_than_geodesic(real):
     m = out[out["mapped"]]
     assert m["haul_road_km"].notna().all()
     lon, lat = m.geometry.x.to_numpy(), m.geometry.y.to_numpy()
-    for pid, col in nw.PORT_HAUL_COLUMNS.items():
+    for pid, col in PORT_HAUL_COLUMNS.items():
         p = ports[pid]
         straight = GEOD.inv(lon, lat, np.full(lon.size, p.x), np.full(lat.size, p.y))[2] / 1000
         # door to port: access leg + network haul >= straight line (0.1 km rounding slack)

@@ -7,12 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import LineString, Point
 
 from mineralmap import network as nw
 from mineralmap.errors import ValidationError
 from mineralmap.schema import CRS
+from tests.conftest import toy_ports, toy_roads
 
 GEOD = Geod(ellps="WGS84")
 
@@ -253,3 +256,174 @@ def test_rail_station_arrays_stay_aligned_with_layer(railways, rail_stations):
                                                     abs=0.01)
     h = rail.haul(np.array([65.1]), np.array([27.4]))
     assert h.loc[0, "station_nearest"] == "Middle Stn"
+
+
+# --------------------------------------------------------------------------------------------
+# locate, terminals, hauls and route geometry (the graph operations scenario.py composes)
+
+
+def _segment_keys(geom) -> list[tuple]:
+    """Undirected vertex-to-vertex segments of a (multi)line, rounded to 1e-7 degrees."""
+    xy, part = shapely.get_coordinates(shapely.get_parts(geom), return_index=True)
+    same = part[1:] == part[:-1]
+    a = np.round(xy[:-1][same] * 1e7).astype(np.int64)
+    b = np.round(xy[1:][same] * 1e7).astype(np.int64)
+    return [tuple(sorted([tuple(p), tuple(q)])) for p, q in zip(a, b, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def toy_net():
+    return _hyp_net()
+
+
+def test_locate_places_points_on_the_nearest_routable_road(toy_net):
+    pts = toy_net.locate(np.array([65.6, np.nan, 68.7]), np.array([29.0, 28.0, 28.0]))
+    assert len(pts) == 3
+    assert pts.ok.tolist() == [True, False, True]
+    assert pts.edge[1] == -1 and np.isnan(pts.access_km[1])
+    assert pts.road_lon[0] == pytest.approx(65.5, abs=1e-9)
+    assert pts.road_lon[2] == pytest.approx(68.5, abs=1e-9)
+    g = toy_net.graph
+    e = pts.edge[0]
+    # the road point lies on its edge at fraction t from graph.u
+    ax, ay, bx, by = g.lon[g.u[e]], g.lat[g.u[e]], g.lon[g.v[e]], g.lat[g.v[e]]
+    assert pts.road_lat[0] == pytest.approx(ay + pts.t[0] * (by - ay), abs=1e-3)
+    assert min(ax, bx) - 1e-9 <= pts.road_lon[0] <= max(ax, bx) + 1e-9
+    assert pts.access_km[0] == pytest.approx(
+        km(65.6, 29.0, pts.road_lon[0], pts.road_lat[0]), abs=1e-6)
+
+
+def test_seaport_terminals_and_haul_to_agree_with_haul(toy_net):
+    terms = toy_net.terminals()
+    assert [t.id for t in terms] == list(toy_net.ports["id"])
+    rng = np.random.default_rng(5)
+    lon, lat = rng.uniform(64.5, 69.5, 200), rng.uniform(26.8, 30.8, 200)
+    h = toy_net.haul(lon, lat)
+    pts = toy_net.locate(lon, lat)
+    for t in terms:
+        np.testing.assert_allclose(toy_net.haul_to(t, pts), h[nw.PORT_HAUL_COLUMNS[t.id]],
+                                   rtol=0, atol=1e-9)
+        assert t.dist[toy_net.port_node[t.id]] == 0.0
+    assert toy_net.terminal("gwadar").name == "Gwadar"
+    with pytest.raises(ValidationError, match="unknown seaport id"):
+        toy_net.terminal("nowhere")
+
+
+def test_add_terminal_splits_its_segment(toy_net):
+    # 0.3 degrees south of the N-25 trunk junction (65.5, 27.2), off the road
+    term = toy_net.add_terminal(65.5, 26.9, "cand", "Cand")
+    assert term.leg_km == pytest.approx(km(65.5, 26.9, 65.5, 27.2), abs=0.05)
+    assert term.edge >= 0 and 0.0 <= term.t <= 1.0
+    g = toy_net.graph
+    u, v = g.u[term.edge], g.v[term.edge]
+    w = g.w[term.edge]
+    # the two ends of the split segment hang from the virtual root at their partial lengths
+    assert term.dist[u] == pytest.approx(max(term.t * w, 1e-9))
+    assert term.dist[v] == pytest.approx(max((1 - term.t) * w, 1e-9))
+    assert term.pred[u] < 0 and term.pred[v] < 0
+    # Sb-001's road point (65.5, 29.0) reaches it straight down the N-25
+    pts = toy_net.locate(np.array([65.6]), np.array([29.0]))
+    assert toy_net.haul_to(term, pts)[0] == pytest.approx(
+        path_km([(65.5, 29.0), (65.5, 27.2)]) + term.leg_km, abs=0.5)
+    line = toy_net.route_to(term, pts, 0)
+    assert line.coords[0] == pytest.approx((65.6, 29.0))
+    assert line.coords[-1] == pytest.approx((65.5, 26.9))
+    assert GEOD.geometry_length(line) / 1000 == pytest.approx(
+        pts.access_km[0] + toy_net.haul_to(term, pts)[0], abs=0.5)
+
+
+def test_add_terminal_on_the_same_segment_routes_along_it(toy_net):
+    term = toy_net.add_terminal(65.4, 28.0, "cand", "Cand")  # west of the N-25
+    g = toy_net.graph
+    e = term.edge
+    # a point east of the road, projecting onto the same (densified) N-25 edge
+    lat = g.lat[g.u[e]] + 0.5 * (g.lat[g.v[e]] - g.lat[g.u[e]])
+    pts = toy_net.locate(np.array([65.6]), np.array([lat]))
+    assert pts.edge[0] == term.edge
+    direct = abs(pts.t[0] - term.t) * toy_net.graph.w[term.edge] + term.leg_km
+    assert toy_net.haul_to(term, pts)[0] == pytest.approx(direct)
+    coords = toy_net.route_to(term, pts, 0).coords
+    assert len(coords) == 4  # point, its road point, the terminal's road point, the terminal
+
+
+def test_add_terminal_rejects_bad_points_and_roadless_networks(toy_net, roads, ports):
+    with pytest.raises(ValidationError, match="no valid coordinate"):
+        toy_net.add_terminal(float("nan"), 26.9, "c", "C")
+    empty = nw.build_road_network(roads.iloc[0:0], ports)
+    with pytest.raises(ValidationError, match="no road connected to a seaport"):
+        empty.add_terminal(66.0, 26.9, "c", "C")
+
+
+def test_routes_to_matches_route_and_skips_unreachable(toy_net):
+    pts = toy_net.locate(np.array([65.6, np.nan, 68.7]), np.array([29.0, 28.0, 28.0]),
+                         exact=True)
+    term = toy_net.terminal("karachi")
+    got = toy_net.routes_to(term, pts, np.arange(3))
+    assert got[1] is None
+    for i in (0, 2):
+        ref = toy_net.route(pts.lon[i], pts.lat[i], "karachi")
+        np.testing.assert_allclose(shapely.get_coordinates(got[i]),
+                                   shapely.get_coordinates(ref))
+        assert got[i].coords[-1] == pytest.approx((68.0, 26.9))
+
+
+def test_tree_routes_draw_every_route_stretch_once(toy_net):
+    rng = np.random.default_rng(11)
+    lon, lat = rng.uniform(64.6, 69.4, 120), rng.uniform(26.95, 30.6, 120)
+    pts = toy_net.locate(lon, lat)
+    for term in [*toy_net.terminals(), toy_net.add_terminal(65.5, 26.9, "cand", "Cand")]:
+        sel = np.flatnonzero(np.isfinite(toy_net.haul_to(term, pts)))
+        merged = toy_net.tree_routes(term, pts, sel)
+        keys = _segment_keys(merged)
+        assert len(keys) == len(set(keys))  # no stretch twice
+        have = set(keys)
+        lines = toy_net.routes_to(term, pts, sel)
+        for line in lines:
+            # every road segment of the full route (after its access leg and partial first
+            # edge) is a segment of the merged geometry
+            road = shapely.LineString(shapely.get_coordinates(line)[2:])
+            if shapely.get_num_coordinates(road) >= 2 and road.length > 0:
+                assert set(_segment_keys(road)) <= have
+        # and the merged geometry is no longer than the routes it merges
+        assert shapely.length(merged) <= sum(shapely.length(g) for g in lines) + 1e-9
+        assert shapely.get_coordinates(merged)[:, 0].max() <= 69.0 + 1e-9
+
+
+def test_tree_routes_none_when_nothing_reaches(toy_net):
+    pts = toy_net.locate(np.array([np.nan]), np.array([np.nan]))
+    assert toy_net.tree_routes(toy_net.terminal("gwadar"), pts) is None
+    pts = toy_net.locate(np.array([65.6]), np.array([29.0]))
+    assert toy_net.tree_routes(toy_net.terminal("gwadar"), pts, np.array([], dtype=int)) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(lon=st.floats(allow_nan=True, allow_infinity=True),
+       lat=st.floats(allow_nan=True, allow_infinity=True),
+       name=st.text(max_size=40))
+def test_add_terminal_any_input_is_a_terminal_or_a_validation_error(lon, lat, name):
+    net = _hyp_net()
+    try:
+        term = net.add_terminal(lon, lat, "cand", name)
+    except ValidationError:
+        assert not (np.isfinite(lon) and np.isfinite(lat) and abs(lat) < 90 and abs(lon) <= 180)
+        return
+    assert term.name == name and np.isfinite(term.leg_km) and term.leg_km >= 0
+    # no road haul to the terminal is shorter than the straight line between the road points
+    # (edge weights are geodesic; 0.1 % + 10 m allow for the planar fraction along an edge)
+    rng = np.random.default_rng(0)
+    plon, plat = rng.uniform(64.6, 69.4, 30), rng.uniform(26.95, 30.6, 30)
+    pts = net.locate(plon, plat)
+    h = net.haul_to(term, pts)
+    straight = nw.geod_km(pts.road_lon, pts.road_lat, term.road_lon, term.road_lat)
+    assert np.all(np.isfinite(h))
+    assert np.all(h - term.leg_km >= straight * (1 - 1e-3) - 0.01)
+
+
+_HYP_NET: list = []
+
+
+def _hyp_net() -> nw.RoadNetwork:
+    """The toy road network, built once (hypothesis examples share it; nothing mutates it)."""
+    if not _HYP_NET:
+        _HYP_NET.append(nw.build_road_network(toy_roads(), toy_ports()))
+    return _HYP_NET[0]

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from toy_geodata import write_geodata
 
-import mineralmap.enrich as enrich_mod
 from mineralmap import catalog, scale
 from mineralmap.catalog import load_catalog
 from mineralmap.curated import validate_occurrences
@@ -207,27 +207,25 @@ def test_demo_scale_from_env():
 
 
 @pytest.fixture
-def enrich_calls(monkeypatch):
-    """Replace enrich() by a recorder (row counts) that fills every column with 1.0."""
-    calls: list[int] = []
-
-    def fake(occ, lyrs):
-        calls.append(len(occ))
-        out = occ.copy()
-        for c in ENRICH_COLUMNS:
-            out[c] = 1.0
-        return out
-
-    monkeypatch.setattr(enrich_mod, "enrich", fake)
-    return calls
+def geodata(tmp_path, monkeypatch, layers, occurrences):
+    """The toy world's curated tables as CSV files; MINERALMAP_GEODATA points at them."""
+    folder = write_geodata(tmp_path / "geodata", layers, occurrences)
+    monkeypatch.setenv("MINERALMAP_GEODATA", str(folder))
+    return folder
 
 
-def test_catalog_demo_scale_adds_synthetic_rows_and_banner(cache, fake_curated, enrich_calls,
+def extra_caches(cache) -> dict[str, int]:
+    """Enriched extra-occurrence cache files -> mtime (a new or rewritten file = enriched)."""
+    return {f.name: f.stat().st_mtime_ns
+            for f in cache.glob(f"{catalog.EXTRA_ENRICHED_PREFIX}*.parquet")}
+
+
+def test_catalog_demo_scale_adds_synthetic_rows_and_banner(cache, geodata,
                                                            occurrences, monkeypatch):
     plain = load_catalog(cache)
     curated_file = cache / catalog.ENRICHED_FILE
     before = curated_file.read_bytes()
-    assert plain.notices == () and enrich_calls == [len(occurrences)]
+    assert plain.notices == () and extra_caches(cache) == {}
 
     monkeypatch.setenv("MINERALMAP_DEMO_SCALE", "500")
     cat = load_catalog(cache)
@@ -237,34 +235,33 @@ def test_catalog_demo_scale_adds_synthetic_rows_and_banner(cache, fake_curated, 
     assert occ["id"].iloc[: len(occurrences)].tolist() == occurrences["id"].tolist()
     syn = occ[occ["id"].str.startswith("SYN-")]
     assert len(syn) == 500 and (syn["source_title"] == scale.SYNTHETIC_TITLE).all()
-    assert (syn["haul_road_km"] == 1.0).all()  # enriched
+    assert syn["mapped"].all() and syn["haul_road_km"].notna().all()  # enriched
     assert set(OCCURRENCE_COLUMNS) | set(ENRICH_COLUMNS) <= set(occ.columns)
     assert len(cat.notices) == 1
     assert "500 SYNTHETIC demo points (not real data" in cat.notices[0]
     assert "MINERALMAP_DEMO_SCALE" in cat.notices[0]
     assert cat.key != plain.key
     # curated rows came from their own cache; only the 500 extras were enriched
-    assert enrich_calls == [len(occurrences), 500]
     assert curated_file.read_bytes() == before  # the curated cache file is never rewritten
-    extra_files = list(cache.glob(f"{catalog.EXTRA_ENRICHED_PREFIX}*.parquet"))
-    assert len(extra_files) == 1
+    first = extra_caches(cache)
+    assert len(first) == 1
 
     again = load_catalog(cache)  # served from the extra cache file
-    assert enrich_calls == [len(occurrences), 500]
+    assert extra_caches(cache) == first
     assert again.key == cat.key
     assert again.occurrences["id"].tolist() == occ["id"].tolist()
 
     monkeypatch.setenv("MINERALMAP_DEMO_SCALE", "20")  # another N: another file, new enrichment
     small = load_catalog(cache)
-    assert len(small.occurrences) == len(occurrences) + 20 and enrich_calls[-1] == 20
-    assert len(list(cache.glob(f"{catalog.EXTRA_ENRICHED_PREFIX}*.parquet"))) == 2
+    assert len(small.occurrences) == len(occurrences) + 20
+    assert len(extra_caches(cache)) == 2
 
     monkeypatch.delenv("MINERALMAP_DEMO_SCALE")
     back = load_catalog(cache)
     assert back.key == plain.key and back.notices == ()
 
 
-def test_catalog_extra_cache_is_bounded(cache, fake_curated, enrich_calls, monkeypatch):
+def test_catalog_extra_cache_is_bounded(cache, geodata, monkeypatch):
     for n in range(1, catalog.EXTRA_ENRICHED_KEEP + 3):
         monkeypatch.setenv("MINERALMAP_DEMO_SCALE", str(n))
         load_catalog(cache)
@@ -272,7 +269,7 @@ def test_catalog_extra_cache_is_bounded(cache, fake_curated, enrich_calls, monke
     assert len(files) == 2 * catalog.EXTRA_ENRICHED_KEEP  # parquet + json each
 
 
-def test_catalog_demo_scale_real_enrichment(cache, fake_curated, monkeypatch):
+def test_catalog_demo_scale_real_enrichment(cache, geodata, monkeypatch):
     monkeypatch.setenv("MINERALMAP_DEMO_SCALE", "50")
     cat = load_catalog(cache)
     syn = cat.occurrences[cat.occurrences["id"].str.startswith("SYN-")]
@@ -281,7 +278,7 @@ def test_catalog_demo_scale_real_enrichment(cache, fake_curated, monkeypatch):
     assert (syn["province_geo"] == syn["province"]).all()
 
 
-def test_catalog_inventory_in_addition(cache, fake_curated, enrich_calls, occurrences,
+def test_catalog_inventory_in_addition(cache, geodata, occurrences,
                                        monkeypatch, tmp_path):
     path = tmp_path / "inv.csv"
     _inventory_frame().to_csv(path, index=False)
@@ -294,18 +291,18 @@ def test_catalog_inventory_in_addition(cache, fake_curated, enrich_calls, occurr
     assert len(cat.notices) == 2
     assert "3 occurrences from the inventory file" in cat.notices[0] and str(path) in cat.notices[0]
     assert "10 SYNTHETIC" in cat.notices[1]
-    calls = len(enrich_calls)
+    files = extra_caches(cache)
     load_catalog(cache)
-    assert len(enrich_calls) == calls  # cached
+    assert extra_caches(cache) == files  # cached
     df = _inventory_frame()  # changed content -> new fingerprint -> recomputed
     df.loc[0, "name"] = "Renamed"
     df.to_csv(path, index=False)
     cat2 = load_catalog(cache)
-    assert len(enrich_calls) == calls + 1
+    assert len(extra_caches(cache)) == len(files) + 1
     assert (cat2.occurrences["name"] == "Renamed").any() and cat2.key != cat.key
 
 
-def test_catalog_inventory_id_clash_is_reported(cache, fake_curated, enrich_calls, occurrences,
+def test_catalog_inventory_id_clash_is_reported(cache, geodata, occurrences,
                                                 monkeypatch, tmp_path):
     df = _inventory_frame()
     df.loc[0, "id"] = occurrences["id"].iloc[0]  # clashes with a curated id
@@ -319,7 +316,7 @@ def test_catalog_inventory_id_clash_is_reported(cache, fake_curated, enrich_call
     assert cat.notices == ()
 
 
-def test_catalog_bad_inventory_and_bad_scale_are_reported(cache, fake_curated, enrich_calls,
+def test_catalog_bad_inventory_and_bad_scale_are_reported(cache, geodata,
                                                           occurrences, monkeypatch, tmp_path):
     monkeypatch.setenv("MINERALMAP_OCCURRENCES", str(tmp_path / "missing.gpkg"))
     monkeypatch.setenv("MINERALMAP_DEMO_SCALE", "lots")
@@ -329,16 +326,15 @@ def test_catalog_bad_inventory_and_bad_scale_are_reported(cache, fake_curated, e
     assert len(cat.occurrences) == len(occurrences)
 
 
-def test_catalog_extras_without_enrichment(cache, fake_curated, enrich_calls, monkeypatch):
+def test_catalog_extras_without_enrichment(cache, geodata, monkeypatch):
     monkeypatch.setenv("MINERALMAP_DEMO_SCALE", "30")
     cat = load_catalog(cache, enrich=False)
-    assert enrich_calls == []
     syn = cat.occurrences[cat.occurrences["id"].str.startswith("SYN-")]
     assert len(syn) == 30 and syn["haul_road_km"].isna().all()
     assert not list(cache.glob(f"{catalog.EXTRA_ENRICHED_PREFIX}*"))
 
 
-def test_catalog_demo_scale_without_provinces(cache, fake_curated, enrich_calls, occurrences,
+def test_catalog_demo_scale_without_provinces(cache, geodata, occurrences,
                                               monkeypatch):
     (cache / "provinces.parquet").unlink()
     monkeypatch.setenv("MINERALMAP_DEMO_SCALE", "30")

@@ -11,6 +11,9 @@ import numpy as np
 import pandas as pd
 import pyproj
 import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mineralmap import network, scenario
 from mineralmap.errors import MineralmapError
@@ -250,8 +253,6 @@ def test_traceability_road_distance_to_crossing(enriched, net, border_crossings)
 
 
 def test_merged_routes_keep_every_route_segment_once(occ, net, ports):
-    import shapely
-
     res = compare_ports(occ, net, ports, (65.5, 26.9), "C", bounds=TOY_BAND)
     merged = dict(scenario.merged_routes(res.routes, simplify_deg=0))
     assert set(merged) == {name for name, _ in res.routes}
@@ -274,8 +275,6 @@ def test_merged_routes_keep_every_route_segment_once(occ, net, ports):
 
 def test_candidate_must_be_near_the_coast(countries):
     """The toy Pakistan's only sea coast is its southern edge at lat 26.5 (lon 64..70)."""
-    from mineralmap import scenario
-
     coast = scenario.coastline(countries, bounds=(60, 20, 75, 26.6))
     assert coast is not None and not coast.is_empty
     # on the coast (0.05° south of it, ~5.5 km): accepted
@@ -286,3 +285,103 @@ def test_candidate_must_be_near_the_coast(countries):
     # the land border with Iran (lon 64) is not coast
     d_border = scenario.coast_distance_km(63.99, 28.5, coast)
     assert d_border > 150
+
+
+# --------------------------------------------------------------------------------------------
+# route geometry only for what is drawn
+
+
+def test_tree_routes_cover_every_routed_occurrence_without_per_route_geometry(occ, net, ports):
+    full = compare_ports(occ, net, ports, (65.5, 26.9), "C", bounds=TOY_BAND)
+    none = compare_ports(occ, net, ports, (65.5, 26.9), "C", bounds=TOY_BAND, max_routes=0)
+    assert none.routes == []
+    # the numbers do not depend on how many routes are drawn
+    pd.testing.assert_frame_equal(full.per_occurrence, none.per_occurrence)
+    pd.testing.assert_frame_equal(full.per_port, none.per_port)
+    tree = dict(none.tree_routes)
+    assert set(tree) == set(full.per_occurrence["port"])  # terminals that won something
+    for name, line in full.routes:
+        # each full route, minus its access leg, lies on its terminal's merged geometry
+        road = shapely.LineString(shapely.get_coordinates(line)[1:])
+        assert shapely.hausdorff_distance(
+            road, shapely.intersection(road, tree[name].buffer(1e-9))) < 1e-6
+    drawn = dict(scenario.drawn_routes(none))
+    assert set(drawn) == set(tree)
+    for name, geom in drawn.items():
+        assert shapely.get_num_coordinates(geom) <= shapely.get_num_coordinates(tree[name])
+    assert scenario.drawn_routes(none, simplify_deg=0) == none.tree_routes
+
+
+def test_without_routes_same_numbers_and_no_geometry(occ, net, ports):
+    a = compare_ports(occ, net, ports, None, with_routes=False)
+    b = compare_ports(occ, net, ports, None)
+    assert a.routes == [] and a.tree_routes == []
+    pd.testing.assert_frame_equal(a.per_occurrence, b.per_occurrence)
+    assert a.notes == b.notes
+
+
+def test_max_routes_picks_heaviest_and_route_ids_add_the_selected(occ, net, ports):
+    res = compare_ports(occ, net, ports, None, weights="ore_tonnage_t", max_routes=1)
+    po = res.per_occurrence.set_index("id")
+    heaviest = po["weight"].idxmax()
+    assert len(res.routes) == 1
+    assert res.routes[0][0] == po.loc[heaviest, "port"]
+    assert res.routes[0][1].coords[0] == pytest.approx(
+        (po.loc[heaviest, "lon"], po.loc[heaviest, "lat"]))
+    sel = compare_ports(occ, net, ports, None, max_routes=0, route_ids=("REE-002",))
+    assert [name for name, _ in sel.routes] == ["Port Qasim"]
+    assert sel.routes[0][1].coords[-1] == pytest.approx((68.3, 26.9))
+    # an id that is not routed (unmapped) or unknown is simply not drawn
+    assert compare_ports(occ, net, ports, None, max_routes=0,
+                         route_ids=("Sb-004", "nope")).routes == []
+
+
+def test_candidate_label_is_clean_and_distinct():
+    assert scenario.candidate_label("  Ormara\tX \n", []) == "Ormara X"
+    assert scenario.candidate_label("", []) == "Candidate terminal"
+    assert scenario.candidate_label(None, []) == "Candidate terminal"
+    assert scenario.candidate_label("Gwadar", ["Gwadar"]) == "Gwadar (candidate)"
+    assert len(scenario.candidate_label("x" * 500, [])) == scenario.MAX_NAME_CHARS
+    assert scenario.candidate_label("a\x00b\x1bc", []) == "a b c"
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lon=st.floats(TOY_BAND[0], TOY_BAND[2]), lat=st.floats(TOY_BAND[1], TOY_BAND[3]),
+       name=st.text(max_size=120))
+def test_any_candidate_in_the_band_gives_a_consistent_comparison(occ, net, ports, lon, lat,
+                                                                 name):
+    res = compare_ports(occ, net, ports, (lon, lat), name, bounds=TOY_BAND, max_routes=0)
+    label = scenario.candidate_label(name, ["Gwadar", "Karachi", "Port Qasim"])
+    pp = res.per_port.set_index("port_id")
+    assert pp.loc[CANDIDATE_ID, "port"] == label
+    assert 0 < len(label) <= scenario.MAX_NAME_CHARS + len(" (candidate)")
+    assert label.isprintable()
+    assert pp["occurrences"].sum() == len(res.per_occurrence) == 3
+    po = res.per_occurrence
+    hauls = po[[c for c in po.columns if c.startswith("haul_") and c != "haul_km"]]
+    np.testing.assert_allclose(po["haul_km"], hauls.min(axis=1))
+    # adding a candidate never changes the hauls to the seaports
+    base = net.haul(po["lon"].to_numpy(), po["lat"].to_numpy())
+    np.testing.assert_allclose(po["haul_gwadar_km"], base["haul_road_gwadar_km"])
+    assert res.candidate_access_km >= 0
+    assert set(dict(res.tree_routes)) == set(po["port"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(cand=st.one_of(
+    st.tuples(st.floats(allow_nan=True, allow_infinity=True),
+              st.floats(allow_nan=True, allow_infinity=True)),
+    st.tuples(st.text(max_size=8), st.text(max_size=8)),
+    st.lists(st.floats(), max_size=1),
+    st.none(), st.text(max_size=5), st.integers(), st.dictionaries(st.text(), st.floats()),
+    st.tuples(st.integers(-10**400, 10**400), st.integers(-10**400, 10**400)),
+))
+def test_validate_candidate_any_input_is_a_band_point_or_a_scenario_error(cand):
+    try:
+        lon, lat = scenario.validate_candidate(cand)
+    except ScenarioError:
+        return
+    x0, y0, x1, y1 = scenario.COASTAL_BAND
+    assert isinstance(lon, float) and isinstance(lat, float)
+    assert x0 <= lon <= x1 and y0 <= lat <= y1

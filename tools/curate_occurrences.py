@@ -28,19 +28,18 @@ import csv
 import difflib
 import io
 import math
-import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyproj import Geod
-
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: make ``mineralmap`` importable
     sys.path.insert(0, str(REPO))
 
+from mineralmap._geo import GEOD  # noqa: E402
+from mineralmap.config import get_settings  # noqa: E402
 from mineralmap.schema import (  # noqa: E402
     CROSSING_COLUMNS,
     DRY_PORT_COLUMNS,
@@ -48,8 +47,6 @@ from mineralmap.schema import (  # noqa: E402
     PORT_COLUMNS,
     PROVINCES,
 )
-
-GEOD = Geod(ellps="WGS84")
 
 SB_REE_FILE = "minerals/sb_ree_occurrences.csv"
 USGS_FILE = "minerals/usgs_global_compilations_pakistan.csv"
@@ -160,9 +157,9 @@ CROSSINGS: tuple[tuple[str, str], ...] = (
 
 def default_sources_dir() -> Path:
     """Return the source mirror: $MINERALMAP_SOURCES, ../shared/sources, or /work/shared/sources."""
-    env = os.environ.get("MINERALMAP_SOURCES")
-    if env:
-        return Path(env)
+    configured = get_settings().sources_dir
+    if configured is not None:
+        return configured
     for cand in (REPO.parent / "shared" / "sources", Path("/work/shared/sources")):
         if cand.is_dir():
             return cand
@@ -733,7 +730,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sources", type=Path, default=None, help="source mirror directory")
-    ap.add_argument("--out", type=Path, default=REPO / "geodata", help="output directory")
+    ap.add_argument("--out", type=Path, default=get_settings().geodata_dir,
+                    help="output directory (default $MINERALMAP_GEODATA or geodata/)")
     ap.add_argument("--check", action="store_true",
                     help="write nothing; exit 1 if a committed table differs from a fresh build")
     args = ap.parse_args(argv)

@@ -1,6 +1,9 @@
-"""Streamlit glue of the Market & logistics page: cached scenario/traceability, cards, tables.
+"""Streamlit glue of the Market & logistics page: market cards, scenario widgets, the scenario
+map and tables, traceability tables.
 
-Cached functions take the catalog key and plain values (ids, coordinates), never a frame.
+The computations are cached in :mod:`mineralmap.ui.cache` by the catalog key and plain values
+(ids, coordinates), never a frame; the library does the work (:mod:`mineralmap.terminals`,
+:mod:`mineralmap.mapviews`, :mod:`mineralmap.scenario`).
 """
 
 from __future__ import annotations
@@ -11,44 +14,17 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from mineralmap import layers, market, scenario
+from mineralmap import mapviews, market, scenario, terminals
 from mineralmap.catalog import Catalog
 from mineralmap.scenario import ScenarioResult
-from mineralmap.ui import data
+from mineralmap.ui import cache
 
-#: Route / terminal colours (Okabe–Ito, colour-blind safe) by terminal id; none equals the
-#: Sb (vermillion) or REE (blue) marker colour.
-TERMINAL_COLORS: dict[str, list[int]] = {
-    "karachi": [86, 180, 233, 230],
-    "port_qasim": [230, 159, 0, 230],
-    "gwadar": [0, 158, 115, 230],
-    scenario.CANDIDATE_ID: [204, 121, 167, 240],
-}
-_OTHER = [120, 120, 120, 230]
-_PX = "'pixels'"  # quoted: pydeck turns bare strings into expressions
 WEIGHT_COLUMN = "ore_tonnage_t"
 _CUSTOM = "a coordinate I enter"
 
 
 # --------------------------------------------------------------------------------------------
 # market facts
-
-
-def _facts_stamp() -> str:
-    try:
-        return str(market.MARKET_FACTS_PATH.stat().st_mtime_ns)
-    except OSError:
-        return "missing"
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _facts(stamp: str) -> pd.DataFrame:
-    return market.load_market_facts()
-
-
-def market_facts() -> pd.DataFrame:
-    """The curated market facts (reloaded when the file changes)."""
-    return _facts(_facts_stamp())
 
 
 def _card(col, label: str, value: str, caption: str, help_: str | None = None) -> None:
@@ -103,14 +79,6 @@ class ScenarioControls:
     weights: str | None
 
 
-def _minor_ports(cat: Catalog) -> dict[str, tuple[float, float]]:
-    p = cat.layer("ports")
-    if len(p) == 0 or "kind" not in p.columns:
-        return {}
-    p = p[(p["kind"].astype(str) == "minor") & p.geometry.notna()]
-    return {str(n): (float(g.x), float(g.y)) for n, g in zip(p["name"], p.geometry, strict=True)}
-
-
 def scenario_controls(cat: Catalog) -> ScenarioControls:
     """Candidate-terminal and weight widgets (keys ``ctx_*``)."""
     left, right = st.columns([3, 2])
@@ -119,9 +87,9 @@ def scenario_controls(cat: Catalog) -> ScenarioControls:
                          help="Compare a proposed export terminal on the coast with the "
                          "existing seaports.")
         candidate = None
-        name = "Candidate terminal"
+        name = terminals.CANDIDATE_NAME
         if on:
-            minor = _minor_ports(cat)
+            minor = terminals.minor_ports(cat.layer("ports"))
             site = st.selectbox(
                 "Place it at", [_CUSTOM, *minor], key="ctx_cand_site",
                 format_func=lambda s: s if s == _CUSTOM else f"{s} (minor port, town point)",
@@ -156,28 +124,7 @@ def scenario_controls(cat: Catalog) -> ScenarioControls:
 
 
 # --------------------------------------------------------------------------------------------
-# cached computations
-
-
-def _plain(cat: Catalog, ids: tuple[str, ...]) -> pd.DataFrame:
-    occ = cat.occurrences
-    sub = occ[occ["id"].astype(str).isin(set(ids))]
-    return pd.DataFrame(sub.drop(columns=sub.geometry.name))
-
-
-@st.cache_resource(show_spinner="Routing occurrences to the terminals…", max_entries=32)
-def _scenario(key: str, ids: tuple[str, ...], candidate: tuple[float, float] | None, name: str,
-              weights: str | None) -> ScenarioResult:
-    cat = data.get_catalog()
-    return scenario.compare_ports(_plain(cat, ids), data.road_network(cat), cat.layer("ports"),
-                                  candidate, name, weights)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _drawn_routes(key: str, ids: tuple[str, ...], candidate: tuple[float, float] | None,
-                  name: str, weights: str | None) -> list:
-    res = _scenario(key, ids, candidate, name, weights)
-    return scenario.merged_routes(res.routes)
+# scenario and traceability (cached in mineralmap.ui.cache)
 
 
 @dataclass(frozen=True)
@@ -188,9 +135,8 @@ class ScenarioView:
     drawn_routes: list
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _coastline(key: str):
-    return scenario.coastline(data.get_catalog().layer("countries"))
+def _ids(occ: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(sorted(occ["id"].astype(str)))
 
 
 def run_scenario(cat: Catalog, occ: pd.DataFrame, ctl: ScenarioControls) -> ScenarioView:
@@ -198,69 +144,36 @@ def run_scenario(cat: Catalog, occ: pd.DataFrame, ctl: ScenarioControls) -> Scen
     cand = ctl.candidate
     if cand is not None:
         try:
-            cand = scenario.validate_candidate(cand, coast=_coastline(cat.key))
+            cand = scenario.validate_candidate(cand, coast=cache.coastline(cat.key))
         except scenario.ScenarioError as exc:
             st.error(f"{exc}. Showing the existing seaports only.")
             cand = None
-    args = (cat.key, tuple(sorted(occ["id"].astype(str))), cand, ctl.name, ctl.weights)
-    return ScenarioView(_scenario(*args), _drawn_routes(*args))
-
-
-@st.cache_data(show_spinner="Measuring distances to the border crossings…", max_entries=16)
-def _trace(key: str, ids: tuple[str, ...]) -> pd.DataFrame:
-    cat = data.get_catalog()
-    crossings = cat.layer("border_crossings")
-    net = data.road_network(cat)
-    return scenario.traceability(_plain(cat, ids), net, crossings if len(crossings) else None)
+    args = (cat.key, _ids(occ), cand, ctl.name, ctl.weights)
+    return ScenarioView(cache.scenario_result(*args), cache.drawn_routes(*args))
 
 
 def traceability_table(cat: Catalog, occ: pd.DataFrame) -> pd.DataFrame:
     """:func:`mineralmap.scenario.traceability` for the filtered rows (cached)."""
-    return _trace(cat.key, tuple(sorted(occ["id"].astype(str))))
+    return cache.traceability(cat.key, _ids(occ))
 
 
 # --------------------------------------------------------------------------------------------
 # map and tables
 
 
-def _color(pid: str) -> list[int]:
-    return TERMINAL_COLORS.get(pid, _OTHER)
-
-
 def scenario_deck(cat: Catalog, view: ScenarioView, occ: pd.DataFrame) -> pdk.Deck:
     """Provinces, routes coloured by destination, occurrences, terminals (candidate marked)."""
-    res = view.result
-    colors = {r.port: _color(r.port_id) for r in res.terminals.itertuples(index=False)}
-    terms = [{"p": [r.lon, r.lat], "c": _color(r.port_id),
-              "t": f"{r.port}" + (" (candidate terminal)" if r.candidate else " (seaport)")}
-             for r in res.terminals.itertuples(index=False)]
-    term_layer = pdk.Layer(
-        "ScatterplotLayer", data=terms, id="terminals", get_position="p", get_fill_color="c",
-        get_line_color=[20, 20, 20, 255], get_radius=9, radius_units=_PX, stroked=True,
-        get_line_width=2, line_width_units=_PX, pickable=True,
-    )
-    routed = occ[occ["id"].astype(str).isin(set(res.per_occurrence["id"]))]
-    return layers.make_deck(
-        [*data.context_layers(cat, ("provinces",)), layers.routes_layer(view.drawn_routes, colors),
-         *layers.occurrence_layers(routed), term_layer],
-        view={"latitude": 30.2, "longitude": 68.6, "zoom": 4.45}, basemap="none",
-    )
+    context = cache.context_layers(cat, mapviews.SCENARIO_CONTEXT)
+    return mapviews.scenario_deck(context, view.result, view.drawn_routes, occ)
 
 
 def terminal_legend(res: ScenarioResult) -> None:
     """Colour swatch per terminal."""
-    parts = []
-    for r in res.terminals.itertuples(index=False):
-        c = _color(r.port_id)
-        parts.append(
-            f"<span style='display:inline-block;width:22px;height:4px;background:rgb({c[0]},"
-            f"{c[1]},{c[2]});margin:0 5px 3px 12px;vertical-align:middle'></span>"
-            f"{r.port}{' (candidate)' if r.candidate and 'candidate' not in r.port.lower() else ''}"
-        )
-    st.markdown("Routes to: " + "".join(parts), unsafe_allow_html=True)
+    st.markdown(mapviews.terminal_legend_html(res.terminals), unsafe_allow_html=True)
 
 
 def per_port_table(res: ScenarioResult, weighted: bool) -> None:
+    """Occurrences won and road-haul totals per terminal (t·km columns when weighted)."""
     cols = ["port", "occurrences", "total_haul_km", "median_haul_km"]
     if weighted:
         cols += ["weighted_occurrences", "weight_total_t", "weighted_t_km"]
@@ -280,6 +193,7 @@ def per_port_table(res: ScenarioResult, weighted: bool) -> None:
 
 
 def per_occurrence_table(res: ScenarioResult) -> None:
+    """Nearest terminal and the road haul to every terminal, per occurrence."""
     df = res.per_occurrence
     names = dict(zip(res.terminals["port_id"], res.terminals["port"], strict=True))
     haul_cols = [c for c in df.columns if c.startswith("haul_") and c != "haul_km"]
@@ -295,22 +209,8 @@ def per_occurrence_table(res: ScenarioResult) -> None:
                  hide_index=True, width="stretch", column_config=cfg, key="ctx_per_occ")
 
 
-def trace_caption(trace: pd.DataFrame) -> str:
-    """One sentence counting the flags, leading with the road-vs-road indicator."""
-    def count(col: str) -> int | None:
-        return int(trace[col].fillna(False).astype(bool).sum()) if col in trace else None
-
-    road, straight = count("crossing_closer_by_road"), count("crossing_closer_than_port")
-    parts = [f"{len(trace)} antimony occurrence(s) in the current selection"]
-    if road is not None:
-        parts.append(f"{road} where the road to the nearest Afghan crossing is shorter than the "
-                     "road haul to the nearest seaport")
-    if straight is not None:
-        parts.append(f"{straight} by the looser straight-line-vs-road indicator")
-    return "; ".join(parts) + "."
-
-
 def trace_table(trace: pd.DataFrame) -> None:
+    """The traceability rows with readable headers and flag checkboxes."""
     cfg = {
         "border_afghanistan_km": st.column_config.NumberColumn("Afghan border km (straight)",
                                                                format="%,.0f"),

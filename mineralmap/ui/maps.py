@@ -3,21 +3,29 @@ click selection, the detail panel of one occurrence."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
+from shapely.geometry import LineString
 
-from mineralmap import layers, summary
+from mineralmap import details, layers, mapviews, params, picks, summary, terminals
 from mineralmap.catalog import Catalog
-from mineralmap.ui import data
+from mineralmap.ui import cache
+from mineralmap.viewport import PAKISTAN_VIEW
 
-BASEMAPS = ("light", "dark", "none")
+BASEMAPS = layers.BASEMAPS
 DEFAULT_LAYERS = ("provinces", "ports", "railways", "border_crossings")
 _SEL_KEY = "_mm_selected"
-#: Whole-country view used by the overview map.
-PAKISTAN_VIEW = {"latitude": 30.4, "longitude": 69.4, "zoom": 4.15}
+_LAST_PICK_KEY = "_mm_last_pick"
+
+__all__ = [
+    "BASEMAPS", "DEFAULT_LAYERS", "PAKISTAN_VIEW", "MapControls", "deck",
+    "detail_panel", "initial_view", "map_controls", "map_notes", "route_for", "select_clicked",
+    "selected_id", "set_selected",
+]
 
 
 @dataclass(frozen=True)
@@ -32,25 +40,22 @@ def _notes() -> list[str]:
     return st.session_state.setdefault("_mm_map_notes", [])
 
 
+def _note(messages: Sequence[str]) -> None:
+    notes = _notes()
+    notes.extend(m for m in messages if m not in notes)
+
+
 def map_controls(key: str = "map") -> MapControls:
     """Layer toggles and basemap choice, initialised from and written back to the URL."""
     labels = layers.CONTEXT_LAYER_LABELS
     init_key = f"_mm_{key}_init"
     if not st.session_state.get(init_key):
         st.session_state[init_key] = True
-        raw = st.query_params.get("layers")
-        visible = list(DEFAULT_LAYERS)
-        if raw is not None:
-            asked = [x for x in raw.split(",") if x]
-            unknown = [x for x in asked if x not in labels]
-            if unknown:
-                _notes().append(f"ignored unknown layers: {', '.join(unknown)}")
-            visible = [x for x in asked if x in labels]
+        visible, notes = params.parse_layers(st.query_params.get("layers"), labels,
+                                             DEFAULT_LAYERS)
+        basemap, more = params.parse_basemap(st.query_params.get("basemap"))
+        _note(notes + more)
         st.session_state[f"{key}_layers"] = visible
-        basemap = st.query_params.get("basemap", "light")
-        if basemap not in BASEMAPS:
-            _notes().append(f"ignored unknown basemap {basemap!r} (use light, dark or none)")
-            basemap = "light"
         st.session_state[f"{key}_basemap"] = basemap
     with st.expander("Map layers and basemap", expanded=False):
         visible = st.multiselect(
@@ -75,38 +80,27 @@ def map_notes() -> None:
         st.info("Some link parameters were ignored: " + "; ".join(notes))
 
 
-def initial_view() -> dict | None:
+def initial_view() -> dict[str, float] | None:
     """Map view from the ``view=lat,lon,zoom`` URL parameter (None when absent or invalid)."""
-    raw = st.query_params.get("view")
-    if not raw:
-        return None
-    try:
-        lat, lon, zoom = (float(x) for x in raw.split(","))
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= zoom <= 20):
-            raise ValueError
-    except ValueError:
-        if f"view {raw!r}" not in " ".join(_notes()):
-            _notes().append(f"ignored invalid view {raw!r} (expected lat,lon,zoom)")
-        return None
-    return {"latitude": lat, "longitude": lon, "zoom": zoom}
+    view, notes = params.parse_view(st.query_params.get("view"))
+    _note(notes)
+    return view
 
 
 def deck(cat: Catalog, occ: pd.DataFrame, controls: MapControls,
-         extra: list[pdk.Layer] | None = None, view: dict | None = None) -> pdk.Deck:
+         extra: list[pdk.Layer | None] | None = None, view: dict | None = None) -> pdk.Deck:
     """Assemble the deck: cached static layers + occurrence layers + page extras."""
-    stack = data.context_layers(cat, controls.visible)
-    stack += layers.occurrence_layers(occ)
-    stack += [lyr for lyr in (extra or []) if lyr is not None]
-    return layers.make_deck(stack, view=view or initial_view(), basemap=controls.basemap)
+    return mapviews.occurrence_deck(cache.context_layers(cat, controls.visible), occ,
+                                    extra=extra or (), view=view or initial_view(),
+                                    basemap=controls.basemap)
 
 
 def selected_id(cat: Catalog) -> str | None:
     """The selected occurrence id (from a map click or the ``sel`` URL parameter)."""
     if _SEL_KEY not in st.session_state:
-        sel = st.query_params.get("sel")
-        if sel is not None and sel not in set(cat.occurrences["id"]):
-            _notes().append(f"ignored unknown occurrence id {sel!r}")
-            sel = None
+        sel, notes = params.parse_selected(st.query_params.get("sel"),
+                                           set(cat.occurrences["id"].astype(str)))
+        _note(notes)
         st.session_state[_SEL_KEY] = sel
     return st.session_state[_SEL_KEY]
 
@@ -120,96 +114,43 @@ def set_selected(occ_id: str | None) -> None:
         del st.query_params["sel"]
 
 
-def clicked_ids(event, occ: pd.DataFrame, layer_id: str = "occurrences") -> list[str]:
-    """Occurrence ids picked in a ``st.pydeck_chart(on_select=...)`` event.
-
-    Small layers carry the id in each object; compact layers (thousands of points) do not, so
-    their picked indices are mapped back through :func:`mineralmap.layers.occurrence_view`.
-    """
-    if event is None:
-        return []
-    try:
-        objs = event.selection.objects.get(layer_id, [])
-        idx = event.selection.indices.get(layer_id, [])
-    except AttributeError:
-        return []
-    ids = [str(o["id"]) for o in objs if isinstance(o, dict) and o.get("id")]
-    if ids or not idx:
-        return ids
-    view_ids = layers.occurrence_view(occ).ids
-    return [str(view_ids[i]) for i in idx if 0 <= i < len(view_ids)]
-
-
 def select_clicked(event, occ: pd.DataFrame) -> bool:
     """Select the occurrence clicked on the map; True when the selection changed.
 
-    A click is acted on once: the chart keeps reporting its last pick on later reruns, which must
-    not undo "Clear selection".
+    A click is acted on once (see :func:`mineralmap.picks.is_new_click`).
     """
-    picked = clicked_ids(event, occ)
-    last = st.session_state.get("_mm_last_pick")
-    st.session_state["_mm_last_pick"] = picked
-    if not picked or picked == last or picked[0] == st.session_state.get(_SEL_KEY):
+    picked = picks.clicked_ids(event, occ)
+    last = st.session_state.get(_LAST_PICK_KEY)
+    st.session_state[_LAST_PICK_KEY] = picked
+    if not picks.is_new_click(picked, last, st.session_state.get(_SEL_KEY)):
         return False
     set_selected(picked[0])
     return True
 
 
-def route_for(cat: Catalog, occ_id: str | None):
-    """Road route geometry from the occurrence to the port reached by the shortest road route."""
-    if not occ_id:
+def route_for(cat: Catalog, occ_id: str | None) -> tuple[LineString | None, str | None]:
+    """Road route geometry from the occurrence to the port reached by the shortest road route,
+    and that port's name ((None, None) when the occurrence has no road port)."""
+    start = terminals.road_port(cat.occurrences, occ_id)
+    if start is None:
         return None, None
-    row = cat.occurrences.loc[cat.occurrences["id"] == occ_id]
-    if row.empty or not bool(row["mapped"].iloc[0]):
-        return None, None
-    port = row["haul_road_port"].iloc[0]
-    if not isinstance(port, str) or not port:
-        return None, None
-    return _route(cat.key, occ_id), port
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _route(key: str, occ_id: str):
-    cat = data.get_catalog()
-    row = cat.occurrences.loc[cat.occurrences["id"] == occ_id].iloc[0]
-    ports = cat.layer("ports")
-    pid = ports.loc[ports["name"] == row["haul_road_port"], "id"]
-    if pid.empty:
-        return None
-    net = data.road_network(cat)
-    return net.route(float(row["lon"]), float(row["lat"]), str(pid.iloc[0]))
+    return cache.occurrence_route(cat.key, str(occ_id)), start[2]
 
 
 def detail_panel(cat: Catalog, occ_id: str) -> None:
     """Every attribute of one occurrence, sources as links, distances with ± precision."""
-    rows = cat.occurrences.loc[cat.occurrences["id"] == occ_id]
-    if rows.empty:
-        st.info(f"Occurrence {occ_id} is not in the data.")
+    d = details.occurrence_details(cat.occurrences, occ_id)
+    if d is None:
+        st.info(f"Occurrence {details.md_escape(occ_id)} is not in the data.")
         return
-    d = summary.details(rows.iloc[0])
-    pm = d.get("precision_km")
-    pm_txt = f"± {pm:.0f} km" if isinstance(pm, float) else "unknown"
     with st.container(border=True):
-        st.subheader(f"{d['name']}")
-        st.caption(f"{d['id']} · {d['commodities']} · {d['status']}")
-        st.markdown(
-            f"**Location precision:** {d['precision']} ({pm_txt}). Every distance below is "
-            f"uncertain by about the same amount.\n\n**How the point was placed:** "
-            f"{summary.placement_note(d.get('geocode_note')) or '—'}"
-        )
+        st.subheader(details.md_escape(d["name"]))
+        st.caption(details.header_caption(d))
+        st.markdown(details.placement_markdown(d))
         st.markdown(summary.distance_markdown(d))
         st.markdown("**Sources**")
-        for title, url in zip(_split_titles(d.get("source_title")), summary.source_urls(d.get("source_url")) + [None] * 20, strict=False):
-            st.markdown(f"- [{title}]({url})" if url else f"- {title}")
-        extra = [u for u in summary.source_urls(d.get("source_url"))][len(_split_titles(d.get("source_title"))):]
-        for url in extra:
-            st.markdown(f"- <{url}>")
+        for line in details.source_lines(d):
+            st.markdown(line)
         with st.expander("All attributes"):
             st.dataframe(pd.DataFrame({"attribute": list(d), "value": [str(v) for v in d.values()]}),
                          hide_index=True, width="stretch")
-
-
-def _split_titles(value: object) -> list[str]:
-    if not isinstance(value, str) or not value.strip():
-        return []
-    return [t.strip() for t in value.split(" | ") if t.strip()]

@@ -3,24 +3,22 @@ query-parameter state, attributions and the legend. Every page uses these; none 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
-from mineralmap import filters, layers, summary
+from mineralmap import filters, mapviews, params, summary
 from mineralmap.catalog import Catalog
 from mineralmap.errors import MineralmapError
 from mineralmap.filters import FilterSpec
-from mineralmap.ui import data
+from mineralmap.ui import cache
 
 _SPEC_KEY = "_mm_filter_spec"
 _NOTES_KEY = "_mm_param_notes"
 _INIT_KEY = "_mm_filters_initialised"
 _W = "flt_"  # widget key prefix
-
-#: Query parameters owned by pages (not filters); anything else unknown is reported.
-PAGE_PARAMS = {"sel", "layers", "basemap", "view", "region", "page"}
 
 
 def _ensure_entrypoint() -> None:
@@ -28,11 +26,14 @@ def _ensure_entrypoint() -> None:
 
     Streamlit keeps a legacy rule: when a ``pages/`` folder sits beside the entry script, the
     first run of a process executes the page file alone (no navigation, no shared sidebar) until
-    ``st.navigation`` has been called once. We switch that rule off and rerun, so every page is
-    always executed through app.py.
+    ``st.navigation`` has been called once (``st.navigation`` then switches the rule off for the
+    whole process). There is no supported switch for it while the folder is named ``pages/``
+    (Streamlit's docs: "as soon as any session executes st.navigation, the app ignores the
+    pages/ directory"), so we switch it off the same way ``st.navigation`` does and rerun: every
+    page is always executed through app.py. This is the only use of the private
+    ``PagesManager.uses_pages_directory``; tests/test_ui_entrypoint.py fails loudly when a
+    Streamlit upgrade changes the behaviour relied on.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
@@ -42,7 +43,7 @@ def load_catalog_or_stop() -> Catalog:
     """Return the catalog, or show a specific error and stop the page (never a traceback)."""
     _ensure_entrypoint()
     try:
-        return data.get_catalog()
+        return cache.get_catalog()
     except MineralmapError as exc:
         st.error(f"mineralmap could not load its data: {exc}")
         st.info("Run `python -m mineralmap data` (or `make run`) to build the data cache.")
@@ -55,6 +56,12 @@ def missing_layers_banner(cat: Catalog) -> None:
     and a banner when extra (inventory or synthetic demo) occurrences are loaded."""
     for notice in getattr(cat, "notices", ()):
         st.warning(notice, icon=":material/science:")
+    if cache.store_unreachable():
+        st.warning(f"The dataset database is unreachable: showing the last loaded "
+                   f"{cat.dataset_label}. The app reconnects by itself.",
+                   icon=":material/cloud_off:")
+    else:
+        st.caption(f"Showing {cat.dataset_label} (see Data & sources).")
     if cat.missing:
         items = "\n".join(f"- **{name}**: {msg}" for name, msg in sorted(cat.missing.items()))
         st.warning(f"Some layers are unavailable; the rest of the app works without them.\n\n{items}")
@@ -69,34 +76,15 @@ def _init_from_query(cat: Catalog) -> None:
     if st.session_state.get(_INIT_KEY):
         return
     st.session_state[_INIT_KEY] = True
-    params = _query_params()
-    spec, notes = FilterSpec.from_params(params, ignore=PAGE_PARAMS)
-    opts = data.filter_options(cat.key)
-    keep = {
-        "provinces": [p for p in spec.provinces if p in opts["provinces"]],
-        "districts": [d for d in spec.districts if d in opts["districts"]],
-        "commodities": [c for c in spec.commodities if c in opts["commodities"]],
-        "statuses": [s for s in spec.statuses if s in opts["statuses"]],
-        "precisions": [p for p in spec.precisions if p in opts["precisions"]],
-    }
-    for field, values in keep.items():
-        dropped = sorted(set(getattr(spec, field)) - set(values))
-        if dropped:
-            notes.append(f"ignored unknown {field}: {', '.join(dropped)}")
-        st.session_state[_W + field] = values
+    spec, notes = params.filter_from_params(_query_params(), cache.filter_options(cat.key))
+    for field in params.CHOICE_FIELDS:
+        st.session_state[_W + field] = list(getattr(spec, field))
     st.session_state[_W + "max_port_km"] = spec.max_port_km
     st.session_state[_W + "max_rail_km"] = spec.max_rail_km
     st.session_state[_W + "max_road_km"] = spec.max_road_km
     st.session_state[_W + "name_query"] = spec.name_query or ""
     st.session_state[_W + "include_unmapped"] = spec.include_unmapped
     st.session_state[_NOTES_KEY] = notes
-
-
-def _districts_for(opts: Mapping, provinces: Iterable[str]) -> list[str]:
-    chosen = list(provinces)
-    if not chosen:
-        return list(opts["districts"])
-    return sorted({d for p in chosen for d in opts.get(f"districts:{p}", [])})
 
 
 def _reset_filters() -> None:
@@ -111,11 +99,11 @@ def sidebar_filters(cat: Catalog) -> FilterSpec:
     Filter state is mirrored into ``st.query_params`` so the URL restores the view.
     """
     _init_from_query(cat)
-    opts = data.filter_options(cat.key)
+    opts = cache.filter_options(cat.key)
     with st.sidebar:
         st.header("Filters")
         provinces = st.multiselect("Province", opts["provinces"], key=_W + "provinces")
-        district_opts = _districts_for(opts, provinces)
+        district_opts = params.district_choices(opts, provinces)
         if _W + "districts" in st.session_state:  # keep only districts still offered
             st.session_state[_W + "districts"] = [
                 d for d in st.session_state[_W + "districts"] if d in district_opts
@@ -162,13 +150,11 @@ def sidebar_filters(cat: Catalog) -> FilterSpec:
 
 
 def _write_filter_params(spec: FilterSpec) -> None:
-    wanted = spec.to_params()
-    for k in list(st.query_params.keys()):
-        if k not in PAGE_PARAMS and k not in wanted:
-            del st.query_params[k]
-    for k, v in wanted.items():
-        if st.query_params.get_all(k) != ([v] if isinstance(v, str) else list(v)):
-            st.query_params[k] = v
+    delete, put = params.filter_param_updates(_query_params(), spec)
+    for k in delete:
+        del st.query_params[k]
+    for k, v in put.items():
+        st.query_params[k] = v
 
 
 def current_filter() -> FilterSpec:
@@ -195,18 +181,7 @@ def sentence_header(sentence: str) -> None:
 
 def legend(visible: Iterable[str] = ()) -> None:
     """Colour and marker legend of the occurrence layer (and of the visible context layers)."""
-    parts = []
-    for e in layers.legend_entries(tuple(visible)):
-        swatch = (
-            f"<span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
-            f"background:{e['color']};margin:0 4px 0 10px;vertical-align:middle'></span>"
-            if e.get("symbol") in ("filled", "filled-outlined", "dot")
-            else f"<span style='display:inline-block;width:10px;height:10px;border-radius:6px;"
-            f"border:2px solid {e['color']};margin:0 4px 0 10px;vertical-align:middle'></span>"
-        )
-        parts.append(f"<span style='white-space:nowrap;display:inline-block'>{swatch}{e['label']}</span>")
-    st.markdown("<div style='font-size:0.85em;line-height:1.6'>" + " ".join(parts) + "</div>",
-                unsafe_allow_html=True)
+    st.markdown(mapviews.legend_html(tuple(visible)), unsafe_allow_html=True)
 
 
 def attributions(cat: Catalog, names: Iterable[str] | None = None) -> None:

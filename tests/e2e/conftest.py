@@ -1,7 +1,12 @@
-"""Browser tests: start the real app (``streamlit run app.py``) and drive it in headless Chromium."""
+"""Browser tests: start the real app (``streamlit run app.py``) and drive it in headless Chromium.
+
+Every wait is on a condition (the server's health URL, Playwright locators, ``wait_for_function``
+on the page's state), never a fixed sleep. The ``e2e`` mark is set by ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -9,9 +14,14 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from mineralmap._geo import GEOD
+from mineralmap.catalog import load_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "e2e" / "artifacts"
@@ -25,8 +35,6 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-pytestmark = pytest.mark.e2e
 
 
 def _free_port() -> int:
@@ -59,7 +67,8 @@ def start_app(cache: Path, extra_env: dict[str, str] | None = None) -> tuple[sub
                 if r.read().strip() == b"ok":
                     return proc, url, log
         except OSError:
-            time.sleep(0.5)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.5)  # wakes up at once when the server exits
     proc.terminate()
     raise RuntimeError(f"streamlit did not become healthy in 90 s, see {log}")
 
@@ -95,12 +104,101 @@ def page(browser):
     ctx.close()
 
 
+_IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
+#: Count the script runs the page sees (changes of stApp's data-test-script-state away from idle).
+_ARM_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!window.__mmObserver) {
+    window.__mmObserver = new MutationObserver(() => {
+      if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__mmRuns += 1;
+    });
+    window.__mmObserver.observe(app, {attributes: true,
+                                      attributeFilter: ['data-test-script-state']});
+  }
+  window.__mmRuns = 0;
+}"""
+
+_RERUN_DONE_JS = f"() => window.__mmRuns > 0 && ({_IDLE_JS})()"
+
+
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     """Wait until Streamlit has finished running the script and a map canvas is on the page."""
     page.wait_for_selector("canvas", timeout=timeout_ms)
+    page.wait_for_function(_IDLE_JS, timeout=timeout_ms)
+
+
+@contextlib.contextmanager
+def rerun(page, timeout_ms: int = 60_000) -> Iterator[None]:
+    """Wait until the script run triggered by the interaction inside the block has finished."""
+    page.evaluate(_ARM_JS)
+    yield
+    page.wait_for_function(_RERUN_DONE_JS, timeout=timeout_ms)
+
+
+def wait_for_frames(page, frames: int = 3) -> None:
+    """Wait until the browser has painted ``frames`` more animation frames (deck.gl draws in the
+    next frame after its data arrives)."""
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
-    )
+        """(n) => new Promise(done => { const step = k => k ? requestAnimationFrame(
+             () => step(k - 1)) : done(true); step(n); })""", arg=frames)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A mapped occurrence of the real data, far from every other one (a click target)."""
+
+    id: str
+    name: str
+    lon: float
+    lat: float
+
+
+def isolated_occurrence(cache: Path) -> Marker:
+    """The mapped occurrence whose nearest other occurrence is farthest away (geodesic)."""
+    occ = load_catalog(cache).occurrences
+    occ = occ[occ["mapped"].astype(bool)]
+    lon, lat = occ["lon"].to_numpy(float), occ["lat"].to_numpy(float)
+    n = len(occ)
+    _, _, d = GEOD.inv(np.repeat(lon, n), np.repeat(lat, n), np.tile(lon, n), np.tile(lat, n))
+    d = d.reshape(n, n)
+    np.fill_diagonal(d, np.inf)
+    i = int(np.argmax(d.min(axis=1)))
+    row = occ.iloc[i]
+    return Marker(str(row["id"]), str(row["name"]), float(lon[i]), float(lat[i]))
+
+
+@pytest.fixture(scope="session")
+def marker(real_cache) -> Marker:
+    return isolated_occurrence(real_cache)
+
+
+def click_marker(page, marker: Marker, attempts: int = 4) -> None:
+    """Click the occurrence drawn at the centre of the (first) map once deck.gl picks it.
+
+    deck.gl attaches its pointer handlers after its first draw: hover the centre until the
+    marker's tooltip shows (the condition that it is pickable), then click it.
+    """
+    canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    tip = page.locator(".mm-tip").filter(has_text=marker.name)
+    for _ in range(attempts):
+        page.mouse.move(box["x"] + 5, box["y"] + 5)
+        page.mouse.move(x, y, steps=5)
+        try:
+            tip.first.wait_for(state="visible", timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - not pickable yet: hover again
+            continue
+    assert tip.count(), f"hovering the map centre never showed the tooltip of {marker.id}"
+    page.mouse.click(x, y)
 
 
 def assert_no_exception(page) -> None:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.e2e.conftest import assert_no_exception, screenshot, wait_for_app
-
-pytestmark = pytest.mark.e2e
+from tests.e2e.conftest import assert_no_exception, screenshot, wait_for_app, wait_for_frames
 
 
 def test_context_page_renders(app_url, page):
@@ -16,11 +12,11 @@ def test_context_page_renders(app_url, page):
     page.get_by_text("Market and logistics").first.wait_for()
     page.get_by_text("Export-terminal scenario").first.wait_for()
     assert page.locator("[data-testid='stMetric']").count() >= 7
-    page.wait_for_timeout(1500)  # let deck.gl draw the routes
+    wait_for_frames(page)  # let deck.gl draw the routes
     path = screenshot(page, "context_top")
     assert path.stat().st_size > 10_000
     page.get_by_text("Export-terminal scenario").first.scroll_into_view_if_needed()
-    page.wait_for_timeout(1500)
+    wait_for_frames(page)
     assert screenshot(page, "context_scenario").stat().st_size > 10_000
 
 
@@ -36,5 +32,5 @@ def test_context_page_candidate(app_url, page):
     wait_for_app(page, timeout_ms=120_000)
     assert_no_exception(page)
     page.locator("[data-testid='stDeckGlJsonChart']").first.scroll_into_view_if_needed()
-    page.wait_for_timeout(2000)
+    wait_for_frames(page)
     assert screenshot(page, "context_candidate").stat().st_size > 10_000

@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 from shapely.geometry import shape
 
-from tests.e2e.conftest import assert_no_exception, screenshot, wait_for_app
-
-
-def _settle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the rerun triggered by the last interaction has finished."""
-    time.sleep(0.8)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
-    )
-    time.sleep(0.5)
+from tests.e2e.conftest import (
+    assert_no_exception,
+    click_marker,
+    rerun,
+    screenshot,
+    wait_for_app,
+)
 
 
 def _selected(page) -> int:
@@ -35,16 +31,16 @@ def _choose(page, label: str, text: str) -> None:
     box = page.locator("[data-testid='stMultiSelect']").filter(has_text=label).first
     box.locator("input").click()
     box.locator("input").fill(text)
-    page.keyboard.press("Enter")
+    with rerun(page):
+        page.keyboard.press("Enter")
     page.keyboard.press("Escape")
-    _settle(page)
 
 
 def _set_number(page, label: str, value: float) -> None:
     box = page.get_by_label(label, exact=True)
     box.fill(str(value))
-    box.press("Enter")
-    _settle(page)
+    with rerun(page):
+        box.press("Enter")
 
 
 def _decimals(v: float) -> int:
@@ -145,19 +141,19 @@ def test_radius_and_bbox_modes(page, app_url):
     wait_for_app(page)
     total = _selected(page)
     page.get_by_role("tab", name="Radius").click()
-    page.get_by_text("Use a radius").click()
-    _settle(page)
+    with rerun(page):
+        page.get_by_text("Use a radius").click()
     _set_number(page, "Radius (km, geodesic)", 450)
     assert_no_exception(page)
     assert _sentence(page).endswith("region: within 450 km of Gwadar")
     assert 0 < _selected(page) < total
     screenshot(page, "region_radius")
-    page.get_by_text("Use a radius").click()
-    _settle(page)
+    with rerun(page):
+        page.get_by_text("Use a radius").click()
 
     page.get_by_role("tab", name="Bounding box").click()
-    page.get_by_text("Use a bounding box").click()
-    _settle(page)
+    with rerun(page):
+        page.get_by_text("Use a bounding box").click()
     assert _sentence(page).endswith("region: box 66,28 to 70,32")
     in_box = _selected(page)
     assert 0 < in_box < total
@@ -170,40 +166,29 @@ def test_radius_and_bbox_modes(page, app_url):
     screenshot(page, "region_bbox_invalid")
 
 
-def test_pick_on_map_removes_an_occurrence(page, app_url):
-    # view centred on Loe Shilman carbonatite (REE-018), the map's only marker at that spot
-    page.goto(f"{app_url}/region_export?view=34.2208,71.1411,9&basemap=none")
+def test_pick_on_map_removes_an_occurrence(page, app_url, marker):
+    # view centred on the occurrence farthest from every other one: the only marker at that spot
+    page.goto(f"{app_url}/region_export?view={marker.lat:.4f},{marker.lon:.4f},9&basemap=none")
     wait_for_app(page)
     total = _selected(page)
-    canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
-    canvas.wait_for()
-    box = canvas.bounding_box()
-    assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     picked_re = re.compile(r"Picked on the map \(\d+\)")
-    picked = page.get_by_text(picked_re)
-    for _ in range(4):  # deck.gl attaches its handlers after the first draw: retry the click
-        page.mouse.move(box["x"] + 5, box["y"] + 5)  # the hover tooltip must not swallow it
-        time.sleep(2)
-        page.mouse.click(x, y)
-        try:
-            picked.first.wait_for(state="attached", timeout=20_000)
-            break
-        except Exception:  # noqa: BLE001 - retried, then asserted below
-            continue
-    assert picked.count() >= 1, "clicking the occurrence did not pick it"
-    assert "REE-018" in page.locator("p").filter(has_text=picked_re).first.inner_text()
-    page.get_by_role("button", name="Remove from selection").click()
-    _settle(page)
+    with rerun(page):
+        click_marker(page, marker)
+    page.get_by_text(picked_re).first.wait_for(state="attached", timeout=30_000)
+    assert marker.id in page.locator("p").filter(has_text=picked_re).first.inner_text()
+    with rerun(page):
+        page.get_by_role("button", name="Remove from selection").click()
     assert_no_exception(page)
     assert _selected(page) == total - 1
     assert "− 1 removed" in _sentence(page)
     page.get_by_role("tab", name="Pick on map").click()
-    assert "REE-018" in page.locator("p").filter(has_text=re.compile("Removed:")).first.inner_text()
+    removed = page.locator("p").filter(has_text=re.compile("Removed:")).first
+    removed.wait_for()
+    assert marker.id in removed.inner_text()
     screenshot(page, "region_pick")
 
 
-def test_bad_upload_shows_message(page, app_url, tmp_path):
+def test_bad_upload_shows_message(page, app_url, tmp_path, marker):
     page.goto(f"{app_url}/region_export")
     wait_for_app(page)
     total = _selected(page)
@@ -211,20 +196,21 @@ def test_bad_upload_shows_message(page, app_url, tmp_path):
     assert page.get_by_text("at most 5 MB").count() >= 1
     bad = tmp_path / "broken.geojson"
     bad.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
-    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(bad))
+    with rerun(page):
+        page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(bad))
     msg = page.locator("[data-testid='stAlert']").filter(has_text="broken.geojson is not valid JSON")
     msg.first.wait_for(timeout=60_000)
-    _settle(page)
     assert_no_exception(page)
     assert _selected(page) == total
     screenshot(page, "region_bad_upload")
-    # a good polygon afterwards replaces it and applies
+    # a good polygon afterwards (a small box around one occurrence) replaces it and applies
     good = tmp_path / "north.geojson"
-    ring = [[70, 33], [72, 33], [72, 35], [70, 35], [70, 33]]
+    w, s, e, n = marker.lon - 0.05, marker.lat - 0.05, marker.lon + 0.05, marker.lat + 0.05
+    ring = [[w, s], [e, s], [e, n], [w, n], [w, s]]
     good.write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}), encoding="utf-8")
-    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(good))
+    with rerun(page):
+        page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(good))
     page.get_by_text("Using the polygon of north.geojson").first.wait_for(timeout=60_000)
-    _settle(page)
     assert_no_exception(page)
     assert "region: north.geojson" in _sentence(page)
     assert 0 < _selected(page) < total

@@ -9,16 +9,21 @@ in the browser (recorded, not asserted).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, assert_no_exception, screenshot, start_app, wait_for_app
-
-pytestmark = pytest.mark.e2e
+from mineralmap import catalog, config
+from tests.e2e.conftest import (
+    ARTIFACTS,
+    assert_no_exception,
+    screenshot,
+    start_app,
+    wait_for_app,
+    wait_for_frames,
+)
 
 N = 100_000
 
@@ -33,23 +38,17 @@ def _record(line: str) -> None:
 
 @pytest.fixture(scope="module")
 def scale_app(real_cache) -> Iterator[str]:
-    from mineralmap import catalog
-
-    old = os.environ.get("MINERALMAP_DEMO_SCALE")
-    os.environ["MINERALMAP_DEMO_SCALE"] = str(N)
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MINERALMAP_DEMO_SCALE", str(N))
+        config.reload_settings()  # settings are read once: re-read them with the variable set
         t0 = time.perf_counter()
         cat = catalog.load_catalog(real_cache)
         _record(f"[scale] catalog with {len(cat.occurrences):,} occurrences ready in "
                 f"{time.perf_counter() - t0:.1f} s (enrichment of {N:,} synthetic points cached "
                 "on first use)")
-        assert cat.notices, "the synthetic points were not added"
-        assert "enrichment" not in cat.missing, cat.missing
-    finally:
-        if old is None:
-            os.environ.pop("MINERALMAP_DEMO_SCALE", None)
-        else:
-            os.environ["MINERALMAP_DEMO_SCALE"] = old
+    config.reload_settings()
+    assert cat.notices, "the synthetic points were not added"
+    assert "enrichment" not in cat.missing, cat.missing
     proc, url, _log = start_app(real_cache, extra_env={"MINERALMAP_DEMO_SCALE": str(N)})
     yield url
     proc.terminate()
@@ -92,6 +91,6 @@ def test_explore_at_100k_renders_and_filters(scale_app, page):
     sentence = page.locator("h4", has_text="in Balochistan").first.inner_text()
     assert "Balochistan" in sentence
     assert page.get_by_text("Showing the first 5,000 of").count() >= 1
-    page.wait_for_timeout(1500)  # let deck.gl draw the cells
+    wait_for_frames(page)  # let deck.gl draw the cells
     shot = screenshot(page, "scale_explore_100k_balochistan")
     assert shot.stat().st_size > 10_000

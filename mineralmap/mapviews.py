@@ -1,0 +1,173 @@
+"""The decks the pages draw, assembled from :mod:`mineralmap.layers`: the occurrence map, the
+region preview (with pickable candidates), the export-terminal scenario map, and the HTML of
+the map legends.
+
+Static context layers are passed in (the app builds and serialises them once per catalog, see
+:mod:`mineralmap.ui.cache`); everything else is built here from frames.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Collection, Mapping, Sequence
+
+import pandas as pd
+import pydeck as pdk
+from shapely.geometry.base import BaseGeometry
+
+from mineralmap import layers, scenario
+from mineralmap.details import md_escape
+from mineralmap.layers import FrozenLayer, MapDeck
+from mineralmap.picks import CANDIDATE_LAYER
+from mineralmap.viewport import SCENARIO_VIEW
+
+#: A layer the decks accept: a pydeck layer or a static layer serialised once.
+AnyLayer = pdk.Layer | FrozenLayer
+
+#: Route / terminal colours (Okabe-Ito, colour-blind safe) by terminal id; none equals the
+#: Sb (vermillion) or REE (blue) marker colour.
+TERMINAL_COLORS: dict[str, list[int]] = {
+    "karachi": [86, 180, 233, 230],
+    "port_qasim": [230, 159, 0, 230],
+    "gwadar": [0, 158, 115, 230],
+    scenario.CANDIDATE_ID: [204, 121, 167, 240],
+}
+OTHER_TERMINAL_COLOR: list[int] = [120, 120, 120, 230]
+#: Context layers of the region preview map and of the scenario map.
+REGION_CONTEXT: tuple[str, ...] = ("provinces", "districts", "ports")
+SCENARIO_CONTEXT: tuple[str, ...] = ("provinces",)
+_CANDIDATE_STYLE = {"fill": [255, 255, 255, 235], "line": [20, 20, 20, 220]}
+_PX = "'pixels'"  # quoted: pydeck turns bare strings into expressions
+
+
+def terminal_color(port_id: str) -> list[int]:
+    """RGBA colour of a terminal's routes and marker."""
+    return TERMINAL_COLORS.get(port_id, OTHER_TERMINAL_COLOR)
+
+
+# --------------------------------------------------------------------------------------------
+# occurrence map
+
+
+def occurrence_deck(context: Sequence[AnyLayer], occ: pd.DataFrame,
+                    extra: Sequence[AnyLayer | None] = (), view: Mapping[str, float] | None = None,
+                    basemap: str = "light") -> MapDeck:
+    """Context layers, the occurrence layers of ``occ``, then ``extra`` (None entries dropped)."""
+    stack: list[AnyLayer] = [*context, *layers.occurrence_layers(occ)]
+    stack += [lyr for lyr in extra if lyr is not None]
+    return layers.make_deck(stack, view=view, basemap=basemap)
+
+
+# --------------------------------------------------------------------------------------------
+# region preview
+
+
+def candidate_layer(cand: pd.DataFrame) -> pdk.Layer:
+    """Small white dots (layer id :data:`~mineralmap.picks.CANDIDATE_LAYER`) carrying id and
+    tooltip text: filtered occurrences outside the selection, pickable to add them."""
+    lon = pd.to_numeric(cand["lon"], errors="coerce").round(5).tolist()
+    lat = pd.to_numeric(cand["lat"], errors="coerce").round(5).tolist()
+    tips = (cand["name"].astype(str) + " (" + cand["id"].astype(str)
+            + ")\nnot selected: click it, then “Add to selection”").tolist()
+    rows = [{"p": [x, y], "id": i, "t": t}
+            for x, y, i, t in zip(lon, lat, cand["id"].astype(str), tips, strict=True)]
+    return pdk.Layer("ScatterplotLayer", data=rows, id=CANDIDATE_LAYER, get_position="p",
+                     get_fill_color=_CANDIDATE_STYLE["fill"],
+                     get_line_color=_CANDIDATE_STYLE["line"], get_radius=3.5, radius_units=_PX,
+                     line_width_units=_PX, get_line_width=1, stroked=True, filled=True,
+                     pickable=True, auto_highlight=True, highlight_color=[255, 255, 0, 160])
+
+
+def region_deck(context: Sequence[AnyLayer], region: BaseGeometry | None, rows: pd.DataFrame,
+                cand: pd.DataFrame, view: Mapping[str, float] | None) -> MapDeck:
+    """Region outline, pickable candidates (when any), then the selected occurrences."""
+    stack: list[AnyLayer] = [*context, layers.region_layer(region)]
+    if len(cand):
+        stack.append(candidate_layer(cand))
+    stack += layers.occurrence_layers(rows)
+    return layers.make_deck(stack, view=view, basemap="light")
+
+
+# --------------------------------------------------------------------------------------------
+# scenario map
+
+
+def terminals_layer(terminals: pd.DataFrame) -> pdk.Layer:
+    """Terminal markers (layer id ``"terminals"``) coloured like their routes.
+
+    Parameters
+    ----------
+    terminals
+        :attr:`mineralmap.scenario.ScenarioResult.terminals` (``port``, ``port_id``, ``lon``,
+        ``lat``, ``candidate``).
+    """
+    data = [{"p": [r.lon, r.lat], "c": terminal_color(r.port_id),
+             "t": f"{r.port}" + (" (candidate terminal)" if r.candidate else " (seaport)")}
+            for r in terminals.itertuples(index=False)]
+    return pdk.Layer(
+        "ScatterplotLayer", data=data, id="terminals", get_position="p", get_fill_color="c",
+        get_line_color=[20, 20, 20, 255], get_radius=9, radius_units=_PX, stroked=True,
+        get_line_width=2, line_width_units=_PX, pickable=True,
+    )
+
+
+def scenario_deck(context: Sequence[AnyLayer], result: scenario.ScenarioResult,
+                  drawn_routes: Sequence, occ: pd.DataFrame) -> MapDeck:
+    """Provinces, routes coloured by destination, the routed occurrences, the terminals.
+
+    Parameters
+    ----------
+    context
+        Static context layers (the provinces).
+    result
+        The scenario.
+    drawn_routes
+        :func:`mineralmap.scenario.drawn_routes` of the scenario result.
+    occ
+        The filtered occurrences; only those in ``result.per_occurrence`` are drawn.
+    """
+    colors = {r.port: terminal_color(r.port_id) for r in result.terminals.itertuples(index=False)}
+    routed = occ[occ["id"].astype(str).isin(set(result.per_occurrence["id"]))]
+    return layers.make_deck(
+        [*context, layers.routes_layer(list(drawn_routes), colors),
+         *layers.occurrence_layers(routed), terminals_layer(result.terminals)],
+        view=SCENARIO_VIEW, basemap="none",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# legends (HTML; every label escaped)
+
+
+def _swatch(color: str, symbol: str) -> str:
+    color = html.escape(color, quote=True)
+    if symbol in ("filled", "filled-outlined", "dot"):
+        return (f"<span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
+                f"background:{color};margin:0 4px 0 10px;vertical-align:middle'></span>")
+    return (f"<span style='display:inline-block;width:10px;height:10px;border-radius:6px;"
+            f"border:2px solid {color};margin:0 4px 0 10px;vertical-align:middle'></span>")
+
+
+def legend_html(visible: Collection[str] = ()) -> str:
+    """Colour and marker legend of the occurrence layer and of the visible context layers."""
+    parts = [
+        f"<span style='white-space:nowrap;display:inline-block'>"
+        f"{_swatch(e['color'], e.get('symbol', ''))}{html.escape(e['label'])}</span>"
+        for e in layers.legend_entries(tuple(visible))
+    ]
+    return "<div style='font-size:0.85em;line-height:1.6'>" + " ".join(parts) + "</div>"
+
+
+def terminal_legend_html(terminals: pd.DataFrame) -> str:
+    """``Routes to:`` and one colour bar per terminal, for Markdown with HTML allowed (names are
+    escaped for both: a candidate's name is typed by the user)."""
+    parts = []
+    for r in terminals.itertuples(index=False):
+        c = terminal_color(r.port_id)
+        suffix = " (candidate)" if r.candidate and "candidate" not in str(r.port).lower() else ""
+        parts.append(
+            f"<span style='display:inline-block;width:22px;height:4px;background:rgb({int(c[0])},"
+            f"{int(c[1])},{int(c[2])});margin:0 5px 3px 12px;vertical-align:middle'></span>"
+            f"{md_escape(html.escape(str(r.port)))}{suffix}"
+        )
+    return "Routes to: " + "".join(parts)

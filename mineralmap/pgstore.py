@@ -1,0 +1,701 @@
+"""The PostgreSQL/PostGIS implementation of the dataset store (issue 12).
+
+``MINERALMAP_DATABASE_URL=postgresql://user:password@host:5432/dbname`` makes
+:func:`mineralmap.store.open_store` return a :class:`PostgresStore`: the same
+:class:`mineralmap.store.Store` protocol as the embedded SQLite store (versions, rows,
+version_rows, audit log; append-only; version 1 = the bundled curated table), in a database that
+several app servers share and that the IT department can back up, replicate and open in QGIS.
+
+Schema
+------
+Created and migrated by the project: :data:`PG_MIGRATIONS` are numbered SQL scripts, each applied
+in one transaction and recorded in ``mm_schema_migrations`` (number, description, time). Starting
+the app again applies nothing; two servers starting at once serialise on an advisory lock. Besides
+the tables of the SQLite store, every stored occurrence row carries a PostGIS point
+(``version_rows.geom``, ``geometry(Point, 4326)``, GiST-indexed, also as geography), so region
+queries run in the database (:mod:`mineralmap.postgis`).
+
+Concurrency and failures
+------------------------
+A publish or restore is one transaction holding a per-dataset advisory lock: two publishes at once
+land as two versions (or the later one is refused with :class:`~mineralmap.store.StoreConflictError`
+when it names ``expected_parent``); a killed process leaves nothing behind (PostgreSQL rolls the
+transaction back). A database that cannot be reached raises :class:`StoreUnavailableError` whose
+message names host, port and database but never the password; the store reconnects by itself on
+the next call (idle connections are pooled; a broken one is dropped and the read retried once).
+
+The app's database role needs no superuser rights: it owns its database (or schema); only
+``CREATE EXTENSION postgis`` is done once by an administrator (``docs/deploying.md``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.pq import TransactionStatus
+
+from mineralmap.auth import StewardSession, require_session
+from mineralmap.config import REPO_ROOT, Settings
+from mineralmap.curated import load_occurrences, validate_occurrences
+from mineralmap.schema import OCCURRENCE_COLUMNS
+from mineralmap.store import (
+    _INITIAL_ACTOR,
+    _VERSION_COLS,
+    AUDIT_EVENTS,
+    BACKENDS,
+    BUSY_TIMEOUT_S,
+    DEFAULT_DATASET,
+    StoreConflictError,
+    StoreError,
+    VersionInfo,
+    _check_note,
+    _content_hash,
+    _info,
+    _row_hash,
+    _utc,
+    diff_records,
+    records_frame,
+)
+
+#: URL schemes this backend serves.
+SCHEMES: tuple[str, ...] = ("postgresql", "postgres")
+#: Seconds to wait for the server when connecting.
+CONNECT_TIMEOUT_S = 5
+#: Idle connections kept per store.
+POOL_SIZE = 4
+#: Rows per COPY chunk (a progress callback runs after each).
+COPY_CHUNK = 5000
+#: Index of lon, lat, province, district, name in a stored row (a JSON array in schema order).
+COL_INDEX: dict[str, int] = {c: i for i, c in enumerate(OCCURRENCE_COLUMNS)}
+
+#: Numbered migrations: (description, SQL). Applied in order, one transaction each, recorded in
+#: ``mm_schema_migrations``. Never edit an applied migration: append a new one.
+PG_MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("dataset versions, rows, audit log (append-only)", """
+    CREATE TABLE versions(
+        id bigserial PRIMARY KEY,
+        dataset text NOT NULL,
+        number integer NOT NULL CHECK (number >= 1),
+        created_at text NOT NULL,
+        actor text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('initial', 'bundled', 'import', 'restore')),
+        note text NOT NULL CHECK (length(btrim(note)) > 0),
+        source_name text NOT NULL,
+        source_sha256 text NOT NULL,
+        parent_id bigint REFERENCES versions(id),
+        restored_from integer,
+        n_rows integer NOT NULL,
+        added integer NOT NULL,
+        changed integer NOT NULL,
+        removed integer NOT NULL,
+        content_sha256 text NOT NULL,
+        UNIQUE (dataset, number)
+    );
+    CREATE TABLE rows(hash text PRIMARY KEY, data jsonb NOT NULL);
+    CREATE TABLE version_rows(
+        version_id bigint NOT NULL REFERENCES versions(id),
+        pos integer NOT NULL,
+        occ_id text NOT NULL,
+        row_hash text NOT NULL REFERENCES rows(hash),
+        geom geometry(Point, 4326),
+        PRIMARY KEY (version_id, pos),
+        UNIQUE (version_id, occ_id)
+    );
+    CREATE INDEX version_rows_geom ON version_rows USING gist (geom);
+    CREATE INDEX version_rows_geog ON version_rows USING gist ((geom::geography));
+    CREATE TABLE audit(
+        id bigserial PRIMARY KEY,
+        at double precision NOT NULL,
+        at_text text NOT NULL,
+        actor text NOT NULL,
+        event text NOT NULL,
+        dataset text NOT NULL,
+        detail text NOT NULL
+    );
+    CREATE INDEX audit_actor_event ON audit(actor, event, at);
+    CREATE FUNCTION mm_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$;
+    CREATE TRIGGER versions_append_only BEFORE UPDATE OR DELETE ON versions
+        FOR EACH ROW EXECUTE FUNCTION mm_append_only('dataset versions are append-only');
+    CREATE TRIGGER versions_no_truncate BEFORE TRUNCATE ON versions
+        FOR EACH STATEMENT EXECUTE FUNCTION mm_append_only('dataset versions are append-only');
+    CREATE TRIGGER version_rows_append_only BEFORE UPDATE OR DELETE ON version_rows
+        FOR EACH ROW EXECUTE FUNCTION mm_append_only('dataset versions are append-only');
+    CREATE TRIGGER version_rows_no_truncate BEFORE TRUNCATE ON version_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION mm_append_only('dataset versions are append-only');
+    CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+        FOR EACH ROW EXECUTE FUNCTION mm_append_only('the audit log is append-only');
+    CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+        FOR EACH STATEMENT EXECUTE FUNCTION mm_append_only('the audit log is append-only');
+    """),
+    ("context layers: provenance of the layers loaded by `python -m mineralmap data`", """
+    CREATE TABLE layer_provenance(
+        layer text PRIMARY KEY,
+        table_name text NOT NULL,
+        n_features integer NOT NULL,
+        geometry_type text NOT NULL,
+        fingerprint text NOT NULL,
+        origin text NOT NULL,
+        licence text NOT NULL,
+        attribution text NOT NULL,
+        manifest jsonb NOT NULL,
+        loaded_at text NOT NULL
+    );
+    """),
+)
+
+_MIGRATION_LOCK = 0x6D6D_0001  # advisory lock id while migrating ("mm" 1)
+
+
+def app_role_grants(role: str, database: str, schema: str = "public") -> list[str]:
+    """SQL that gives an app role the least rights the store needs on a migrated database.
+
+    For the hardened set-up (``docs/deploying.md``): an owner role creates and migrates the schema
+    (first start, and ``python -m mineralmap data`` for the context layers); the app servers
+    connect as ``role``, which may read everything and append versions, rows and audit entries,
+    but cannot update, delete, truncate, drop or alter anything.
+
+    Parameters
+    ----------
+    role, database, schema : str
+        Plain SQL identifiers (letters, digits, ``_``).
+
+    Raises
+    ------
+    StoreError
+        An identifier that is not plain.
+    """
+    for name in (role, database, schema):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", name):
+            raise StoreError(f"not a plain SQL identifier: {name!r}")
+    return [
+        f"REVOKE ALL ON DATABASE {database} FROM PUBLIC",
+        f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {role}",
+        f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}",
+        f"GRANT INSERT ON versions, rows, version_rows, audit TO {role}",
+        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO {role}",
+    ]
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached (or refused the credentials); nothing was changed."""
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (and any query string) replaced, for messages and logs.
+
+    Examples
+    --------
+    >>> redact_url("postgresql://app:s3cret@db.example:5432/mm")
+    'postgresql://app:***@db.example:5432/mm'
+    """
+    try:
+        p = urlsplit(str(url))
+        host = p.hostname or ""
+        port = f":{p.port}" if p.port else ""
+    except ValueError:
+        return "postgresql://***"
+    user = f"{unquote(p.username)}{':***' if p.password is not None else ''}@" \
+        if p.username else ""
+    return f"{p.scheme}://{user}{host}{port}{p.path}"
+
+
+def _passwords(url: str) -> list[str]:
+    """The password of ``url`` as written and percent-decoded (read from the raw text: URL
+    parsers drop tabs and newlines, so the parsed value may differ from what is in the text)."""
+    rest = str(url).split("://", 1)[-1]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" not in authority:
+        return []
+    userinfo = authority.rsplit("@", 1)[0]
+    if ":" not in userinfo:
+        return []
+    raw = userinfo.split(":", 1)[1]
+    return [p for p in dict.fromkeys((raw, unquote(raw))) if p]
+
+
+def _scrub(text: str, url: str) -> str:
+    """Remove the URL and its password from ``text`` (driver messages may echo them)."""
+    out = str(text).replace(str(url), redact_url(url))
+    for pw in sorted(_passwords(url), key=len, reverse=True):
+        out = out.replace(pw, "***")
+    return out
+
+
+def _connection_problem(exc: BaseException) -> bool:
+    """True for a failed or lost connection (not a lock timeout or a serialisation failure)."""
+    return isinstance(exc, psycopg.OperationalError) and getattr(exc, "sqlstate", None) in (
+        None, "08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03", "28P01",
+        "28000", "3D000")
+
+
+class PostgresStore:
+    """Dataset store in PostgreSQL/PostGIS (see the module docstring).
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user:password@host:port/dbname`` (libpq URL; ``?sslmode=…`` allowed).
+    curated_path : pathlib.Path, optional
+        Table imported as version 1 when the dataset has no version yet; default the bundled
+        ``geodata/occurrences.csv``.
+    dataset : str
+        Dataset name.
+    bundled : bool
+        Import the bundled table as version 1 (or a revised one as a new version) when due;
+        ``False`` only applies the schema migrations (e.g. for loading context layers).
+
+    Raises
+    ------
+    StoreUnavailableError
+        The database cannot be reached or refused the credentials.
+    StoreError
+        The schema cannot be created (e.g. PostGIS missing) or is newer than this code.
+    """
+
+    def __init__(self, url: str, curated_path: Path | None = None,
+                 dataset: str = DEFAULT_DATASET, *, bundled: bool = True) -> None:
+        self._url = str(url)
+        self.location = redact_url(self._url)
+        self.dataset = dataset
+        self._curated_path = curated_path
+        self._idle: queue.LifoQueue[psycopg.Connection] = queue.LifoQueue()
+        self._lock = threading.Lock()
+        self._migrate()
+        if bundled:
+            self._ensure_initial()
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.location!r}, dataset={self.dataset!r})"
+
+    # -------------------------------------------------------------- connections
+    def _connect(self) -> psycopg.Connection:
+        try:
+            return psycopg.connect(self._url, connect_timeout=CONNECT_TIMEOUT_S, autocommit=True,
+                                   application_name="mineralmap")
+        except psycopg.Error as exc:
+            raise StoreUnavailableError(
+                f"the database {self.location} is unreachable: "
+                f"{_scrub(str(exc).strip().splitlines()[-1] if str(exc).strip() else exc, self._url)}"
+            ) from None
+
+    def _acquire(self) -> tuple[psycopg.Connection, bool]:
+        """A connection and whether it came from the pool (so may be stale)."""
+        while True:
+            try:
+                con = self._idle.get_nowait()
+            except queue.Empty:
+                return self._connect(), False
+            if not con.closed and not con.broken and \
+                    con.info.transaction_status == TransactionStatus.IDLE:
+                return con, True
+            with contextlib.suppress(Exception):
+                con.close()
+
+    def _release(self, con: psycopg.Connection) -> None:
+        if con.closed or con.broken or con.info.transaction_status != TransactionStatus.IDLE \
+                or self._idle.qsize() >= POOL_SIZE:
+            with contextlib.suppress(Exception):
+                con.close()
+            return
+        self._idle.put(con)
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled autocommit connection (for :mod:`mineralmap.postgis`); driver errors become
+        :class:`StoreUnavailableError` / :class:`~mineralmap.store.StoreError` without secrets."""
+        con, _ = self._acquire()
+        try:
+            yield con
+        except psycopg.Error as exc:
+            with contextlib.suppress(Exception):
+                con.close()
+            raise self._error(exc) from None
+        except BaseException:
+            self._release(con)
+            raise
+        self._release(con)
+
+    def close(self) -> None:
+        """Close every idle connection (the store stays usable: it reconnects when asked)."""
+        while True:
+            try:
+                con = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            with contextlib.suppress(Exception):
+                con.close()
+
+    def _error(self, exc: psycopg.Error) -> StoreError:
+        text = _scrub(str(exc).strip() or type(exc).__name__, self._url)
+        if _connection_problem(exc):
+            return StoreUnavailableError(f"the database {self.location} is unreachable: {text}")
+        return StoreError(f"the database {self.location} refused the request: {text}")
+
+    def _read(self, fn: Callable[[psycopg.Connection], object]) -> object:
+        """Run ``fn(connection)``; a stale pooled connection is replaced and ``fn`` retried once."""
+        for attempt in (0, 1):
+            con, pooled = self._acquire()
+            try:
+                out = fn(con)
+            except psycopg.Error as exc:
+                with contextlib.suppress(Exception):
+                    con.close()
+                if attempt == 0 and pooled and _connection_problem(exc):
+                    continue
+                raise self._error(exc) from None
+            self._release(con)
+            return out
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[psycopg.Connection]:
+        """One write transaction holding the dataset's advisory lock (rolled back on error)."""
+        con, _ = self._acquire()
+        try:
+            with con.transaction():
+                con.execute(f"SET LOCAL lock_timeout = '{int(BUSY_TIMEOUT_S * 1000)}ms'")
+                try:
+                    con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                                ("mineralmap:" + self.dataset,))
+                except (pg_errors.LockNotAvailable, pg_errors.QueryCanceled) as exc:
+                    raise StoreConflictError(
+                        "the dataset store is busy with another publish; try again in a moment"
+                    ) from exc
+                yield con
+        except psycopg.Error as exc:
+            with contextlib.suppress(Exception):
+                con.close()
+            raise self._error(exc) from None
+        except BaseException:
+            self._release(con)
+            raise
+        self._release(con)
+
+    # -------------------------------------------------------------- schema
+    def _migrate(self) -> None:
+        con = self._connect()
+        try:
+            con.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+            try:
+                # only DDL when something is missing: a role with just SELECT/INSERT grants
+                # (the hardened set-up of docs/deploying.md) opens a migrated database
+                if not con.execute("SELECT to_regclass('mm_schema_migrations') IS NOT NULL"
+                                   ).fetchone()[0]:
+                    con.execute("CREATE TABLE mm_schema_migrations(version integer PRIMARY KEY, "
+                                "description text NOT NULL, "
+                                "applied_at timestamptz NOT NULL DEFAULT now())")
+                row = con.execute("SELECT coalesce(max(version), 0) FROM mm_schema_migrations"
+                                  ).fetchone()
+                done = int(row[0]) if row else 0
+                if done > len(PG_MIGRATIONS):
+                    raise StoreError(f"the database {self.location} was written by a newer "
+                                     f"mineralmap (schema {done}); upgrade mineralmap")
+                for i in range(done, len(PG_MIGRATIONS)):
+                    desc, sql = PG_MIGRATIONS[i]
+                    with con.transaction():
+                        con.execute(sql)
+                        con.execute("INSERT INTO mm_schema_migrations(version, description) "
+                                    "VALUES (%s, %s)", (i + 1, desc))
+            finally:
+                con.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+        except psycopg.Error as exc:
+            raise self._error(exc) from None
+        finally:
+            con.close()
+
+    def schema_version(self) -> int:
+        """Number of migrations applied (``mm_schema_migrations``)."""
+        row = self._read(lambda c: c.execute(
+            "SELECT coalesce(max(version), 0) FROM mm_schema_migrations").fetchone())
+        return int(row[0])  # type: ignore[index]
+
+    def _ensure_initial(self) -> None:
+        """Version 1 = the bundled table; later bundled revisions follow while no steward edits
+        (the same rule as :meth:`mineralmap.store.SqliteStore._ensure_initial`)."""
+        path = self._curated_path
+        src = Path(path) if path is not None else REPO_ROOT / "geodata" / "occurrences.csv"
+        try:
+            sha = hashlib.sha256(src.read_bytes()).hexdigest()
+        except OSError as exc:
+            if self._last_kind_sha_read() is not None:
+                return
+            raise StoreError(f"the bundled table {src} is missing or unreadable "
+                             f"({exc.strerror or exc}) and the dataset store has no version "
+                             "yet") from None
+        last = self._last_kind_sha_read()
+        if last is not None and (last[0] not in ("initial", "bundled") or last[1] == sha):
+            return
+        occ = load_occurrences(path)
+        with self._write() as con:
+            last = self._last_kind_sha(con)
+            if last is not None and (last[0] not in ("initial", "bundled") or last[1] == sha):
+                return  # another server did it meanwhile, or a steward published
+            self._insert_version(
+                con, records_frame(occ), actor=_INITIAL_ACTOR,
+                kind="initial" if last is None else "bundled",
+                note="bundled curated table" if last is None else
+                "bundled curated table revised by a mineralmap release",
+                source_name=src.name, source_sha256=sha, restored_from=None, progress=None)
+
+    def _last_kind_sha(self, con: psycopg.Connection) -> tuple[str, str] | None:
+        row = con.execute("SELECT kind, source_sha256 FROM versions WHERE dataset=%s ORDER BY "
+                          "number DESC LIMIT 1", (self.dataset,)).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def _last_kind_sha_read(self) -> tuple[str, str] | None:
+        return self._read(self._last_kind_sha)  # type: ignore[return-value]
+
+    # -------------------------------------------------------------- internals
+    def _insert_version(self, con: psycopg.Connection, rec: pd.DataFrame, *, actor: str,
+                        kind: str, note: str, source_name: str, source_sha256: str,
+                        restored_from: int | None,
+                        progress: Callable[[float, str], None] | None) -> VersionInfo:
+        parent = con.execute("SELECT id, number FROM versions WHERE dataset=%s ORDER BY number "
+                             "DESC LIMIT 1", (self.dataset,)).fetchone()
+        old = self._records_con(con, parent[0]) if parent else records_frame(
+            pd.DataFrame(columns=list(OCCURRENCE_COLUMNS)))
+        d = diff_records(old, rec)
+        counts = {k: int((d["change"] == k).sum()) for k in ("added", "changed", "removed")}
+        values = rec.loc[:, list(OCCURRENCE_COLUMNS)].to_numpy(dtype=object).tolist()
+        hashes = [_row_hash(v) for v in values]
+        number = (parent[1] + 1) if parent else 1
+        now = time.time()
+        vid = con.execute(
+            "INSERT INTO versions(dataset, number, created_at, actor, kind, note, source_name, "
+            "source_sha256, parent_id, restored_from, n_rows, added, changed, removed, "
+            "content_sha256) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
+            (self.dataset, number, _utc(now), actor, kind, note, source_name, source_sha256,
+             parent[0] if parent else None, restored_from, len(values), counts["added"],
+             counts["changed"], counts["removed"], _content_hash(hashes))).fetchone()[0]
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS mm_stage(pos integer, occ_id text, "
+                    "hash text, data jsonb, lon double precision, lat double precision) "
+                    "ON COMMIT DELETE ROWS")
+        ilon, ilat = COL_INDEX["lon"], COL_INDEX["lat"]
+        n = max(1, len(values))
+        with con.cursor() as cur:
+            for start in range(0, len(values), COPY_CHUNK):
+                stop = min(start + COPY_CHUNK, len(values))
+                with cur.copy("COPY mm_stage(pos, occ_id, hash, data, lon, lat) FROM STDIN") as cp:
+                    for k in range(start, stop):
+                        v = values[k]
+                        lon, lat = _float_or_none(v[ilon]), _float_or_none(v[ilat])
+                        cp.write_row((k, v[0], hashes[k],
+                                      json.dumps(v, ensure_ascii=False, separators=(",", ":")),
+                                      lon if lat is not None else None,
+                                      lat if lon is not None else None))
+                if progress is not None:
+                    progress(min(1.0, stop / n), f"writing rows {stop}/{n}")
+        con.execute("INSERT INTO rows(hash, data) SELECT DISTINCT ON (hash) hash, data "
+                    "FROM mm_stage ORDER BY hash ON CONFLICT (hash) DO NOTHING")
+        con.execute("INSERT INTO version_rows(version_id, pos, occ_id, row_hash, geom) "
+                    "SELECT %s, pos, occ_id, hash, CASE WHEN lon IS NULL THEN NULL ELSE "
+                    "ST_SetSRID(ST_MakePoint(lon, lat), 4326) END FROM mm_stage ORDER BY pos",
+                    (vid,))
+        con.execute("DELETE FROM mm_stage")
+        row = con.execute(f"SELECT {', '.join(_VERSION_COLS)} FROM versions WHERE id=%s",
+                          (vid,)).fetchone()
+        return _info(row)
+
+    def _version_id(self, con: psycopg.Connection, number: int | None) -> tuple[int, int]:
+        if number is None:
+            row = con.execute("SELECT id, number FROM versions WHERE dataset=%s ORDER BY number "
+                              "DESC LIMIT 1", (self.dataset,)).fetchone()
+        else:
+            if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
+                raise StoreError(f"version must be a whole number, not {number!r}")
+            row = con.execute("SELECT id, number FROM versions WHERE dataset=%s AND number=%s",
+                              (self.dataset, int(number))).fetchone()
+        if row is None:
+            raise StoreError(f"dataset {self.dataset!r} has no version {number}; "
+                             "`python -m mineralmap dataset list` shows the versions")
+        return int(row[0]), int(row[1])
+
+    def version_id(self, number: int | None = None) -> int:
+        """Database id of version ``number`` (default current), for queries on ``version_rows``."""
+        return self._read(lambda c: self._version_id(c, number)[0])  # type: ignore[return-value]
+
+    def _records_con(self, con: psycopg.Connection, vid: int) -> pd.DataFrame:
+        data = con.execute("SELECT r.data FROM version_rows v JOIN rows r ON r.hash = v.row_hash "
+                           "WHERE v.version_id=%s ORDER BY v.pos", (vid,)).fetchall()
+        return pd.DataFrame([d[0] for d in data], columns=list(OCCURRENCE_COLUMNS), dtype=object)
+
+    def _audit(self, con: psycopg.Connection, actor: str, event: str, detail: str) -> None:
+        now = time.time()
+        con.execute("INSERT INTO audit(at, at_text, actor, event, dataset, detail) "
+                    "VALUES (%s,%s,%s,%s,%s,%s)",
+                    (now, _utc(now), actor, event, self.dataset, detail))
+
+    def _check_parent(self, con: psycopg.Connection, expected: int | None) -> None:
+        if expected is None:
+            return
+        _, current = self._version_id(con, None)
+        if current != expected:
+            raise StoreConflictError(
+                f"version {current} was published after the version {expected} you reviewed "
+                "against; nothing was saved. Reload, review the changes again and publish")
+
+    # -------------------------------------------------------------- reads
+    def current_version(self) -> VersionInfo:
+        """The newest version of the dataset (one indexed query: cheap enough to poll)."""
+        return self.version(None)
+
+    def version(self, number: int | None) -> VersionInfo:
+        """Version ``number`` (``None``: the newest); StoreError when unknown."""
+        def q(con: psycopg.Connection) -> VersionInfo:
+            vid, _ = self._version_id(con, number)
+            return _info(con.execute(f"SELECT {', '.join(_VERSION_COLS)} FROM versions "
+                                     "WHERE id=%s", (vid,)).fetchone())
+        return self._read(q)  # type: ignore[return-value]
+
+    def versions(self) -> list[VersionInfo]:
+        """Every version, newest first."""
+        rows = self._read(lambda c: c.execute(
+            f"SELECT {', '.join(_VERSION_COLS)} FROM versions WHERE dataset=%s "
+            "ORDER BY number DESC", (self.dataset,)).fetchall())
+        return [_info(r) for r in rows]  # type: ignore[union-attr]
+
+    def records(self, version: int | None = None) -> pd.DataFrame:
+        """Rows of ``version`` (default: current) as text, in published order."""
+        return self._read(lambda c: self._records_con(c, self._version_id(c, version)[0])
+                          )  # type: ignore[return-value]
+
+    def occurrences(self, version: int | None = None) -> gpd.GeoDataFrame:
+        """Rows of ``version`` (default: current) in the curated schema."""
+        def q(con: psycopg.Connection) -> tuple[pd.DataFrame, int]:
+            vid, number = self._version_id(con, version)
+            return self._records_con(con, vid), number
+        rec, number = self._read(q)  # type: ignore[misc]
+        return validate_occurrences(rec, source=f"dataset {self.dataset} version {number}")
+
+    def diff(self, a: int, b: int) -> pd.DataFrame:
+        """Changes from version ``a`` to version ``b`` (:func:`mineralmap.store.diff_records`)."""
+        return diff_records(self.records(a), self.records(b))
+
+    def failed_sign_ins(self, username: str, since: float) -> list[float]:
+        """Unix times of failed sign-ins of ``username`` at or after ``since``."""
+        rows = self._read(lambda c: c.execute(
+            "SELECT at FROM audit WHERE actor=%s AND event='failed sign-in' AND at>=%s "
+            "ORDER BY at", (str(username), float(since))).fetchall())
+        return [float(r[0]) for r in rows]  # type: ignore[union-attr]
+
+    def audit_log(self, session: StewardSession, limit: int = 500) -> pd.DataFrame:
+        """Newest audit entries first (stewards only): ``at``, ``actor``, ``event``, ``detail``."""
+        require_session(session)
+        n = max(1, min(int(limit), 100_000))
+        rows = self._read(lambda c: c.execute(
+            "SELECT at_text, actor, event, detail FROM audit WHERE dataset=%s "
+            "ORDER BY id DESC LIMIT %s", (self.dataset, n)).fetchall())
+        return pd.DataFrame(rows, columns=["at", "actor", "event", "detail"])
+
+    def integrity_ok(self) -> bool:
+        """True when every version's row count and content hash match its stored rows."""
+        def q(con: psycopg.Connection) -> bool:
+            bad = con.execute(
+                "SELECT count(*) FROM versions v WHERE v.n_rows <> (SELECT count(*) FROM "
+                "version_rows r WHERE r.version_id = v.id)").fetchone()[0]
+            if bad:
+                return False
+            for vid, sha in con.execute("SELECT id, content_sha256 FROM versions").fetchall():
+                hs = [h for (h,) in con.execute("SELECT row_hash FROM version_rows WHERE "
+                                                "version_id=%s ORDER BY pos", (vid,)).fetchall()]
+                if _content_hash(hs) != sha:
+                    return False
+            return True
+        return bool(self._read(q))
+
+    # -------------------------------------------------------------- writes
+    def record_auth_event(self, event: str, username: str, detail: str = "") -> None:
+        """Append a sign-in event (``sign-in``, ``failed sign-in``, …) to the audit log."""
+        if event not in AUDIT_EVENTS or event in ("publish", "restore"):
+            raise StoreError(f"not a sign-in event: {event!r}")
+        con, _ = self._acquire()
+        try:
+            self._audit(con, str(username)[:128], event, str(detail)[:500])
+        except psycopg.Error as exc:
+            with contextlib.suppress(Exception):
+                con.close()
+            raise self._error(exc) from None
+        self._release(con)
+
+    def publish(self, session: StewardSession, rows: pd.DataFrame, *, note: str,
+                source_name: str, source_sha256: str, expected_parent: int | None = None,
+                progress: Callable[[float, str], None] | None = None) -> VersionInfo:
+        """Store ``rows`` (the complete new table) as a new version, atomically.
+
+        Same contract as :meth:`mineralmap.store.SqliteStore.publish`.
+        """
+        s = require_session(session)
+        text = _check_note(note)
+        rec = records_frame(validate_occurrences(records_frame(rows), source=source_name or
+                                                 "upload"))
+        with self._write() as con:
+            self._check_parent(con, expected_parent)
+            info = self._insert_version(con, rec, actor=s.username, kind="import", note=text,
+                                        source_name=str(source_name)[:255],
+                                        source_sha256=str(source_sha256)[:64],
+                                        restored_from=None, progress=progress)
+            self._audit(con, s.username, "publish",
+                        f"version {info.number}: {info.n_rows} rows, +{info.added} "
+                        f"~{info.changed} -{info.removed}; file {info.source_name} "
+                        f"sha256 {info.source_sha256[:12]}; note: {text[:200]}")
+        return info
+
+    def restore(self, session: StewardSession, number: int, *, note: str,
+                expected_parent: int | None = None) -> VersionInfo:
+        """Publish the rows of version ``number`` again, as a new version."""
+        s = require_session(session)
+        text = _check_note(note)
+        with self._write() as con:
+            self._check_parent(con, expected_parent)
+            vid, num = self._version_id(con, number)
+            rec = self._records_con(con, vid)
+            src = con.execute("SELECT content_sha256 FROM versions WHERE id=%s",
+                              (vid,)).fetchone()
+            info = self._insert_version(con, rec, actor=s.username, kind="restore", note=text,
+                                        source_name=f"version {num}", source_sha256=src[0],
+                                        restored_from=num, progress=None)
+            self._audit(con, s.username, "restore",
+                        f"version {info.number} restores version {num}: +{info.added} "
+                        f"~{info.changed} -{info.removed}; note: {text[:200]}")
+        return info
+
+
+def _float_or_none(text: object) -> float | None:
+    if text is None or text == "":
+        return None
+    try:
+        f = float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return f if np.isfinite(f) else None
+
+
+def open_postgres_store(settings: Settings) -> PostgresStore:
+    """The :class:`PostgresStore` of ``settings.database_url`` (registered with
+    :func:`mineralmap.store.open_store` for ``postgresql://`` URLs)."""
+    return PostgresStore(settings.database_url,
+                         curated_path=Path(settings.geodata_dir) / "occurrences.csv")
+
+
+for _scheme in SCHEMES:
+    BACKENDS[_scheme] = open_postgres_store
+
+__all__ = ["COL_INDEX", "app_role_grants", "PG_MIGRATIONS", "PostgresStore", "SCHEMES", "StoreUnavailableError",
+           "open_postgres_store", "redact_url"]

@@ -1,0 +1,820 @@
+"""Dataset store: append-only versions of the occurrence table, their rows and an audit log.
+
+One storage interface, :class:`Store` (a :class:`typing.Protocol`), and its default
+implementation :class:`SqliteStore`: an embedded SQLite file next to the cache
+(``<cache_dir>/mineralmap.sqlite``), created on first use, WAL journal, foreign keys on. The
+PostGIS backend (``database_url = postgresql://…``) is a second implementation of the same
+protocol; :func:`open_store` picks one from the settings.
+
+Model
+-----
+* A **version** is a complete occurrence table. Versions are numbered 1, 2, 3 … per dataset and
+  never change or disappear (database triggers refuse UPDATE and DELETE). Version 1 of the
+  default dataset is the bundled curated table (``geodata/occurrences.csv``), imported on first
+  use. Each version records who, when, a required note, the source file's name and SHA-256 and
+  the counts of rows added, changed and removed against its parent.
+* A **row** is stored once per distinct content (``rows``, keyed by the SHA-256 of its values);
+  ``version_rows`` lists the rows of each version in order. Values are stored as text exactly as
+  :func:`records_frame` renders them, so a version read back is value-identical to what was
+  published (a restored version exports byte-identically).
+* **Restore** publishes an old version's rows as a new version.
+* The **audit log** records sign-ins, failed sign-ins, publishes and restores.
+
+Writes need a :class:`mineralmap.auth.StewardSession` and run in one ``BEGIN IMMEDIATE``
+transaction: two concurrent publishes are serialised (both land as separate versions, or, when the
+caller passes ``expected_parent``, the later one is refused with :class:`StoreConflictError`), and
+a process killed mid-publish leaves the previous version intact (SQLite rolls the unfinished
+transaction back).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from mineralmap.auth import StewardSession, require_session
+from mineralmap.config import Settings, get_settings
+from mineralmap.curated import load_occurrences, validate_occurrences
+from mineralmap.errors import MineralmapError
+from mineralmap.schema import OCCURRENCE_COLUMNS
+
+#: File name of the embedded store inside the cache folder.
+STORE_FILE = "mineralmap.sqlite"
+#: The dataset the app shows.
+DEFAULT_DATASET = "occurrences"
+#: Numeric columns of the occurrence schema (stored as shortest round-trip text).
+NUMERIC_COLUMNS: tuple[str, ...] = ("lon", "lat", "precision_km", "ore_tonnage_t")
+#: Longest accepted note.
+MAX_NOTE_CHARS = 2000
+#: Events of the audit log.
+AUDIT_EVENTS: tuple[str, ...] = ("sign-in", "failed sign-in", "sign-in refused (locked)",
+                                 "sign-out", "publish", "restore")
+#: Columns of :meth:`Store.diff` / :func:`diff_records`.
+DIFF_COLUMNS: tuple[str, ...] = ("change", "id", "name", "old_lon", "old_lat", "new_lon",
+                                 "new_lat", "changed_columns")
+#: Seconds a writer waits for another writer before giving up.
+BUSY_TIMEOUT_S = 30.0
+
+_INITIAL_ACTOR = "mineralmap (bundled curated table)"
+
+#: Schema migrations, applied in order inside one transaction each; ``meta.schema_version`` is
+#: the number applied. Never edit an applied migration: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE versions(
+        id INTEGER PRIMARY KEY,
+        dataset TEXT NOT NULL,
+        number INTEGER NOT NULL CHECK (number >= 1),
+        created_at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('initial', 'bundled', 'import', 'restore')),
+        note TEXT NOT NULL CHECK (length(trim(note)) > 0),
+        source_name TEXT NOT NULL,
+        source_sha256 TEXT NOT NULL,
+        parent_id INTEGER REFERENCES versions(id),
+        restored_from INTEGER,
+        n_rows INTEGER NOT NULL,
+        added INTEGER NOT NULL,
+        changed INTEGER NOT NULL,
+        removed INTEGER NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        UNIQUE (dataset, number)
+    );
+    CREATE TABLE rows(hash TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE version_rows(
+        version_id INTEGER NOT NULL REFERENCES versions(id),
+        pos INTEGER NOT NULL,
+        occ_id TEXT NOT NULL,
+        row_hash TEXT NOT NULL REFERENCES rows(hash),
+        PRIMARY KEY (version_id, pos),
+        UNIQUE (version_id, occ_id)
+    );
+    CREATE TABLE audit(
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        at_text TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        event TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX audit_actor_event ON audit(actor, event, at);
+    CREATE TRIGGER versions_append_only_u BEFORE UPDATE ON versions
+        BEGIN SELECT RAISE(ABORT, 'dataset versions are append-only'); END;
+    CREATE TRIGGER versions_append_only_d BEFORE DELETE ON versions
+        BEGIN SELECT RAISE(ABORT, 'dataset versions are append-only'); END;
+    CREATE TRIGGER version_rows_append_only_u BEFORE UPDATE ON version_rows
+        BEGIN SELECT RAISE(ABORT, 'dataset versions are append-only'); END;
+    CREATE TRIGGER version_rows_append_only_d BEFORE DELETE ON version_rows
+        BEGIN SELECT RAISE(ABORT, 'dataset versions are append-only'); END;
+    CREATE TRIGGER audit_append_only_u BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_append_only_d BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+)
+
+
+class StoreError(MineralmapError):
+    """The store cannot be opened or read, or a request names an unknown version."""
+
+
+class StoreConflictError(StoreError):
+    """Another steward published since this change was prepared; nothing was written."""
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One dataset version (metadata only).
+
+    Attributes
+    ----------
+    number : int
+        1, 2, 3 … within the dataset.
+    dataset : str
+    created_at : str
+        ISO 8601 UTC time of the publish.
+    actor : str
+        Steward who published (or the bundled-table marker for version 1).
+    kind : str
+        ``"initial"``, ``"import"`` or ``"restore"``.
+    note : str
+        The steward's note.
+    source_name, source_sha256 : str
+        Uploaded file's name and SHA-256 (for a restore: ``"version N"`` and that version's
+        content hash).
+    parent : int or None
+        Version this one was published on top of.
+    restored_from : int or None
+        For a restore: the version whose rows were restored.
+    n_rows, added, changed, removed : int
+        Size of the version and the changes against ``parent``.
+    content_sha256 : str
+        Hash of the version's rows in order (equal hashes mean equal tables).
+    """
+
+    number: int
+    dataset: str
+    created_at: str
+    actor: str
+    kind: str
+    note: str
+    source_name: str
+    source_sha256: str
+    parent: int | None
+    restored_from: int | None
+    n_rows: int
+    added: int
+    changed: int
+    removed: int
+    content_sha256: str
+
+    @property
+    def label(self) -> str:
+        """Short text for banners and export metadata, e.g. ``"v3 (2025-05-01 10:02 UTC)"``."""
+        return f"v{self.number} ({self.created_at[:16].replace('T', ' ')} UTC)"
+
+    def as_metadata(self) -> dict[str, object]:
+        """Fields for export metadata (no note: notes are for stewards)."""
+        return {"dataset": self.dataset, "dataset_version": self.number,
+                "dataset_published_at": self.created_at,
+                "dataset_content_sha256": self.content_sha256}
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Storage interface of dataset versions, rows and the audit log.
+
+    Read methods are open to everyone; write methods need a live
+    :class:`~mineralmap.auth.StewardSession` (else :class:`~mineralmap.auth.AuthError`).
+    """
+
+    dataset: str
+
+    def current_version(self) -> VersionInfo:
+        """The newest version."""
+        ...
+
+    def versions(self) -> list[VersionInfo]:
+        """Every version, newest first."""
+        ...
+
+    def version(self, number: int) -> VersionInfo:
+        """Version ``number`` (StoreError when unknown)."""
+        ...
+
+    def records(self, version: int | None = None) -> pd.DataFrame:
+        """Rows of a version as text (see :func:`records_frame`); default current."""
+        ...
+
+    def occurrences(self, version: int | None = None) -> gpd.GeoDataFrame:
+        """Rows of a version in exactly the curated schema (as :func:`curated.load_occurrences`)."""
+        ...
+
+    def diff(self, a: int, b: int) -> pd.DataFrame:
+        """Changes from version ``a`` to ``b`` (:data:`DIFF_COLUMNS`)."""
+        ...
+
+    def publish(self, session: StewardSession, rows: pd.DataFrame, *, note: str,
+                source_name: str, source_sha256: str, expected_parent: int | None = None,
+                progress: Callable[[float, str], None] | None = None) -> VersionInfo:
+        """Store ``rows`` (a complete table) as a new version."""
+        ...
+
+    def restore(self, session: StewardSession, number: int, *, note: str,
+                expected_parent: int | None = None) -> VersionInfo:
+        """Publish the rows of version ``number`` as a new version."""
+        ...
+
+    def audit_log(self, session: StewardSession, limit: int = 500) -> pd.DataFrame:
+        """Newest audit entries (at, actor, event, detail)."""
+        ...
+
+    def record_auth_event(self, event: str, username: str, detail: str = "") -> None:
+        """Append a sign-in related event to the audit log."""
+        ...
+
+    def failed_sign_ins(self, username: str, since: float) -> list[float]:
+        """Unix times of failed sign-ins of ``username`` since ``since``."""
+        ...
+
+
+# ------------------------------------------------------------------------------------------
+# row encoding (shared by every implementation)
+
+
+def _num_text(value: object) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return ""
+    try:
+        f = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(f):
+        return ""
+    return repr(f)
+
+
+def records_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Render occurrence rows as text, the form the store keeps.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Typed (as :func:`mineralmap.curated.validate_occurrences` returns) or all-text rows with
+        every column of :data:`~mineralmap.schema.OCCURRENCE_COLUMNS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Exactly ``OCCURRENCE_COLUMNS``, object dtype, ``str`` values; numbers as the shortest
+        text that reads back to the same float, ``""`` for missing.
+    """
+    missing = [c for c in OCCURRENCE_COLUMNS if c not in rows.columns]
+    if missing:
+        raise StoreError(f"rows lack column(s) {', '.join(missing)}")
+    out = pd.DataFrame(index=pd.RangeIndex(len(rows)))
+    for c in OCCURRENCE_COLUMNS:
+        vals = rows[c].tolist()
+        if c in NUMERIC_COLUMNS:
+            out[c] = pd.Series([_num_text(v) for v in vals], dtype=object)
+        else:
+            out[c] = pd.Series(["" if v is None or (isinstance(v, float) and math.isnan(v))
+                                else str(v) for v in vals], dtype=object)
+    return out
+
+
+def _row_hash(values: Sequence[str]) -> str:
+    return hashlib.sha256(json.dumps(list(values), ensure_ascii=False,
+                                     separators=(",", ":")).encode()).hexdigest()
+
+
+def _content_hash(hashes: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+
+
+def _to_occurrences(records: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
+    return validate_occurrences(records, source=source)
+
+
+def diff_records(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Row-level differences between two text tables (matched by ``id``).
+
+    Parameters
+    ----------
+    old, new : pandas.DataFrame
+        Text rows (:func:`records_frame`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`DIFF_COLUMNS`: ``change`` is ``added``, ``changed`` or ``removed``; old/new
+        coordinates as floats (NaN when absent); ``changed_columns`` lists the columns whose
+        value differs (``;``-separated). Sorted by change then id.
+    """
+    o = old.set_index("id", drop=False)
+    n = new.set_index("id", drop=False)
+    out: list[dict[str, object]] = []
+
+    def xy(row: pd.Series | None) -> tuple[float, float]:
+        if row is None:
+            return (np.nan, np.nan)
+        try:
+            return (float(row["lon"]) if row["lon"] != "" else np.nan,
+                    float(row["lat"]) if row["lat"] != "" else np.nan)
+        except ValueError:
+            return (np.nan, np.nan)
+
+    for i in n.index.difference(o.index, sort=False):
+        r = n.loc[i]
+        out.append({"change": "added", "id": i, "name": r["name"], "old_lon": np.nan,
+                    "old_lat": np.nan, "new_lon": xy(r)[0], "new_lat": xy(r)[1],
+                    "changed_columns": ""})
+    for i in o.index.difference(n.index, sort=False):
+        r = o.loc[i]
+        out.append({"change": "removed", "id": i, "name": r["name"], "old_lon": xy(r)[0],
+                    "old_lat": xy(r)[1], "new_lon": np.nan, "new_lat": np.nan,
+                    "changed_columns": ""})
+    both = n.index.intersection(o.index, sort=False)
+    if len(both):
+        a = o.loc[both, list(OCCURRENCE_COLUMNS)]
+        b = n.loc[both, list(OCCURRENCE_COLUMNS)]
+        neq = a.to_numpy(dtype=object) != b.to_numpy(dtype=object)
+        for k in np.flatnonzero(neq.any(axis=1)):
+            i = both[k]
+            cols = [OCCURRENCE_COLUMNS[j] for j in np.flatnonzero(neq[k])]
+            (ox, oy), (nx, ny) = xy(o.loc[i]), xy(n.loc[i])
+            out.append({"change": "changed", "id": i, "name": n.loc[i, "name"], "old_lon": ox,
+                        "old_lat": oy, "new_lon": nx, "new_lat": ny,
+                        "changed_columns": ";".join(cols)})
+    df = pd.DataFrame(out, columns=list(DIFF_COLUMNS))
+    for c in ("old_lon", "old_lat", "new_lon", "new_lat"):
+        df[c] = df[c].astype(float)
+    order = {"added": 0, "changed": 1, "removed": 2}
+    if len(df):
+        df = df.sort_values(["change", "id"], key=lambda s: s.map(order) if s.name == "change"
+                            else s).reset_index(drop=True)
+    return df
+
+
+def _check_note(note: str) -> str:
+    text = (note or "").strip() if isinstance(note, str) else ""
+    if not text:
+        raise StoreError("a note is required: say what changed and why")
+    if len(text) > MAX_NOTE_CHARS:
+        raise StoreError(f"the note is longer than {MAX_NOTE_CHARS} characters")
+    return text
+
+
+def _utc(t: float) -> str:
+    return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# ------------------------------------------------------------------------------------------
+# SQLite implementation
+
+
+_VERSION_COLS = ("number", "dataset", "created_at", "actor", "kind", "note", "source_name",
+                 "source_sha256", "parent_id", "restored_from", "n_rows", "added", "changed",
+                 "removed", "content_sha256")
+
+
+class SqliteStore:
+    """The embedded store (see the module docstring).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Database file (created with its folder on first use).
+    curated_path : pathlib.Path, optional
+        Table imported as version 1 when the dataset has no version yet; default the bundled
+        ``geodata/occurrences.csv``.
+    dataset : str
+        Dataset name.
+    """
+
+    def __init__(self, path: Path, curated_path: Path | None = None,
+                 dataset: str = DEFAULT_DATASET) -> None:
+        self.path = Path(path)
+        self.dataset = dataset
+        self._curated_path = curated_path
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._conn() as con:
+                con.execute("PRAGMA journal_mode=WAL")
+            self._migrate()
+            self._ensure_initial()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the dataset store {self.path} cannot be opened: {exc}") from exc
+
+    # -------------------------------------------------------------- plumbing
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("PRAGMA synchronous=FULL")
+            yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on any error)."""
+        with self._conn() as con:
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreConflictError(
+                    "the dataset store is busy with another publish; try again in a moment"
+                ) from exc
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def _migrate(self) -> None:
+        with self._write() as con:
+            has_meta = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND "
+                                   "name='meta'").fetchone()
+            done = 0
+            if has_meta:
+                row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                done = int(row[0]) if row else 0
+            if done > len(MIGRATIONS):
+                raise StoreError(f"{self.path} was written by a newer mineralmap "
+                                 f"(schema {done}); upgrade mineralmap")
+            for i in range(done, len(MIGRATIONS)):
+                for stmt in _statements(MIGRATIONS[i]):
+                    con.execute(stmt)
+                con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                            (str(i + 1),))
+
+    def _ensure_initial(self) -> None:
+        """Version 1 = the bundled table; later bundled revisions follow while no steward edits.
+
+        When the project ships a revised ``occurrences.csv`` and the current version is still a
+        bundled one (no steward has published or restored since), the revision becomes a new
+        version (kind ``bundled``). Once stewards publish, their data stays current and a newer
+        bundled table is not applied by itself.
+        """
+        path = self._curated_path
+        src = Path(path) if path is not None else Path(__file__).resolve().parents[1] / \
+            "geodata" / "occurrences.csv"
+        try:
+            sha = hashlib.sha256(src.read_bytes()).hexdigest()
+        except OSError as exc:
+            if not self._bundled_update_due(""):
+                return  # the store has its versions; the bundled file is not needed
+            raise StoreError(f"the bundled table {src} is missing or unreadable "
+                             f"({exc.strerror or exc}) and the dataset store has no version "
+                             "yet") from None
+        if not self._bundled_update_due(sha):
+            return
+        occ = load_occurrences(path)
+        with self._write() as con:
+            last = self._last_kind_sha(con)
+            if last is not None and (last[0] not in ("initial", "bundled") or last[1] == sha):
+                return  # another process did it meanwhile, or a steward published
+            self._insert_version(
+                con, records_frame(occ), actor=_INITIAL_ACTOR,
+                kind="initial" if last is None else "bundled",
+                note="bundled curated table" if last is None else
+                "bundled curated table revised by a mineralmap release",
+                source_name=src.name, source_sha256=sha, restored_from=None, progress=None)
+
+    def _last_kind_sha(self, con: sqlite3.Connection) -> tuple[str, str] | None:
+        row = con.execute("SELECT kind, source_sha256 FROM versions WHERE dataset=? ORDER BY "
+                          "number DESC LIMIT 1", (self.dataset,)).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def _bundled_update_due(self, sha: str) -> bool:
+        with self._conn() as con:
+            last = self._last_kind_sha(con)
+        if last is None:
+            return True
+        return bool(sha) and last[0] in ("initial", "bundled") and last[1] != sha
+
+    def _insert_version(self, con: sqlite3.Connection, rec: pd.DataFrame, *, actor: str,
+                        kind: str, note: str, source_name: str, source_sha256: str,
+                        restored_from: int | None,
+                        progress: Callable[[float, str], None] | None) -> VersionInfo:
+        parent = con.execute("SELECT id, number FROM versions WHERE dataset=? ORDER BY number "
+                             "DESC LIMIT 1", (self.dataset,)).fetchone()
+        old = self._records_con(con, parent[0]) if parent else records_frame(
+            pd.DataFrame(columns=list(OCCURRENCE_COLUMNS)))
+        d = diff_records(old, rec)
+        counts = {k: int((d["change"] == k).sum()) for k in ("added", "changed", "removed")}
+        values = rec.loc[:, list(OCCURRENCE_COLUMNS)].to_numpy(dtype=object).tolist()
+        hashes = [_row_hash(v) for v in values]
+        number = (parent[1] + 1) if parent else 1
+        now = time.time()
+        cur = con.execute(
+            "INSERT INTO versions(dataset, number, created_at, actor, kind, note, source_name, "
+            "source_sha256, parent_id, restored_from, n_rows, added, changed, removed, "
+            "content_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (self.dataset, number, _utc(now), actor, kind, note, source_name, source_sha256,
+             parent[0] if parent else None, restored_from, len(values), counts["added"],
+             counts["changed"], counts["removed"], _content_hash(hashes)))
+        vid = cur.lastrowid
+        n = max(1, len(values))
+        step = max(1, n // 20)
+        for start in range(0, len(values), step):
+            chunk = range(start, min(start + step, len(values)))
+            con.executemany("INSERT OR IGNORE INTO rows(hash, data) VALUES (?, ?)",
+                            [(hashes[k], json.dumps(values[k], ensure_ascii=False,
+                                                    separators=(",", ":"))) for k in chunk])
+            con.executemany("INSERT INTO version_rows(version_id, pos, occ_id, row_hash) "
+                            "VALUES (?,?,?,?)",
+                            [(vid, k, values[k][0], hashes[k]) for k in chunk])
+            if progress is not None:
+                progress(min(1.0, (start + len(chunk)) / n), f"writing rows {chunk.stop}/{n}")
+        row = con.execute(f"SELECT {', '.join(_VERSION_COLS)} FROM versions WHERE id=?",
+                          (vid,)).fetchone()
+        return _info(row)
+
+    def _version_id(self, con: sqlite3.Connection, number: int | None) -> tuple[int, int]:
+        if number is None:
+            row = con.execute("SELECT id, number FROM versions WHERE dataset=? ORDER BY number "
+                              "DESC LIMIT 1", (self.dataset,)).fetchone()
+        else:
+            if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
+                raise StoreError(f"version must be a whole number, not {number!r}")
+            row = con.execute("SELECT id, number FROM versions WHERE dataset=? AND number=?",
+                              (self.dataset, int(number))).fetchone()
+        if row is None:
+            raise StoreError(f"dataset {self.dataset!r} has no version {number}; "
+                             "`python -m mineralmap dataset list` shows the versions")
+        return int(row[0]), int(row[1])
+
+    def _records_con(self, con: sqlite3.Connection, vid: int) -> pd.DataFrame:
+        data = con.execute("SELECT r.data FROM version_rows v JOIN rows r ON r.hash = v.row_hash "
+                           "WHERE v.version_id=? ORDER BY v.pos", (vid,)).fetchall()
+        return pd.DataFrame([json.loads(d[0]) for d in data], columns=list(OCCURRENCE_COLUMNS),
+                            dtype=object)
+
+    def _audit(self, con: sqlite3.Connection, actor: str, event: str, detail: str) -> None:
+        now = time.time()
+        con.execute("INSERT INTO audit(at, at_text, actor, event, dataset, detail) "
+                    "VALUES (?,?,?,?,?,?)", (now, _utc(now), actor, event, self.dataset, detail))
+
+    # -------------------------------------------------------------- reads
+    def current_version(self) -> VersionInfo:
+        """The newest version of the dataset."""
+        return self.version(None)
+
+    def version(self, number: int | None) -> VersionInfo:
+        """Version ``number`` (``None``: the newest).
+
+        Raises
+        ------
+        StoreError
+            No such version.
+        """
+        with self._conn() as con:
+            vid, _ = self._version_id(con, number)
+            row = con.execute(f"SELECT {', '.join(_VERSION_COLS)} FROM versions WHERE id=?",
+                              (vid,)).fetchone()
+        return _info(row)
+
+    def versions(self) -> list[VersionInfo]:
+        """Every version, newest first."""
+        with self._conn() as con:
+            rows = con.execute(f"SELECT {', '.join(_VERSION_COLS)} FROM versions WHERE dataset=? "
+                               "ORDER BY number DESC", (self.dataset,)).fetchall()
+        return [_info(r) for r in rows]
+
+    def records(self, version: int | None = None) -> pd.DataFrame:
+        """Rows of ``version`` (default: current) as text, in published order."""
+        with self._conn() as con:
+            vid, _ = self._version_id(con, version)
+            return self._records_con(con, vid)
+
+    def occurrences(self, version: int | None = None) -> gpd.GeoDataFrame:
+        """Rows of ``version`` (default: current) in the curated schema.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            Same columns, dtypes and CRS as :func:`mineralmap.curated.load_occurrences`.
+        """
+        with self._conn() as con:
+            vid, number = self._version_id(con, version)
+            rec = self._records_con(con, vid)
+        return _to_occurrences(rec, f"dataset {self.dataset} version {number}")
+
+    def diff(self, a: int, b: int) -> pd.DataFrame:
+        """Changes from version ``a`` to version ``b`` (:func:`diff_records`)."""
+        return diff_records(self.records(a), self.records(b))
+
+    def failed_sign_ins(self, username: str, since: float) -> list[float]:
+        """Unix times of failed sign-ins of ``username`` at or after ``since``."""
+        with self._conn() as con:
+            rows = con.execute("SELECT at FROM audit WHERE actor=? AND event='failed sign-in' "
+                               "AND at>=? ORDER BY at", (str(username), float(since))).fetchall()
+        return [float(r[0]) for r in rows]
+
+    def audit_log(self, session: StewardSession, limit: int = 500) -> pd.DataFrame:
+        """Newest audit entries first (stewards only).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``at`` (ISO UTC), ``actor``, ``event``, ``detail``.
+        """
+        require_session(session)
+        n = max(1, min(int(limit), 100_000))
+        with self._conn() as con:
+            rows = con.execute("SELECT at_text, actor, event, detail FROM audit WHERE dataset=? "
+                               "ORDER BY id DESC LIMIT ?", (self.dataset, n)).fetchall()
+        return pd.DataFrame(rows, columns=["at", "actor", "event", "detail"])
+
+    def integrity_ok(self) -> bool:
+        """True when SQLite's ``integrity_check`` and ``foreign_key_check`` find nothing."""
+        with self._conn() as con:
+            ok = con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            return ok and not con.execute("PRAGMA foreign_key_check").fetchall()
+
+    # -------------------------------------------------------------- writes
+    def record_auth_event(self, event: str, username: str, detail: str = "") -> None:
+        """Append a sign-in event (``sign-in``, ``failed sign-in``, …) to the audit log."""
+        if event not in AUDIT_EVENTS or event in ("publish", "restore"):
+            raise StoreError(f"not a sign-in event: {event!r}")
+        with self._write() as con:
+            self._audit(con, str(username)[:128], event, str(detail)[:500])
+
+    def publish(self, session: StewardSession, rows: pd.DataFrame, *, note: str,
+                source_name: str, source_sha256: str, expected_parent: int | None = None,
+                progress: Callable[[float, str], None] | None = None) -> VersionInfo:
+        """Store ``rows`` (the complete new table) as a new version, atomically.
+
+        Parameters
+        ----------
+        session : StewardSession
+            The acting steward.
+        rows : pandas.DataFrame
+            Every column of ``OCCURRENCE_COLUMNS`` (typed or text); must pass
+            :func:`mineralmap.curated.validate_occurrences`.
+        note : str
+            Required: what changed and why.
+        source_name, source_sha256 : str
+            Uploaded file's name and SHA-256.
+        expected_parent : int, optional
+            The version the steward reviewed against; when another version was published since,
+            nothing is written and :class:`StoreConflictError` is raised.
+        progress : callable, optional
+            ``progress(fraction, message)`` while rows are written.
+
+        Raises
+        ------
+        AuthError
+            No live steward session.
+        StoreError
+            Empty note; rows break the occurrence contract (ValidationError).
+        StoreConflictError
+            ``expected_parent`` is no longer the current version, or the store stayed busy.
+        """
+        s = require_session(session)
+        text = _check_note(note)
+        rec = records_frame(validate_occurrences(records_frame(rows), source=source_name or
+                                                 "upload"))
+        with self._write() as con:
+            self._check_parent(con, expected_parent)
+            info = self._insert_version(con, rec, actor=s.username, kind="import", note=text,
+                                        source_name=str(source_name)[:255],
+                                        source_sha256=str(source_sha256)[:64],
+                                        restored_from=None, progress=progress)
+            self._audit(con, s.username, "publish",
+                        f"version {info.number}: {info.n_rows} rows, +{info.added} "
+                        f"~{info.changed} -{info.removed}; file {info.source_name} "
+                        f"sha256 {info.source_sha256[:12]}; note: {text[:200]}")
+        return info
+
+    def restore(self, session: StewardSession, number: int, *, note: str,
+                expected_parent: int | None = None) -> VersionInfo:
+        """Publish the rows of version ``number`` again, as a new version.
+
+        Raises
+        ------
+        AuthError, StoreError, StoreConflictError
+            As :meth:`publish`; StoreError also for an unknown version.
+        """
+        s = require_session(session)
+        text = _check_note(note)
+        with self._write() as con:
+            self._check_parent(con, expected_parent)
+            vid, num = self._version_id(con, number)
+            rec = self._records_con(con, vid)
+            src = con.execute("SELECT content_sha256 FROM versions WHERE id=?", (vid,)).fetchone()
+            info = self._insert_version(con, rec, actor=s.username, kind="restore", note=text,
+                                        source_name=f"version {num}", source_sha256=src[0],
+                                        restored_from=num, progress=None)
+            self._audit(con, s.username, "restore",
+                        f"version {info.number} restores version {num}: +{info.added} "
+                        f"~{info.changed} -{info.removed}; note: {text[:200]}")
+        return info
+
+    def _check_parent(self, con: sqlite3.Connection, expected: int | None) -> None:
+        if expected is None:
+            return
+        _, current = self._version_id(con, None)
+        if current != expected:
+            raise StoreConflictError(
+                f"version {current} was published after the version {expected} you reviewed "
+                "against; nothing was saved. Reload, review the changes again and publish")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (triggers keep their inner ``;``)."""
+    out, buf = [], ""
+    for line in script.strip().splitlines():
+        buf += line + "\n"
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def _info(row: Sequence[object]) -> VersionInfo:
+    d = dict(zip(_VERSION_COLS, row, strict=True))
+    return VersionInfo(
+        number=int(d["number"]), dataset=str(d["dataset"]), created_at=str(d["created_at"]),
+        actor=str(d["actor"]), kind=str(d["kind"]), note=str(d["note"]),
+        source_name=str(d["source_name"]), source_sha256=str(d["source_sha256"]),
+        parent=None if d["parent_id"] is None else _parent_number(d),
+        restored_from=None if d["restored_from"] is None else int(d["restored_from"]),
+        n_rows=int(d["n_rows"]), added=int(d["added"]), changed=int(d["changed"]),
+        removed=int(d["removed"]), content_sha256=str(d["content_sha256"]),
+    )
+
+
+def _parent_number(d: dict[str, object]) -> int:
+    # versions are numbered consecutively within a dataset; the parent is the previous number
+    return int(d["number"]) - 1
+
+
+def store_path(settings: Settings | None = None) -> Path:
+    """Path of the embedded store for ``settings`` (default: :func:`get_settings`)."""
+    s = settings or get_settings()
+    return Path(s.cache_dir) / STORE_FILE
+
+
+#: Store implementations for database URLs, by URL scheme (``postgresql`` …). A backend module
+#: registers its factory here when it is imported (:mod:`mineralmap.pgstore` registers
+#: ``postgresql`` and ``postgres``), so this module does not import it (no import cycle).
+BACKENDS: dict[str, Callable[[Settings], Store]] = {}
+
+
+def open_store(settings: Settings | None = None) -> Store:
+    """Open the store selected by the settings (created with version 1 on first use).
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Default :func:`mineralmap.config.get_settings`. ``database_url`` empty: the embedded
+        SQLite store in ``cache_dir``; ``postgresql://…``: the PostGIS store (issue 12).
+
+    Raises
+    ------
+    StoreError
+        The database cannot be opened, or the URL names an unsupported backend.
+    """
+    s = settings or get_settings()
+    url = (s.database_url or "").strip()
+    if url:
+        scheme = url.split(":", 1)[0].lower()
+        factory = BACKENDS.get(scheme)
+        if factory is None:
+            raise StoreError(f"database_url scheme {scheme!r} is not supported by this version; "
+                             "unset MINERALMAP_DATABASE_URL to use the embedded store")
+        return factory(s)
+    return SqliteStore(store_path(s), curated_path=Path(s.geodata_dir) / "occurrences.csv")
+
+
+__all__ = [
+    "AUDIT_EVENTS", "BACKENDS", "DEFAULT_DATASET", "DIFF_COLUMNS", "MIGRATIONS", "STORE_FILE", "SqliteStore",
+    "Store", "StoreConflictError", "StoreError", "VersionInfo", "diff_records", "open_store",
+    "records_frame", "store_path",
+]

@@ -1,0 +1,219 @@
+"""A throw-away PostgreSQL + PostGIS cluster for the tests (issue 12).
+
+:func:`cluster` starts one cluster per test process (``initdb`` + ``pg_ctl`` in a temporary folder,
+listening on 127.0.0.1 on a free port, password authentication) and stops it at exit. PostgreSQL
+refuses to run as root, so when the tests run as root the cluster runs as the unprivileged system
+user ``mmtest`` (created with ``useradd`` when missing).
+
+Roles, as ``docs/deploying.md`` documents them for a real deployment:
+
+* ``mm_admin`` — the cluster's superuser (creates databases and ``CREATE EXTENSION postgis``);
+* ``mineralmap_app`` — the app's role: LOGIN, **not** a superuser, owner of its database only.
+
+:func:`new_database` creates a fresh database owned by the app role with PostGIS enabled and
+returns the app role's URL; every store and PostGIS test connects with that URL only.
+
+When PostgreSQL or PostGIS is not installed the tests are skipped with a message — except under CI
+(``CI`` set in the environment), where :func:`cluster_or_skip` fails instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import glob
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+#: Unprivileged system user that runs the cluster when the tests run as root.
+OS_USER = "mmtest"
+SUPERUSER = "mm_admin"
+APP_ROLE = "mineralmap_app"
+INSTALL_HINT = ("apt-get install -y postgresql postgresql-15-postgis-3 "
+                "(and pip install 'psycopg[binary]==3.3.9')")
+
+
+class ClusterUnavailable(RuntimeError):
+    """PostgreSQL/PostGIS binaries or psycopg are missing, or the cluster did not start."""
+
+
+def _bindir() -> Path:
+    cands = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    if cands:
+        return Path(cands[0]).parent
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    raise ClusterUnavailable(f"PostgreSQL (initdb) is not installed: {INSTALL_HINT}")
+
+
+def _has_postgis(bindir: Path) -> bool:
+    try:
+        share = subprocess.run([str(bindir / "pg_config"), "--sharedir"], capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        share = ""
+    cands = [Path(share)] if share else []
+    cands += [Path(p) for p in glob.glob("/usr/share/postgresql/*")]
+    return any((c / "extension" / "postgis.control").is_file() for c in cands)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _as_user() -> list[str]:
+    """Command prefix that runs a program as the unprivileged cluster owner."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        pwd.getpwnam(OS_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        OS_USER], check=True, capture_output=True)
+    return ["runuser", "-u", OS_USER, "--"]
+
+
+@dataclass
+class Cluster:
+    """A running cluster: where it listens and the superuser's credentials."""
+
+    root: Path
+    bindir: Path
+    port: int
+    admin_password: str
+    app_password: str
+    prefix: list[str]
+    _n: int = 0
+
+    def url(self, user: str, password: str, dbname: str) -> str:
+        """``postgresql://`` URL for ``user`` on ``dbname``."""
+        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{dbname}"
+
+    def admin_url(self, dbname: str = "postgres") -> str:
+        return self.url(SUPERUSER, self.admin_password, dbname)
+
+    def app_url(self, dbname: str) -> str:
+        return self.url(APP_ROLE, self.app_password, dbname)
+
+    def stop(self) -> None:
+        subprocess.run([*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"),
+                        "-m", "immediate", "-w", "stop"], capture_output=True, check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_cluster() -> Cluster:
+    """Start a new cluster (see the module docstring).
+
+    Raises
+    ------
+    ClusterUnavailable
+        Binaries, PostGIS or psycopg missing, or the server did not start.
+    """
+    try:
+        import psycopg  # noqa: F401 - only to know whether the driver is installed
+    except ImportError as exc:
+        raise ClusterUnavailable(f"psycopg is not installed: {INSTALL_HINT}") from exc
+    bindir = _bindir()
+    if not _has_postgis(bindir):
+        raise ClusterUnavailable(f"PostGIS is not installed: {INSTALL_HINT}")
+    prefix = _as_user()
+    root = Path(tempfile.mkdtemp(prefix="mm_pg_"))
+    if prefix:
+        shutil.chown(root, user=OS_USER, group=pwd.getpwnam(OS_USER).pw_gid)
+    admin_pw, app_pw = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
+    pwfile = root / "pw"
+    pwfile.write_text(admin_pw + "\n")
+    if prefix:
+        shutil.chown(pwfile, user=OS_USER)
+    pwfile.chmod(0o600)
+    data = root / "data"
+    run = [*prefix]
+    out = subprocess.run([*run, str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER,
+                          "--pwfile", str(pwfile), "--auth", "scram-sha-256", "-E", "UTF8",
+                          "--locale", "C.UTF-8"], capture_output=True, text=True, check=False)
+    pwfile.unlink()
+    if out.returncode != 0:
+        shutil.rmtree(root, ignore_errors=True)
+        raise ClusterUnavailable(f"initdb failed: {out.stderr[-1500:]}")
+    port = _free_port()
+    opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={root} "
+            "-c fsync=off -c full_page_writes=off -c synchronous_commit=off "
+            "-c max_connections=60 -c shared_buffers=32MB")
+    out = subprocess.run([*run, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
+                          str(root / "server.log"), "-w", "-t", "60", "start"],
+                         capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        log = (root / "server.log").read_text(errors="replace")[-1500:] \
+            if (root / "server.log").exists() else ""
+        shutil.rmtree(root, ignore_errors=True)
+        raise ClusterUnavailable(f"pg_ctl start failed: {out.stderr[-800:]} {log}")
+    c = Cluster(root=root, bindir=bindir, port=port, admin_password=admin_pw,
+                app_password=app_pw, prefix=prefix)
+    import psycopg
+
+    with psycopg.connect(c.admin_url(), autocommit=True) as con:
+        # the app's role: a login role without superuser, createdb or createrole rights
+        con.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                    f"PASSWORD '{app_pw}'")
+    return c
+
+
+_CLUSTER: Cluster | None = None
+_FAILURE: str | None = None
+
+
+def cluster() -> Cluster:
+    """The process-wide test cluster (started on first use, stopped at exit)."""
+    global _CLUSTER, _FAILURE
+    if _CLUSTER is not None:
+        return _CLUSTER
+    if _FAILURE is not None:
+        raise ClusterUnavailable(_FAILURE)
+    try:
+        _CLUSTER = start_cluster()
+    except ClusterUnavailable as exc:
+        _FAILURE = str(exc)
+        raise
+    atexit.register(_CLUSTER.stop)
+    return _CLUSTER
+
+
+def cluster_or_skip() -> Cluster:
+    """:func:`cluster`, or skip the test with the reason (fail instead under CI)."""
+    try:
+        return cluster()
+    except ClusterUnavailable as exc:
+        msg = f"PostgreSQL/PostGIS tests need a local cluster: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{msg} (CI must not skip these tests)")
+        pytest.skip(msg)
+        raise  # unreachable
+
+
+def new_database(c: Cluster, prefix: str = "mm") -> str:
+    """Create a fresh database owned by the app role with PostGIS enabled; return its app URL."""
+    import psycopg
+
+    c._n += 1
+    name = f"{prefix}_{os.getpid()}_{c._n}_{int(time.time() * 1000) % 100000}"
+    with psycopg.connect(c.admin_url(), autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name} OWNER {APP_ROLE}")
+    with psycopg.connect(c.admin_url(name), autocommit=True) as con:
+        con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    return c.app_url(name)
+
+
+__all__ = ["APP_ROLE", "Cluster", "ClusterUnavailable", "cluster", "cluster_or_skip",
+           "new_database", "start_cluster"]

@@ -1,0 +1,265 @@
+"""The embedded dataset store: versions, restore, diff, audit, append-only, concurrency, crashes.
+
+Every test uses a real SQLite file in a temporary folder; version 1 is the bundled curated table.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mineralmap import auth, curated, export, store
+from mineralmap.config import REPO_ROOT, Settings
+from mineralmap.schema import OCCURRENCE_COLUMNS
+
+CURATED = REPO_ROOT / "geodata" / "occurrences.csv"
+
+
+@pytest.fixture
+def db(tmp_path) -> store.SqliteStore:
+    return store.open_store(Settings(cache_dir=tmp_path / "cache"))
+
+
+@pytest.fixture
+def steward() -> auth.StewardSession:
+    return auth.cli_session("amina")
+
+
+def _changed_rows(db: store.SqliteStore) -> pd.DataFrame:
+    """Current rows with the first row moved, the last one dropped and one new row."""
+    rows = db.records().copy()
+    rows.loc[0, "lon"] = repr(float(rows.loc[0, "lon"] or 66.0) + 0.01)
+    new = rows.iloc[[1]].copy()
+    new["id"], new["name"] = "NEW-001", "A new site"
+    return pd.concat([rows.iloc[:-1], new], ignore_index=True)
+
+
+def test_version_one_is_the_curated_table(db, tmp_path):
+    occ = db.occurrences()
+    ref = curated.load_occurrences()
+    pd.testing.assert_frame_equal(pd.DataFrame(occ), pd.DataFrame(ref))
+    assert occ.crs == ref.crs
+    v = db.current_version()
+    assert (v.number, v.kind, v.n_rows, v.added) == (1, "initial", len(ref), len(ref))
+    path = tmp_path / "cache" / store.STORE_FILE
+    assert path.is_file()
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # reopening neither re-creates nor re-imports anything
+    again = store.open_store(Settings(cache_dir=tmp_path / "cache"))
+    assert [x.number for x in again.versions()] == [1]
+
+
+def test_publish_diff_restore(db, steward):
+    new_rows = _changed_rows(db)
+    v2 = db.publish(steward, new_rows, note="moved one, removed one, added one",
+                    source_name="f.csv", source_sha256="ab" * 32)
+    assert (v2.number, v2.added, v2.changed, v2.removed) == (2, 1, 1, 1)
+    assert v2.actor == "amina" and v2.parent == 1
+    d = db.diff(1, 2)
+    assert dict(d["change"].value_counts()) == {"added": 1, "changed": 1, "removed": 1}
+    moved = d.loc[d["change"] == "changed"].iloc[0]
+    assert moved["changed_columns"] == "lon" and moved["new_lon"] != moved["old_lon"]
+    v3 = db.restore(steward, 1, note="undo")
+    assert (v3.number, v3.kind, v3.restored_from) == (3, "restore", 1)
+    assert v3.content_sha256 == db.version(1).content_sha256
+    assert (v3.added, v3.changed, v3.removed) == (1, 1, 1)
+    assert db.diff(1, 3).empty
+
+
+def test_restore_gives_byte_identical_exports(db, steward):
+    before = {"geojson": export.geojson_bytes(db.occurrences(1)),
+              "records": store.records_frame(db.occurrences(1)).to_csv(index=False)}
+    db.publish(steward, _changed_rows(db), note="change", source_name="f.csv",
+               source_sha256="0" * 64)
+    assert export.geojson_bytes(db.occurrences()) != before["geojson"]
+    v = db.restore(steward, 1, note="back to the bundled table")
+    assert export.geojson_bytes(db.occurrences(v.number)) == before["geojson"]
+    assert store.records_frame(db.occurrences()).to_csv(index=False) == before["records"]
+
+
+def test_every_write_needs_a_live_session(db, steward):
+    rows = db.records()
+    for bad in (None, "amina", {"username": "amina"}):
+        with pytest.raises(auth.AuthError):
+            db.publish(bad, rows, note="x", source_name="f", source_sha256="0")  # type: ignore[arg-type]
+        with pytest.raises(auth.AuthError):
+            db.restore(bad, 1, note="x")  # type: ignore[arg-type]
+        with pytest.raises(auth.AuthError):
+            db.audit_log(bad)  # type: ignore[arg-type]
+    with pytest.raises(auth.AuthError):
+        auth.StewardSession(username="x", method="password", issued_at=0, expires_at=1e12)
+    expired = auth.cli_session("amina", ttl_s=0.0)
+    with pytest.raises(auth.AuthError, match="expired"):
+        db.publish(expired, rows, note="x", source_name="f", source_sha256="0")
+    assert [v.number for v in db.versions()] == [1]
+
+
+def test_note_required_and_rows_must_meet_the_contract(db, steward):
+    rows = db.records()
+    with pytest.raises(store.StoreError, match="note"):
+        db.publish(steward, rows, note="  ", source_name="f", source_sha256="0")
+    bad = rows.copy()
+    bad.loc[1, "id"] = bad.loc[0, "id"]
+    with pytest.raises(Exception, match="duplicate id"):
+        db.publish(steward, bad, note="dup", source_name="f", source_sha256="0")
+    assert db.current_version().number == 1
+
+
+def test_expected_parent_refuses_a_stale_publish(db, steward):
+    rows = _changed_rows(db)
+    db.publish(steward, rows, note="first", source_name="a", source_sha256="0", expected_parent=1)
+    with pytest.raises(store.StoreConflictError, match="version 2 was published"):
+        db.publish(steward, db.records(1), note="second", source_name="b", source_sha256="0",
+                   expected_parent=1)
+    assert db.current_version().number == 2
+
+
+def test_versions_and_audit_are_append_only(db, steward, tmp_path):
+    db.publish(steward, _changed_rows(db), note="n", source_name="a", source_sha256="0")
+    con = sqlite3.connect(db.path)
+    for sql in ("UPDATE versions SET note='x'", "DELETE FROM versions",
+                "DELETE FROM version_rows", "UPDATE audit SET actor='x'", "DELETE FROM audit"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            con.execute(sql)
+    log = db.audit_log(steward)
+    assert list(log["event"]) == ["publish"]
+    assert "version 2" in log["detail"].iloc[0]
+
+
+def test_unknown_version(db):
+    with pytest.raises(store.StoreError, match="no version 7"):
+        db.occurrences(7)
+    with pytest.raises(store.StoreError):
+        db.version(True)  # type: ignore[arg-type]
+
+
+def test_unknown_database_scheme_is_refused_clearly(tmp_path):
+    with pytest.raises(store.StoreError, match="not supported"):
+        store.open_store(Settings(cache_dir=tmp_path, database_url="mysql://u@h/db"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_numbers_round_trip_exactly(x):
+    df = pd.DataFrame([{c: "" for c in OCCURRENCE_COLUMNS}])
+    df["lon"] = [x]
+    text = store.records_frame(df)["lon"].iat[0]
+    if x != x or x in (float("inf"), float("-inf")):
+        assert text == ""
+    else:
+        assert float(text) == x
+
+
+# ------------------------------------------------------------------------------- processes
+
+_CHILD = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from mineralmap import auth, store
+    from mineralmap.config import Settings
+    cache, name, mode, go = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])
+    db = store.open_store(Settings(cache_dir=Path(cache)))
+    rows = db.records().copy()
+    rows.loc[0, "name"] = "renamed by " + name
+    s = auth.cli_session(name)
+    def slow(frac, msg):
+        if mode == "hang":
+            print("MID", flush=True)
+            time.sleep(60)
+        time.sleep(0.05)
+    while not go.exists():
+        time.sleep(0.01)
+    try:
+        v = db.publish(s, rows, note="by " + name, source_name=name, source_sha256="0",
+                       expected_parent=1 if mode == "strict" else None, progress=slow)
+        print("OK", v.number, flush=True)
+    except store.StoreConflictError as exc:
+        print("CONFLICT", exc, flush=True)
+""")
+
+
+def _spawn(cache: Path, name: str, mode: str, go: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    return subprocess.Popen([sys.executable, "-c", _CHILD, str(cache), name, mode, str(go)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+@pytest.mark.parametrize("mode", ["lenient", "strict"])
+def test_two_concurrent_publishes(tmp_path, mode):
+    cache = tmp_path / "cache"
+    db = store.open_store(Settings(cache_dir=cache))
+    go = tmp_path / "go"
+    procs = [_spawn(cache, n, mode, go) for n in ("alice", "bilal")]
+    time.sleep(2.0)  # both children import and open the store, then wait for "go"
+    go.touch()
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
+    lines = sorted(o[0].strip() for o in outs)
+    if mode == "lenient":
+        assert [ln.split()[0] for ln in lines] == ["OK", "OK"]
+        assert sorted(int(ln.split()[1]) for ln in lines) == [2, 3]
+        assert [v.number for v in db.versions()] == [3, 2, 1]
+    else:
+        assert [ln.split()[0] for ln in lines] == ["CONFLICT", "OK"]
+        assert "nothing was saved" in lines[0]
+        assert [v.number for v in db.versions()] == [2, 1]
+    assert db.integrity_ok()
+    assert len(db.occurrences()) == db.current_version().n_rows
+
+
+def test_killed_publish_leaves_previous_version_intact(tmp_path, steward):
+    cache = tmp_path / "cache"
+    db = store.open_store(Settings(cache_dir=cache))
+    before = db.records()
+    go = tmp_path / "go"
+    go.touch()
+    proc = _spawn(cache, "crash", "hang", go)
+    line = proc.stdout.readline()  # type: ignore[union-attr]
+    assert line.strip() == "MID", proc.stderr.read()  # type: ignore[union-attr]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    again = store.open_store(Settings(cache_dir=cache))
+    assert again.integrity_ok()
+    assert [v.number for v in again.versions()] == [1]
+    pd.testing.assert_frame_equal(again.records(), before)
+    v = again.publish(steward, _changed_rows(again), note="after the crash", source_name="a",
+                      source_sha256="0")
+    assert v.number == 2
+
+
+def _drop_last_row(csv: Path) -> None:
+    lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    csv.write_text("".join(lines[:-1]), encoding="utf-8")
+
+
+def test_revised_bundled_table_becomes_a_version_until_stewards_publish(tmp_path, steward):
+    """A release that revises geodata/occurrences.csv updates a store nobody edited, and never
+    overrides what a steward published."""
+    geodata = tmp_path / "geodata"
+    geodata.mkdir()
+    csv = geodata / "occurrences.csv"
+    csv.write_bytes(CURATED.read_bytes())
+    cfg = Settings(cache_dir=tmp_path / "cache", geodata_dir=geodata)
+    n1 = store.open_store(cfg).current_version().n_rows
+    _drop_last_row(csv)
+    v2 = store.open_store(cfg).current_version()
+    assert (v2.number, v2.kind, v2.n_rows, v2.removed) == (2, "bundled", n1 - 1, 1)
+    assert sorted(v.number for v in store.open_store(cfg).versions()) == [1, 2]  # no re-import
+    db = store.open_store(cfg)
+    db.publish(steward, db.records(), note="steward check", source_name="f.csv",
+               source_sha256="cd" * 32)
+    _drop_last_row(csv)
+    after = store.open_store(cfg).current_version()
+    assert (after.number, after.kind, after.actor) == (3, "import", "amina")

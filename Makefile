@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-runtime
 DEVSTAMP := $(VENV)/.installed-dev
 PORT ?= 8501
 
-.PHONY: run test data lint bench system clean-cache
+.PHONY: run test data lint bench fuzz system clean-cache
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -48,6 +48,10 @@ test: $(DEVSTAMP) system
 
 bench: $(STAMP) data
 	$(PY) benchmarks/run.py
+
+# >= 1,000 generated inputs per user-reachable parser/spec; prints the counts (issue 15).
+fuzz: $(DEVSTAMP)
+	$(PY) benchmarks/fuzz.py --n 1000
 
 clean-cache:
 	rm -rf geodata/cache

@@ -14,7 +14,6 @@ from typing import Any
 
 from mineralmap import __version__, export_cli
 from mineralmap.brief import DEFAULT_TITLE, BriefError, brief_filename, build_brief, check_title
-from mineralmap.errors import ExportError
 
 __all__ = ["add_parser", "run"]
 
@@ -70,13 +69,7 @@ def run(args: argparse.Namespace) -> int:
                        dataset_version=cat.dataset_version.label if cat.dataset_version else None,
                        app_version=__version__, spec=spec)
     name = brief_filename(sel)
-    out: Path = args.output if args.output is not None else Path.cwd() / name
-    if out.is_dir():
-        out = out / name
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
+    out = export_cli.write_output(export_cli.output_path(args.output, name), data)
     print(f"wrote a brief of {len(sel.rows)} occurrences to {out}")
     print(sel.description)
     print(cat.dataset_label)

@@ -347,6 +347,10 @@ def _load_extra(extras: _Extras, layers: Mapping[str, gpd.GeoDataFrame],
             parts.append(_load_inventory(extras.inventory, bool(extras.demo_n), curated_ids))
         except MineralmapError as exc:
             missing["inventory"] = f"inventory not loaded ({scale.INVENTORY_ENV}): {exc}"
+        except Exception as exc:  # a foreign file must never take every page down
+            missing["inventory"] = (f"inventory not loaded ({scale.INVENTORY_ENV}): "
+                                    f"{extras.inventory.name} cannot be read "
+                                    f"({type(exc).__name__}: {str(exc)[:200]})")
     if extras.demo_n:
         try:
             parts.append(scale.synthetic_occurrences(extras.demo_n, layers, seed=0))

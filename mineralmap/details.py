@@ -1,8 +1,9 @@
 """The detail panel of one occurrence as text: its attributes, how sure its location is, and
 its sources as links (titles and URLs are stored as ``" | "``-separated lists in two cells).
 
-Every value that comes from the data is escaped for Markdown (Streamlit renders Markdown,
-including ``$...$`` as LaTeX), and only ``http(s)`` URLs become links.
+Every value that comes from the data is escaped for Markdown with :func:`md_escape` (defined in
+:mod:`mineralmap.summary`, re-exported here; Streamlit renders Markdown, including ``$...$`` as
+LaTeX and bare URLs as links), and only ``http(s)`` URLs become links.
 """
 
 from __future__ import annotations
@@ -14,16 +15,15 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mineralmap import summary
+from mineralmap.summary import md_escape
+
+__all__ = ["SourceLink", "TITLE_SEPARATOR", "header_caption", "md_escape", "occurrence_details",
+           "placement_markdown", "precision_text", "safe_url", "source_lines", "source_links",
+           "split_titles"]
 
 #: Separator of several titles in a ``source_title`` cell.
 TITLE_SEPARATOR = " | "
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$~])")
 _URL_UNSAFE = {" ": "%20", "(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\n": "", "\r": ""}
-
-
-def md_escape(value: object) -> str:
-    """``value`` as literal Markdown text (emphasis, links, HTML and LaTeX characters escaped)."""
-    return _MD_SPECIAL.sub(r"\\\1", str(value))
 
 
 def safe_url(url: str) -> str | None:

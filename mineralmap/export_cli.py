@@ -16,10 +16,18 @@ from mineralmap import __version__, catalog, filters, selection
 from mineralmap.errors import ExportError, FilterError, MineralmapError, RegionError
 from mineralmap.export import export_selection
 from mineralmap.filters import FilterSpec
-from mineralmap.regions import RegionSpec, parse_region_file
+from mineralmap.regions import MAX_UPLOAD_BYTES, RegionSpec, parse_region_file
 from mineralmap.schema import PRECISION_CLASSES, PROVINCES
 
-__all__ = ["add_parser", "add_selection_arguments", "run", "selection_from_args"]
+__all__ = [
+    "add_parser",
+    "add_selection_arguments",
+    "output_path",
+    "require_complete",
+    "run",
+    "selection_from_args",
+    "write_output",
+]
 
 DESCRIPTION = """\
 Select occurrences with the app's filters and region modes and write them as GeoJSON (RFC 7946,
@@ -160,6 +168,68 @@ def _usage(exc: MineralmapError) -> MineralmapError:
     return exc
 
 
+def _shown(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 120 else text[:60] + "…" + text[-40:]
+
+
+def _read_region_file(path: Path) -> bytes:
+    """The bytes of ``--region-file``; its size is checked before it is read."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_UPLOAD_BYTES:
+            raise _usage(RegionError(
+                f"--region-file {_shown(path)} is {size / 1e6:.1f} MB; the limit is "
+                f"{MAX_UPLOAD_BYTES / 1e6:g} MB"))
+        with open(path, "rb") as f:
+            data = f.read(MAX_UPLOAD_BYTES + 1)  # it may have grown since the stat
+    except OSError as exc:
+        raise _usage(RegionError(f"cannot read --region-file {_shown(path)}: "
+                                 f"{exc.strerror or exc}")) from None
+    return data
+
+
+def require_complete(cat: catalog.Catalog) -> None:
+    """Refuse to export from an incomplete catalog (exit 1 with the catalog's messages).
+
+    Raises
+    ------
+    ExportError
+        When any layer, the occurrence table, an inventory or the enrichment is missing: an
+        export would otherwise carry empty distance columns or silently lack rows.
+    """
+    if cat.missing:
+        msgs = "; ".join(f"{k}: {v}" for k, v in sorted(cat.missing.items()))
+        raise ExportError(f"the data is incomplete, nothing written ({msgs}); run `python -m "
+                          "mineralmap data` and check the settings")
+
+
+def write_output(out: Path, data: bytes) -> Path:
+    """Write ``data`` to ``out`` (a file, or a directory receiving a file of the default name
+    is handled by the caller); return the path written.
+
+    Raises
+    ------
+    ExportError
+        The file cannot be written (missing folder, name too long, no permission, ...).
+    """
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise ExportError(f"cannot write {_shown(out)}: {exc.strerror or exc}") from None
+    return out
+
+
+def output_path(given: Path | None, name: str) -> Path:
+    """``-o`` (a file or an existing directory) or the default ``name`` in the current folder."""
+    out = given if given is not None else Path.cwd() / name
+    try:
+        is_dir = out.is_dir()
+    except (OSError, ValueError):  # name too long, NUL byte: reported by write_output
+        is_dir = False
+    return out / name if is_dir else out
+
+
 def _names(table: Any, col: str) -> list[str]:
     if table is None or col not in getattr(table, "columns", ()):
         return []
@@ -196,11 +266,7 @@ def selection_from_args(
 
     polygon, label = None, "uploaded polygon"
     if args.region_file is not None:
-        try:
-            data = args.region_file.read_bytes()
-        except OSError as exc:
-            raise _usage(RegionError(f"cannot read --region-file {args.region_file}: "
-                                     f"{exc.strerror or exc}")) from None
+        data = _read_region_file(args.region_file)
         try:
             polygon, notes = parse_region_file(data, args.region_file.name)
         except RegionError as exc:
@@ -227,6 +293,7 @@ def selection_from_args(
         raise _usage(exc) from None
 
     cat = catalog.load_catalog()
+    require_complete(cat)
     occ = cat.occurrences
     layers = cat.layers
     valid_provinces = sorted(
@@ -262,13 +329,7 @@ def run(args: argparse.Namespace) -> int:
         app_version=__version__, allow_empty=args.allow_empty,
         dataset=cat.dataset_version.as_metadata() if cat.dataset_version else None,
     )
-    out: Path = args.output if args.output is not None else Path.cwd() / name
-    if out.is_dir():
-        out = out / name
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
+    out = write_output(output_path(args.output, name), data)
     print(f"wrote {len(sel.rows)} occurrences to {out}")
     print(sel.description)
     print(cat.dataset_label)

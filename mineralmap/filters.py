@@ -413,6 +413,8 @@ class FilterSpec:
                 continue
             raw = params[key]
             values = [raw] if isinstance(raw, str) else [str(x) for x in raw]
+            if not values:  # a key without a value (``?max_port_km`` with no ``=``) says nothing
+                continue
             name = _FIELD_BY_KEY.get(key)
             if name is None:
                 notes.append(f"Ignored unknown parameter '{key}'.")

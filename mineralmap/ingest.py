@@ -55,6 +55,7 @@ from mineralmap._store import (
 )
 from mineralmap.config import get_settings
 from mineralmap.errors import MineralmapError, SourceError, ValidationError
+from mineralmap.regions import PAKISTAN_EXTENT
 from mineralmap.schema import (
     ACTIVE_RAIL_CLASSES,
     CRS,
@@ -76,6 +77,11 @@ OFFLINE_ENV = "MINERALMAP_OFFLINE"
 CLIP_BUFFER_M = 2000.0
 #: ISO3 codes of the Natural Earth countries kept (Pakistan and its neighbours).
 REGION_ISO3: tuple[str, ...] = ("PAK", "AFG", "IRN", "IND", "CHN", "TJK")
+
+#: Margin (degrees) around :data:`~mineralmap.regions.PAKISTAN_EXTENT` for the extent check.
+EXTENT_MARGIN_DEG = 2.0
+#: Share of a layer's features whose extent must touch Pakistan's (with the margin).
+EXTENT_MIN_SHARE = 0.5
 
 _DOWNLOAD_TIMEOUT_S = 60
 _FAMILIES: dict[str, tuple[str, ...]] = {
@@ -882,6 +888,47 @@ def _clip_area(run: _Run) -> tuple[Any, str | None]:
     return area, note
 
 
+def _near_pakistan(bounds: np.ndarray) -> np.ndarray:
+    """Rows of ``bounds`` (minx, miny, maxx, maxy) that touch Pakistan's extent + margin."""
+    w, s, e, n = PAKISTAN_EXTENT
+    m = EXTENT_MARGIN_DEG
+    with np.errstate(invalid="ignore"):
+        return ((bounds[:, 0] <= e + m) & (bounds[:, 2] >= w - m)
+                & (bounds[:, 1] <= n + m) & (bounds[:, 3] >= s - m))
+
+
+def check_extent(gdf: gpd.GeoDataFrame, label: str) -> None:
+    """Refuse a layer whose features mostly lie away from Pakistan (swapped lat/lon, wrong CRS).
+
+    At least :data:`EXTENT_MIN_SHARE` of the features must touch Pakistan's extent with a margin
+    of :data:`EXTENT_MARGIN_DEG` degrees.
+
+    Raises
+    ------
+    SourceError
+        Naming ``label``, the share outside, the layer's extent and, when the layer would fit
+        with x and y exchanged, that lat/lon are probably swapped.
+    """
+    geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
+    geoms = geoms[~missing_or_empty(geoms)]
+    if geoms.size == 0:
+        return
+    bounds = shapely.bounds(geoms)
+    near = _near_pakistan(bounds)
+    if near.mean() >= EXTENT_MIN_SHARE:
+        return
+    swapped = _near_pakistan(bounds[:, [1, 0, 3, 2]]).mean() >= EXTENT_MIN_SHARE
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    w, so, e, n = PAKISTAN_EXTENT
+    hint = ("; lat/lon look swapped (x and y exchanged the layer would lie in Pakistan)"
+            if swapped else "; is its CRS declared correctly?")
+    raise SourceError(
+        f"{label}: {int((~near).sum())} of {len(near)} features lie outside Pakistan's extent "
+        f"(lon {w}..{e}, lat {so}..{n}, margin {EXTENT_MARGIN_DEG:g}°): the layer spans "
+        f"x {x0:.4g}..{x1:.4g}, y {y0:.4g}..{y1:.4g}{hint}. Refused"
+    )
+
+
 def _clip(gdf: gpd.GeoDataFrame, family: str, area: Any, notes: list[str]) -> gpd.GeoDataFrame:
     if area is None or gdf.empty:
         return gdf
@@ -937,6 +984,7 @@ def _build_layer(spec: SourceSpec, run: _Run, manifest: dict[str, Any],
         gdf = _read_source(spec, got, notes)
         gdf, repairs = _validate_geometry(gdf, spec.geometry or "point", got.label, notes)
         gdf = _NORMALISERS[spec.name](gdf, run, got.label, notes)
+        check_extent(gdf, got.label)
         if spec.clip:
             area, clip_note = _clip_area(run)
             if clip_note:

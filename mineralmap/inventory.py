@@ -554,9 +554,12 @@ def parse_coordinate(value: object, axis: str) -> float | None:  # noqa: C901
     if isinstance(value, bool):
         raise CoordinateError(f"{value!r} is not a coordinate")
     if isinstance(value, (int, float, np.integer, np.floating)):
-        f = float(value)
+        try:
+            f = float(value)
+        except OverflowError:  # an int beyond float range
+            raise CoordinateError("the number is far too large for a coordinate") from None
         if not math.isfinite(f):
-            raise CoordinateError(f"{value!r} is not a finite number")
+            raise CoordinateError(f"{str(value)[:40]} is not a finite number")
         return _in_range(f, limit)
     s = str(value).strip().upper()
     if not s:
@@ -611,7 +614,10 @@ def _number(value: object) -> float | None:
     if isinstance(value, bool):
         raise ValueError("a yes/no value is not a number")
     if isinstance(value, (int, float, np.integer, np.floating)):
-        f = float(value)
+        try:
+            f = float(value)
+        except OverflowError:  # an int beyond float range
+            raise ValueError("the number is far too large") from None
     else:
         s = str(value).strip().replace(",", "")
         if not s:

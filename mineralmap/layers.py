@@ -175,9 +175,11 @@ _TOOLTIP_HTML = (
     "<style>.mm-tip:empty{display:none}</style>"
     '<div class="mm-tip" style="white-space:pre-line;font-size:12px;line-height:1.35;'
     'max-width:320px;background:rgba(30,30,30,0.92);color:white;padding:6px 8px;'
-    'border-radius:3px">{t}</div>'
+    'border-radius:3px;pointer-events:none">{t}</div>'
 )
-_TOOLTIP_STYLE = {"backgroundColor": "transparent", "padding": "0px"}
+# pointer-events none: the tooltip is drawn at the pointer and must never swallow a click meant
+# for the marker under it.
+_TOOLTIP_STYLE = {"backgroundColor": "transparent", "padding": "0px", "pointerEvents": "none"}
 
 # pydeck turns bare strings into deck.gl expressions ("@@=pixels"); quoted strings stay literal.
 _PX = "'pixels'"
@@ -810,9 +812,11 @@ def context_layer(name: str, payload: list[dict]) -> pdk.Layer:
                          get_width=w, width_units=_PX, width_min_pixels=0.5,
                          pickable=False, joint_rounded=False)
     if name in ("roads", "railways"):
+        # Not pickable: with software WebGL one pick over thousands of paths costs ~0.5-1.4 s,
+        # longer than deck.gl's tap window, so clicks on occurrence markers would be lost.
         return pdk.Layer("PathLayer", data=payload, id=name, get_path="path", get_color="c",
-                         get_width="w", width_units=_PX, pickable=True,
-                         auto_highlight=True, cap_rounded=True, joint_rounded=True)
+                         get_width="w", width_units=_PX, pickable=False,
+                         cap_rounded=True, joint_rounded=True)
     st = _POINT_STYLES[name]
     varying = set(payload[0]) if payload else set()
     return pdk.Layer(

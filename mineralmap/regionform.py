@@ -69,8 +69,10 @@ def parse_upload(content: bytes, name: str, parser: Parser = parse_region_file
     except MineralmapError as exc:
         return {}, [("error", f"Upload ignored: {exc}")]
     except Exception as exc:  # noqa: BLE001 - user input at the UI boundary: report, never crash
-        return {}, [("error", f"Upload ignored: {name} could not be read "
-                              f"({type(exc).__name__}: {exc})")]
+        # no raw exception text: it may name temporary paths or library internals
+        return {}, [("error", f"Upload ignored: {name} could not be read (unexpected "
+                              f"{type(exc).__name__}); save it again as GeoJSON, KML or a "
+                              "zipped shapefile")]
     return {"polygon": geom, "polygon_label": name}, [("info", n) for n in notes]
 
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 import difflib
 import io
 import json
+import lzma
 import math
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
@@ -28,6 +30,7 @@ from xml.etree.ElementTree import ParseError
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
@@ -56,6 +59,16 @@ PAKISTAN_EXTENT: tuple[float, float, float, float] = (60.5, 23.5, 77.9, 37.2)
 MAX_UPLOAD_BYTES = 5_000_000
 #: Cap on the total uncompressed size of a zipped shapefile.
 MAX_UNCOMPRESSED_BYTES = 50_000_000
+#: Most vertices (coordinates, all parts together) an uploaded region may have.
+MAX_VERTICES = 100_000
+#: Most polygons an uploaded region may consist of.
+MAX_PARTS = 20_000
+#: Work budget of the repair of invalid polygons: pairs of non-adjacent edges whose boxes
+#: overlap (``make_valid`` costs about a second per 60,000 on this kind of machine).
+MAX_REPAIR_PAIRS = 60_000
+#: Longest zip member name (characters) and deepest folder nesting accepted.
+MAX_MEMBER_NAME = 1000
+MAX_MEMBER_DEPTH = 32
 #: Number of vertices of a geodesic circle (one every 5 degrees of azimuth).
 CIRCLE_VERTICES = 72
 
@@ -165,6 +178,10 @@ class RegionSpec:
             object.__setattr__(self, name, unique_names(getattr(self, name), name, RegionError, "region"))
         if self.bbox is not None:
             object.__setattr__(self, "bbox", _check_bbox(self.bbox))
+        if self.center is not None and not isinstance(self.center, str):
+            raise RegionError(f"the centre must be a name (text), got {str(self.center)[:40]!r}")
+        if not isinstance(self.polygon_label, str):
+            raise RegionError("the polygon label must be text")
         center = (self.center or "").strip() or None
         object.__setattr__(self, "center", center)
         if center is not None and self.center_lonlat is not None:
@@ -512,6 +529,10 @@ def _read_geojson(data: bytes, name: str, notes: list[str]) -> tuple[list[BaseGe
         raise RegionError(
             f"{name} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise RegionError(f"{name}: the JSON is nested too deeply to be GeoJSON") from None
+    except ValueError:  # e.g. an integer with more digits than Python converts
+        raise RegionError(f"{name} is not valid JSON: a number is too long") from None
     if not isinstance(obj, dict) or "type" not in obj:
         raise RegionError(f"{name} is JSON but not GeoJSON (no 'type' member)")
     src_crs = None
@@ -521,7 +542,9 @@ def _read_geojson(data: bytes, name: str, notes: list[str]) -> tuple[list[BaseGe
             props = crs_member.get("properties", {})
             src_crs = ProjCRS.from_user_input(props.get("name") or props.get("href"))
         except Exception:  # noqa: BLE001 - pyproj raises several types
-            raise RegionError(f"{name} declares a CRS that cannot be read: {crs_member!r}") from None
+            raise RegionError(
+                f"{name} declares a CRS that cannot be read: {str(crs_member)[:200]}"
+            ) from None
     kind = obj["type"]
     if kind == "FeatureCollection":
         feats = obj.get("features")
@@ -536,11 +559,55 @@ def _read_geojson(data: bytes, name: str, notes: list[str]) -> tuple[list[BaseGe
     for g in raw:
         if g is None:
             continue
+        _check_json_coordinates(g, name)
         try:
             geoms.append(shape(g))
-        except Exception as exc:  # noqa: BLE001 - shapely raises several types
-            raise RegionError(f"{name}: invalid GeoJSON geometry ({exc})") from None
+        except Exception:  # noqa: BLE001 - shapely raises several types
+            kind = g.get("type") if isinstance(g, dict) else None
+            raise RegionError(
+                f"{name}: invalid GeoJSON geometry"
+                + (f" of type {str(kind)[:40]!r}" if kind else "")
+                + " (check its 'type' and 'coordinates')"
+            ) from None
     return geoms, src_crs
+
+
+def _check_json_coordinates(geom: object, name: str) -> None:
+    """Every leaf of every ``coordinates`` below ``geom`` is a finite int/float (not a bool).
+
+    Iterative (no recursion), bounded by :data:`MAX_VERTICES` numbers per geometry collection.
+    """
+    stack: list[object] = [geom]
+    seen = 0
+    while stack:
+        g = stack.pop()
+        if not isinstance(g, dict):
+            raise RegionError(f"{name}: a GeoJSON geometry must be an object")
+        if isinstance(g.get("geometries"), list):
+            stack.extend(g["geometries"])
+            continue
+        coords = [g.get("coordinates")]
+        while coords:
+            c = coords.pop()
+            if isinstance(c, list):
+                coords.extend(c)
+                continue
+            if isinstance(c, bool) or not isinstance(c, int | float):
+                raise RegionError(
+                    f"{name}: a coordinate is {'a yes/no value' if isinstance(c, bool) else 'not a number'}"
+                    f" ({str(c)[:20]!r}); coordinates are numbers lon, lat"
+                )
+            if isinstance(c, int) and abs(c) > 10**15:
+                raise RegionError(f"{name}: a coordinate is not a number of degrees or metres")
+            if isinstance(c, float) and not math.isfinite(c):
+                raise RegionError(f"{name}: coordinates are not finite numbers (NaN or infinity)")
+            seen += 1
+            if seen > 3 * MAX_VERTICES:
+                raise RegionError(
+                    f"{name} has more than {MAX_VERTICES:,} vertices; the limit is "
+                    f"{MAX_VERTICES:,}: simplify the polygon (e.g. QGIS Simplify, mapshaper) "
+                    "and upload it again"
+                )
 
 
 def _kml_local(tag: object) -> str:
@@ -555,9 +622,12 @@ def _kml_ring(el, name: str) -> list[tuple[float, float]]:
             for tok in (c.text or "").split():
                 xs = tok.split(",")
                 try:
-                    pts.append((float(xs[0]), float(xs[1])))
+                    x, y = float(xs[0]), float(xs[1])
                 except (ValueError, IndexError):
-                    raise RegionError(f"{name}: bad KML coordinate '{tok}'") from None
+                    raise RegionError(f"{name}: bad KML coordinate '{tok[:60]}'") from None
+                if not (math.isfinite(x) and math.isfinite(y)):
+                    raise RegionError(f"{name}: coordinates are not finite numbers ('{tok[:60]}')")
+                pts.append((x, y))
             return pts
     return []
 
@@ -587,6 +657,12 @@ def _read_kml(data: bytes, name: str) -> list[BaseGeometry]:
         ) from None
     except ParseError as exc:
         raise RegionError(f"{name} is not valid XML/KML: {exc}") from None
+    except LookupError:
+        raise RegionError(f"{name}: the XML declares an unknown text encoding; save it as UTF-8") from None
+    except (ValueError, RecursionError, MemoryError):  # e.g. multi-byte encodings, deep nesting
+        raise RegionError(
+            f"{name} cannot be read as KML (unsupported encoding or nesting); save it as UTF-8 KML"
+        ) from None
     polys: list[BaseGeometry] = []
     others: list[str] = []
     for el in root.iter():
@@ -603,24 +679,65 @@ def _read_kml(data: bytes, name: str) -> list[BaseGeometry]:
 
 def _safe_member(info: zipfile.ZipInfo, name: str) -> str:
     raw = info.filename.replace("\\", "/")
+    shown = info.filename[:80] + ("…" if len(info.filename) > 80 else "")
     p = PurePosixPath(raw)
     if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":") or ".." in p.parts:
         raise RegionError(
-            f"{name}: the zip entry '{info.filename}' points outside the folder (absolute path "
+            f"{name}: the zip entry '{shown}' points outside the folder (absolute path "
             "or '..'); refused"
         )
+    if "\x00" in raw or len(raw) > MAX_MEMBER_NAME or len(p.parts) > MAX_MEMBER_DEPTH:
+        raise RegionError(
+            f"{name}: the zip entry '{shown}' has a name that is too long or nested too deeply "
+            f"(max {MAX_MEMBER_NAME} characters, {MAX_MEMBER_DEPTH} folders); refused"
+        )
     return raw
+
+
+#: Shapefile parts copied out of the archive (everything else in it is ignored).
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def _open_zip(data: bytes, name: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except UnicodeDecodeError:
+        raise RegionError(f"{name}: a file name inside the zip is not valid UTF-8") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+            NotImplementedError):
+        raise RegionError(f"{name} is not a valid zip file") from None
+
+
+def _copy_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: str, name: str,
+                 written: int) -> int:
+    """Copy one member to ``dest`` (bounded by :data:`MAX_UNCOMPRESSED_BYTES`); bytes so far."""
+    shown = info.filename[:80]
+    try:
+        with zf.open(info) as src, open(dest, "wb") as out:
+            while chunk := src.read(1 << 20):
+                written += len(chunk)
+                if written > MAX_UNCOMPRESSED_BYTES:
+                    raise RegionError(
+                        f"{name} unpacks to more than {MAX_UNCOMPRESSED_BYTES / 1e6:g} MB"
+                    )
+                out.write(chunk)
+    except RuntimeError:  # zipfile: "File ... is encrypted, password required"
+        raise RegionError(f"{name}: '{shown}' is encrypted; upload an unencrypted zip") from None
+    except NotImplementedError:  # unsupported compression method (AES, ...)
+        raise RegionError(
+            f"{name}: '{shown}' uses an unsupported compression method (e.g. AES); zip it "
+            "again with ordinary (deflate) compression"
+        ) from None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error,
+            lzma.LZMAError):
+        raise RegionError(f"{name}: '{shown}' is damaged and cannot be read from the zip") from None
+    return written
 
 
 def _read_zip_shapefile(
     data: bytes, name: str, notes: list[str]
 ) -> tuple[list[BaseGeometry], ProjCRS | None]:
-    import pyogrio
-
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise RegionError(f"{name} is not a valid zip file") from None
+    zf = _open_zip(data, name)
     with zf, tempfile.TemporaryDirectory(prefix="mineralmap_upload_") as tmp:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         members = [(_safe_member(i, name), i) for i in infos]
@@ -634,27 +751,24 @@ def _read_zip_shapefile(
         if not shps:
             raise RegionError(f"{name} contains no .shp file; zip the .shp with its .shx, .dbf and .prj")
         if len(shps) > 1:
-            notes.append(f"{name} holds {len(shps)} shapefiles; used {shps[0]}")
+            notes.append(f"{name} holds {len(shps)} shapefiles; used {shps[0][:80]}")
+        # Only the chosen shapefile's parts are copied, under fixed flat names: no folders are
+        # created, so member names cannot clash with each other or the file system's limits.
+        stem = shps[0][:-4]
         written = 0
         for rel, info in members:
-            dest = os.path.join(tmp, *PurePosixPath(rel).parts)
-            if not os.path.realpath(dest).startswith(os.path.realpath(tmp) + os.sep):
-                raise RegionError(f"{name}: the zip entry '{info.filename}' escapes the folder")
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            with zf.open(info) as src, open(dest, "wb") as out:
-                while chunk := src.read(1 << 20):
-                    written += len(chunk)
-                    if written > MAX_UNCOMPRESSED_BYTES:
-                        raise RegionError(
-                            f"{name} unpacks to more than {MAX_UNCOMPRESSED_BYTES / 1e6:g} MB"
-                        )
-                    out.write(chunk)
-        path = os.path.join(tmp, *PurePosixPath(shps[0]).parts)
+            ext = rel[len(stem):].lower() if rel[:len(stem)] == stem else ""
+            if ext in _SHAPEFILE_PARTS:
+                written = _copy_member(zf, info, os.path.join(tmp, "upload" + ext), name, written)
+        path = os.path.join(tmp, "upload.shp")
         try:
             gdf = pyogrio.read_dataframe(path)
-        except Exception as exc:  # noqa: BLE001 - GDAL errors vary
-            raise RegionError(f"{name}: cannot read {shps[0]} ({exc})") from None
-    src_crs = ProjCRS.from_user_input(gdf.crs) if gdf.crs is not None else None
+            src_crs = ProjCRS.from_user_input(gdf.crs) if gdf.crs is not None else None
+        except Exception:  # noqa: BLE001 - GDAL/pyproj errors vary (and name the temp folder)
+            raise RegionError(
+                f"{name}: cannot read {shps[0][:80]} as a shapefile (is its .shx or .dbf "
+                "missing or damaged?)"
+            ) from None
     if src_crs is None:
         notes.append(f"{name} has no .prj; assumed WGS84 lon/lat")
     return [g for g in gdf.geometry if g is not None], src_crs
@@ -698,9 +812,14 @@ def _polygon_parts(arr: np.ndarray, name: str, notes: list[str]) -> list[BaseGeo
 
 
 def _check_degrees(polys: list[BaseGeometry], name: str) -> None:
-    xmin, ymin, xmax, ymax = shapely.total_bounds(np.asarray(polys, dtype=object))
-    if not (np.all(np.isfinite([xmin, ymin, xmax, ymax]))):
-        raise RegionError(f"{name}: coordinates are not finite numbers")
+    """Every coordinate (outer rings and holes) is finite and in lon/lat range."""
+    xy = shapely.get_coordinates(np.asarray(polys, dtype=object))
+    if len(xy) == 0:
+        raise RegionError(f"{name}: the polygon has no coordinates")
+    if not np.isfinite(xy).all():
+        raise RegionError(f"{name}: coordinates are not finite numbers (NaN or infinity)")
+    xmin, ymin = xy.min(axis=0)
+    xmax, ymax = xy.max(axis=0)
     if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
         raise RegionError(
             f"{name}: coordinates out of range (x {xmin:g}..{xmax:g}, y {ymin:g}..{ymax:g}); "
@@ -708,18 +827,94 @@ def _check_degrees(polys: list[BaseGeometry], name: str) -> None:
         )
 
 
+def _check_size(geoms: np.ndarray, name: str) -> None:
+    """Refuse regions whose repair and union could cost more than a few seconds."""
+    n = int(shapely.get_num_coordinates(geoms).sum())
+    if n > MAX_VERTICES:
+        raise RegionError(
+            f"{name} has {n:,} vertices; the limit is {MAX_VERTICES:,}: simplify the polygon "
+            "(e.g. QGIS Simplify, mapshaper) and upload it again"
+        )
+
+
+def _crossing_pairs(polys: list[BaseGeometry], limit: int) -> int:
+    """Pairs of non-adjacent edges of ``polys`` whose boxes overlap (counted up to ``limit``)."""
+    rings = shapely.get_rings(np.asarray(polys, dtype=object))
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    if len(coords) < 2:
+        return 0
+    same = ring_of[:-1] == ring_of[1:]
+    a, b = coords[:-1][same], coords[1:][same]
+    edge_ring = ring_of[:-1][same]
+    edge_no = np.arange(len(a))
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+    tree = shapely.STRtree(boxes)
+    first = np.r_[True, edge_ring[1:] != edge_ring[:-1]]
+    ring_first = np.maximum.accumulate(np.where(first, edge_no, 0))
+    ring_last = np.r_[ring_first[1:][first[1:]] - 1, len(a) - 1][np.cumsum(first) - 1]
+    count = 0
+    for start in range(0, len(a), 2000):  # chunks: stop as soon as the budget is spent
+        i, j = tree.query(boxes[start:start + 2000], predicate="intersects")
+        i = i + start
+        keep = (i < j) & ~((edge_ring[i] == edge_ring[j]) & (
+            (j - i == 1) | ((i == ring_first[i]) & (j == ring_last[i]))))
+        count += int(keep.sum())
+        if count > limit:
+            break
+    return count
+
+
 def _repaired(polys: list[BaseGeometry], name: str, notes: list[str]) -> list[BaseGeometry]:
-    out: list[BaseGeometry] = []
-    for p in polys:
-        if p.is_valid:
-            out.append(p)
-            continue
-        reason = shapely.is_valid_reason(p)
-        fixed = shapely.make_valid(p)
-        out.extend(q for q in shapely.get_parts(fixed)
-                   if q.geom_type in ("Polygon", "MultiPolygon"))
-        notes.append(f"repaired an invalid polygon in {name} ({reason})")
+    """Valid polygons: invalid ones repaired (one summarising note), within a work budget."""
+    arr = np.asarray(polys, dtype=object)
+    bad = ~shapely.is_valid(arr)
+    if not bad.any():
+        return polys
+    pairs = _crossing_pairs(list(arr[bad]), MAX_REPAIR_PAIRS)
+    if pairs > MAX_REPAIR_PAIRS:
+        raise RegionError(
+            f"{name}: the polygon crosses itself too often to be repaired automatically; "
+            "fix it in a GIS (e.g. QGIS Fix geometries) and upload it again"
+        )
+    reasons = [str(r).split("[", 1)[0].strip() for r in shapely.is_valid_reason(arr[bad])]
+    fixed = shapely.make_valid(arr[bad], method="structure", keep_collapsed=False)
+    out = list(arr[~bad])
+    out.extend(q for q in shapely.get_parts(fixed) if q.geom_type in ("Polygon", "MultiPolygon"))
+    kinds = pd.Series(reasons).value_counts()
+    why = ", ".join(f"{k} ×{v:,}" if v > 1 else k for k, v in kinds.head(3).items())
+    nbad = int(bad.sum())
+    notes.append(f"repaired {nbad:,} invalid polygon{'s' if nbad > 1 else ''} in {name} ({why})")
     return out
+
+
+def _union(polys: list[BaseGeometry]) -> BaseGeometry:
+    """Union of valid polygons; groups that do not touch are not unioned (GEOS's cascaded union
+    of thousands of disjoint parts takes minutes), they are simply collected."""
+    arr = np.asarray(polys, dtype=object)
+    if len(arr) == 1:
+        return arr[0]
+    i, j = shapely.STRtree(arr).query(arr, predicate="intersects")
+    keep = i < j
+    parent = np.arange(len(arr))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for a, b in zip(i[keep].tolist(), j[keep].tolist(), strict=True):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups = np.array([root(k) for k in range(len(arr))])
+    parts: list[BaseGeometry] = []
+    for g in np.unique(groups):
+        members = arr[groups == g]
+        parts.extend(shapely.get_parts(shapely.union_all(members) if len(members) > 1 else members[0]))
+    polys_only = [p for p in parts if p.geom_type == "Polygon" and not p.is_empty]
+    return polys_only[0] if len(polys_only) == 1 else MultiPolygon(polys_only)
 
 
 def _finish(
@@ -727,10 +922,18 @@ def _finish(
 ) -> BaseGeometry:
     if not geoms:
         raise RegionError(f"{name} contains no geometry")
-    arr = _geoms_to_wgs84(shapely.force_2d(np.asarray(geoms, dtype=object)), src_crs, name, notes)
+    arr = shapely.force_2d(np.asarray(geoms, dtype=object))
+    _check_size(arr, name)
+    arr = _geoms_to_wgs84(arr, src_crs, name, notes)
     polys = _polygon_parts(arr, name, notes)
+    if len(polys) > MAX_PARTS:
+        raise RegionError(
+            f"{name} has {len(polys):,} polygons; the limit is {MAX_PARTS:,}: dissolve or "
+            "simplify it and upload it again"
+        )
     _check_degrees(polys, name)
-    geom = shapely.union_all(np.asarray(_repaired(polys, name, notes), dtype=object))
+    polys = [p for p in _repaired(polys, name, notes) if not p.is_empty]
+    geom = _union(polys) if polys else Polygon()
     if geom.is_empty or geom.area == 0:
         raise RegionError(f"{name}: the polygon has no area")
     if isinstance(geom, Polygon | MultiPolygon):

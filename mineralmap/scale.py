@@ -27,6 +27,7 @@ from mineralmap._store import sha_file
 from mineralmap.config import get_settings
 from mineralmap.curated import validate_occurrences
 from mineralmap.errors import SourceError, ValidationError
+from mineralmap.regions import PAKISTAN_EXTENT
 from mineralmap.schema import CRS, OCCURRENCE_COLUMNS, PRECISION_CLASSES, PROVINCES
 
 #: Environment variable: path of an extra occurrence inventory (read by :mod:`mineralmap.config`).
@@ -75,6 +76,14 @@ _PRECISION_KM = {"surveyed": (0.1, 2.0), "locality": (1.0, 5.0), "approximate": 
                  "district": (15.0, 70.0)}
 _NAME_WORDS = ("Koh", "Tor", "Shah", "Kila", "Ghar", "Dara", "Sar", "Nala", "Band", "Garh")
 _OCC_FLOAT = ("lon", "lat", "precision_km", "ore_tonnage_t")
+#: Margin (degrees) around :data:`~mineralmap.regions.PAKISTAN_EXTENT` inside which inventory
+#: points must lie.
+EXTENT_MARGIN_DEG = 1.0
+#: Plausible ranges of the numeric fields: (low, high, low inclusive).
+NUMERIC_RANGES: dict[str, tuple[float, float, bool]] = {
+    "precision_km": (0.0, 500.0, False),    # 0 < precision_km <= 500
+    "ore_tonnage_t": (0.0, 1e12, True),     # 0 <= ore_tonnage_t < 1e12 (checked as <= high)
+}
 
 
 def _choice(rng: np.random.Generator, table: tuple[tuple[str, float], ...], n: int) -> np.ndarray:
@@ -235,10 +244,14 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise ValidationError(f"inventory {path} has no geometry column")
     if gdf.crs is None:
         raise ValidationError(f"inventory {path} has no CRS; save it in EPSG:4326 (lon/lat)")
+    geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
+    present = ~missing_or_empty(geoms)
+    geoms = np.where(present, geoms, None)  # an empty geometry is an unmapped row
+    gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
     if not gdf.crs.equals(CRS):
         gdf = gdf.to_crs(CRS)
-    geoms = gdf.geometry.to_numpy()
-    present = ~missing_or_empty(geoms)
+        geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
+        present = ~missing_or_empty(geoms)
     not_point = present & (shapely.get_type_id(geoms) != shapely.GeometryType.POINT)
     if not_point.any():
         bad = np.flatnonzero(not_point)[:8].tolist()
@@ -247,8 +260,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise ValidationError(f"inventory {path}: geometry is not a point at {', '.join(ids)}; "
                               "an occurrence inventory needs one point per row")
     df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    df["lon"] = np.where(present, shapely.get_x(geoms), np.nan)
-    df["lat"] = np.where(present, shapely.get_y(geoms), np.nan)
+    pts = np.where(present, geoms, None)
+    df["lon"] = shapely.get_x(pts)  # NaN for a missing point
+    df["lat"] = shapely.get_y(pts)
     return df
 
 
@@ -300,7 +314,62 @@ def load_inventory(path: Path | str) -> gpd.GeoDataFrame:
             df[c] = np.nan if c in _OCC_FLOAT else ""
     if (df["source_dataset"].astype(str).str.strip() == "").all():
         df["source_dataset"] = p.name
-    return validate_occurrences(df, source=p)
+    gdf = validate_occurrences(df, source=p)
+    check_plausible(gdf, p)
+    return gdf
+
+
+def _ids(df: pd.DataFrame, mask: np.ndarray) -> str:
+    ids = df.loc[mask, "id"].astype(str).tolist()
+    return ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+
+
+def _inside(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    w, s, e, n = PAKISTAN_EXTENT
+    m = EXTENT_MARGIN_DEG
+    return (lon >= w - m) & (lon <= e + m) & (lat >= s - m) & (lat <= n + m)
+
+
+def check_plausible(df: pd.DataFrame, source: Path | str) -> None:
+    """Refuse implausible values of a validated occurrence table (user inventories).
+
+    Mapped points must lie inside Pakistan's extent (with a margin of
+    :data:`EXTENT_MARGIN_DEG` degrees); numeric fields within :data:`NUMERIC_RANGES`.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``source``, the row ids and the problem; for points that would lie inside
+        Pakistan with lon and lat exchanged, the message says they are probably swapped.
+    """
+    lon = df["lon"].to_numpy(dtype=float)
+    lat = df["lat"].to_numpy(dtype=float)
+    mapped = np.isfinite(lon) & np.isfinite(lat)
+    outside = mapped & ~_inside(lon, lat)
+    if outside.any():
+        swapped = outside & _inside(lat, lon)
+        w, s, e, n = PAKISTAN_EXTENT
+        if swapped.any():
+            raise ValidationError(
+                f"{source}: lat/lon probably swapped at {_ids(df, swapped)}: the points lie "
+                f"outside Pakistan (lon {w}..{e}, lat {s}..{n}) but would lie inside with lon "
+                "and lat exchanged; check the column order")
+        raise ValidationError(
+            f"{source}: point(s) outside Pakistan (lon {w}..{e}, lat {s}..{n}) at "
+            f"{_ids(df, outside)}")
+    for col, (lo, hi, lo_ok) in NUMERIC_RANGES.items():
+        v = df[col].to_numpy(dtype=float)
+        present = ~np.isnan(v)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(v) & ((v >= lo) if lo_ok else (v > lo)) & (v <= hi)
+        if col == "ore_tonnage_t":
+            ok &= v < hi
+        bad = present & ~ok
+        if bad.any():
+            rng = (f"{'≥' if lo_ok else '>'} {lo:g} and "
+                   f"{'<' if col == 'ore_tonnage_t' else '≤'} {hi:g}")
+            raise ValidationError(f"{source}: implausible {col} at {_ids(df, bad)}; it must be "
+                                  f"a finite number {rng}")
 
 
 def inventory_fingerprint(path: Path | str) -> str:

@@ -6,6 +6,7 @@ browser and one exported on the command line with the same choices are the same.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,15 +31,36 @@ class Selection:
     region
         The region's area (EPSG:4326) or None when no spatial mode is set.
     filter_sentence
-        The filter described in one sentence (counted on the selection).
+        The filter described in one sentence, counting only the rows that match the filter
+        (and region); rows added by hand are counted apart: "3 Sb occurrences in Balochistan
+        + 2 added by hand".
     region_description
         The region described in words ("" when no region is set).
+    added
+        Rows picked by id that the filter or region did not select (part of ``rows``).
     """
 
     rows: gpd.GeoDataFrame
     region: BaseGeometry | None
     filter_sentence: str
     region_description: str
+    added: int = 0
+
+    def fingerprint(self) -> str:
+        """Digest of what an export of this selection holds: the row ids in order, the region
+        polygon and both sentences (the rows' values are fixed by the catalog's key).
+
+        Returns
+        -------
+        str
+            Hex SHA-256; equal selections of one catalog give equal fingerprints.
+        """
+        h = hashlib.sha256()
+        for part in (self.filter_sentence, self.region_description,
+                     "\x1f".join(self.rows["id"].astype(str)) if "id" in self.rows else ""):
+            h.update(part.encode("utf-8", "surrogatepass") + b"\x00")
+        h.update(self.region.wkb if self.region is not None else b"")
+        return h.hexdigest()
 
     @property
     def description(self) -> str:
@@ -80,20 +102,43 @@ def select(
         match &= ~filtered["id"].astype(str).isin(region.remove_ids).to_numpy()
         match |= filtered.index.isin(rows.index)
         rows = filtered.loc[match]
+    matching = len(rows)
+    added = 0
     if region.add_ids:
         extra = occurrences[occurrences["id"].isin(region.add_ids) & ~occurrences["id"].isin(rows["id"])]
-        if len(extra):
+        added = len(extra)
+        if added:
             rows = gpd.GeoDataFrame(pd.concat([rows, extra]), geometry="geometry", crs=occurrences.crs)
-    sentence = spec.describe(len(rows), port_basis=filters.port_distance_basis(occurrences))
-    if not region.is_empty() and sentence.startswith("All "):
-        # "All 40 occurrences — region: Balochistan" reads as if the region were ignored
-        sentence = sentence[len("All "):]
+    sentence = selection_sentence(spec, matching, added, has_region=not region.is_empty(),
+                                  port_basis=filters.port_distance_basis(occurrences))
     return Selection(
         rows=rows,
         region=region.geometry(layers, occurrences),
         filter_sentence=sentence,
         region_description=region.describe() if not region.is_empty() else "",
+        added=added,
     )
+
+
+def selection_sentence(spec: FilterSpec, matching: int, added: int = 0, *,
+                       has_region: bool = False, port_basis: str = "road") -> str:
+    """What a selection holds: the filter sentence counted on the ``matching`` rows, then the
+    rows ``added`` by hand, which need not match the filter.
+
+    Examples
+    --------
+    >>> selection_sentence(FilterSpec(precisions=("surveyed",)), 0, 2)
+    '0 surveyed occurrences + 2 added by hand'
+    >>> selection_sentence(FilterSpec(), 40, has_region=True)
+    '40 occurrences'
+    """
+    sentence = spec.describe(matching, port_basis=port_basis)
+    if has_region and sentence.startswith("All "):
+        # "All 40 occurrences — region: Balochistan" reads as if the region were ignored
+        sentence = sentence[len("All "):]
+    if added:
+        sentence += f" + {added:,} added by hand"
+    return sentence
 
 
 def _admin_geo_match(df: pd.DataFrame, region: RegionSpec) -> np.ndarray:

@@ -28,6 +28,38 @@ DISPLAY_LABELS: dict[str, str] = {
     "id": "id",
 }
 
+#: Markdown syntax characters escaped with a backslash by :func:`md_escape`. ``&`` is left (an
+#: entity only ever decodes to literal text, and HTML-escaped text must stay readable), and so is
+#: ``_`` between two letters or digits, which can neither open nor close emphasis
+#: (``max_port_km`` stays searchable as typed).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>$~|#!{}]|(?<![^\W_])_|_(?![^\W_]))")
+#: Line breaks and control characters: a value never starts a new Markdown block.
+_MD_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+#: Where GitHub-flavoured Markdown would turn plain text into a live link (``…://``, ``www.``,
+#: ``name@host``): a zero-width space is put there.
+_MD_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?=@)|(?i:(?<=www)(?=\.))")
+#: The invisible break :func:`md_escape` inserts (U+200B ZERO WIDTH SPACE).
+ZWSP = "\u200b"
+
+
+def md_escape(value: object) -> str:
+    """``value`` as literal Markdown text, safe to show anywhere Streamlit renders Markdown.
+
+    Markdown and HTML characters (emphasis, links, images, tables, headings, LaTeX ``$``) are
+    backslash-escaped, line breaks become spaces, and a zero-width space breaks every spot where
+    GitHub-flavoured Markdown would create a link by itself (``https://…``, ``www.…``,
+    ``name@host``). Backslash escapes alone do not stop those autolinks: Streamlit's renderer
+    finds them in the text after the escapes are resolved.
+
+    Examples
+    --------
+    >>> md_escape("[sign in](https://evil)") == "\\[sign in\\](https:" + ZWSP + "//evil)"
+    True
+    """
+    text = _MD_CONTROL.sub(" ", str(value))
+    return _MD_AUTOLINK.sub(ZWSP, _MD_SPECIAL.sub(r"\\\1", text))
+
+
 _URL_SPLIT = re.compile(r"\s*(?:\||;)\s*(?=https?://)|\s+\|\s+")
 
 
@@ -213,7 +245,8 @@ def distance_markdown(d: dict[str, object]) -> str:
     ]
     lines = ["| distance | km | to |", "|---|---:|---|"]
     for label, col, to in rows:
-        lines.append(f"| {label} | {_km_text(d.get(col), pm)} | {to if isinstance(to, str) and to else ''} |")
+        name = md_escape(to) if isinstance(to, str) and to else ""
+        lines.append(f"| {label} | {_km_text(d.get(col), pm)} | {name} |")
     return "\n".join(lines)
 
 

@@ -190,9 +190,7 @@ def test_allow_empty(run, tmp_path):
 
 
 def test_help_documents_every_option(capsys):
-    with pytest.raises(SystemExit) as exc:
-        cli.main(["export", "--help"])
-    assert exc.value.code == 0
+    assert cli.main(["export", "--help"]) == 0
     text = capsys.readouterr().out
     for opt in ("--province", "--district", "--tehsil", "--commodity", "--status", "--precision",
                 "--max-port-km", "--max-rail-km", "--max-road-km", "--name", "--bbox", "--near",
@@ -230,10 +228,8 @@ def test_unknown_tehsil_and_centre(run):
     ],
 )
 def test_argparse_level_errors_exit_2(run, capsys, argv, message):
-    with pytest.raises(SystemExit) as exc:
-        run(*argv)
-    assert exc.value.code == 2
-    err = capsys.readouterr().err
+    code, _out, err = run(*argv)
+    assert code == 2
     assert message in err and "Traceback" not in err
 
 
@@ -331,9 +327,7 @@ def test_unknown_values_exit_2_and_list_valid_ones(run, argv, what, valid):
 
 
 def test_brief_takes_the_export_selection_options(capsys):
-    with pytest.raises(SystemExit) as exc:
-        cli.main(["brief", "--help"])
-    assert exc.value.code == 0
+    assert cli.main(["brief", "--help"]) == 0
     text = capsys.readouterr().out
     for opt in ("--province", "--commodity", "--max-port-km", "--bbox", "--near", "--radius-km",
                 "--region-file", "--add-id", "--title", "--output"):
@@ -346,3 +340,71 @@ def test_brief_bad_selection_is_a_usage_error(run, capsys, tmp_path):
     err = capsys.readouterr().err
     assert "Atlantis" in err and "Balochistan" in err and "Traceback" not in err
     assert not (tmp_path / "b.pdf").exists()
+
+
+# ------------------------------------------------------------------ issue 15: data problems
+
+
+def test_empty_cache_exits_1_with_the_missing_layer_messages(toy_catalog, tmp_path, monkeypatch,
+                                                               capsys):
+    empty = tmp_path / "empty_cache"
+    empty.mkdir()
+    monkeypatch.setenv("MINERALMAP_CACHE", str(empty))
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["export", "-o", "x.geojson"])
+    _out, err = capsys.readouterr()
+    assert code == 1, err
+    assert "Traceback" not in err and "python -m mineralmap data" in err
+    assert "distances not computed" in err
+    assert not (tmp_path / "x.geojson").exists()
+
+
+def test_corrupt_cache_layer_exits_1(toy_catalog, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    broken = tmp_path / "broken_cache"
+    shutil.copytree(_TOY_DIRS["MINERALMAP_CACHE"], broken)
+    (broken / "roads.parquet").write_bytes(b"not parquet")
+    monkeypatch.setenv("MINERALMAP_CACHE", str(broken))
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["export", "-o", "x.geojson"])
+    _out, err = capsys.readouterr()
+    assert code == 1 and "roads" in err and "Traceback" not in err
+
+
+def test_unreadable_inventory_exits_1(run, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINERALMAP_OCCURRENCES", str(tmp_path / "missing.csv"))
+    code, _out, err = run("-o", "x.geojson")
+    assert code == 1 and "missing.csv" in err and "MINERALMAP_OCCURRENCES" in err
+    assert "Traceback" not in err
+
+
+def test_overlong_output_name_is_one_line_error(run):
+    code, _out, err = run("-o", "x" * 300 + ".geojson")
+    assert code == 1
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "name too long" in err.lower() or "cannot write" in err
+
+
+def test_brief_with_empty_cache_exits_1(toy_catalog, tmp_path, monkeypatch, capsys):
+    empty = tmp_path / "empty_cache2"
+    empty.mkdir()
+    monkeypatch.setenv("MINERALMAP_CACHE", str(empty))
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["brief", "-o", "x.pdf"])
+    _out, err = capsys.readouterr()
+    assert code == 1 and "Traceback" not in err and "python -m mineralmap data" in err
+
+
+def test_region_file_size_is_checked_before_reading(run, tmp_path):
+    big = tmp_path / "huge.geojson"
+    with open(big, "wb") as f:  # sparse: 1 GiB on paper, no disk space used
+        f.truncate(1 << 30)
+    err = _usage_error(run, "--region-file", str(big))
+    assert "limit is 5 MB" in err and "1073.7 MB" in err
+
+
+def test_region_file_errors_exit_2_with_one_clean_line(run, tmp_path):
+    (tmp_path / "deep.geojson").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    err = _usage_error(run, "--region-file", "deep.geojson")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

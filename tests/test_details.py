@@ -37,6 +37,7 @@ def test_markdown_and_urls_are_escaped():
     assert SourceLink("T", "javascript:alert(1)").markdown() == "- T"
     assert SourceLink(None, "ftp://x").markdown() == ""
     assert details.md_escape("<b>_x_</b>") == r"\<b\>\_x\_\</b\>"
+    assert details.md_escape("max_port_km __a__ a_ _a") == r"max_port_km \_\_a\_\_ a\_ \_a"
 
 
 def test_occurrence_details_and_panel_text(enriched):
@@ -54,19 +55,49 @@ def test_occurrence_details_and_panel_text(enriched):
     assert details.precision_text(None) == details.precision_text(True) == "unknown"
 
 
+_SPECIAL = "\\`*_[]<>$~|#!{}"
+_ZWSP = "\u200b"
+
+
 @given(hs.text(max_size=40))
 def test_escaped_text_has_no_live_markdown(text):
     out, plain, i = details.md_escape(text), [], 0
+    assert not re.search(r"[\x00-\x1f\x7f\u2028\u2029]", out)  # never a new block
     while i < len(out):  # read it back: every special character comes after a backslash
         if out[i] == "\\":
-            assert out[i + 1] in "\\`*_[]<>$~"
+            assert out[i + 1] in _SPECIAL
             plain.append(out[i + 1])
             i += 2
         else:
-            assert out[i] not in "`*_[]<>$~"
+            # "_" between two letters/digits is inert (CommonMark: no intraword _ emphasis)
+            intraword = (out[i] == "_" and 0 < i < len(out) - 1
+                         and re.match(r"[^\W_]_[^\W_]", out[i - 1:i + 2]) is not None)
+            assert out[i] not in _SPECIAL or intraword, (out, i)
             plain.append(out[i])
             i += 1
-    assert "".join(plain) == text
+    # the text reads the same, bar line breaks (spaces) and the zero-width link breakers
+    flat = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", text)
+    assert "".join(plain).replace(_ZWSP, "") == flat.replace(_ZWSP, "")
+    # no GFM autolink survives: the renderer finds them after escapes are resolved
+    shown = "".join(plain)
+    assert not re.search(r"(?i)https?://|www\.|[-.\w+]@", shown)
+
+
+@given(hs.lists(hs.sampled_from(["[", "]", "(", ")", "!", "https://", "www.", "@", "evil.example",
+                                 "a", " ", ":", "/", "\\", "<", ">", "|", "\n", "#", "$", "`"]),
+                max_size=30).map("".join))
+def test_link_and_image_syntax_never_survives(text):
+    out = details.md_escape(text)
+    shown = out.replace(_ZWSP, "")
+    assert "](" not in out.replace("\\]", "")  # every ] that could close a link is escaped
+    assert not re.search(r"(?<!\\)\[", out) and not re.search(r"(?i)https?://|www\.", out)
+    assert "\n" not in shown
+
+
+def test_injection_link_from_the_issue_is_inert():
+    text = "[sign in here](https://evil) ![t](https://evil/t.png)"
+    out = details.md_escape(text)
+    assert out == ("\\[sign in here\\](https:\u200b//evil) \\!\\[t\\](https:\u200b//evil/t.png)")
 
 
 @given(hs.text(max_size=60), hs.text(max_size=60))

@@ -333,6 +333,6 @@ def test_geojson_properties_survive_any_text(values):
         if isinstance(v, float) and not math.isfinite(v):
             assert got is None
         elif isinstance(v, float):
-            assert got == pytest.approx(v, rel=1e-14, abs=0)
+            assert got == pytest.approx(v, rel=1e-14, abs=1e-15)  # 15 decimals written
         else:
             assert got == v

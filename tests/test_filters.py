@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
 
 from mineralmap.errors import FilterError
 from mineralmap.filters import (
+    PARAM_KEYS,
     FilterSpec,
     apply,
     commodity_groups,
@@ -228,3 +231,25 @@ def test_filter_options(enriched):
     # empty table: same keys, empty lists
     empty = filter_options(enriched.iloc[:0])
     assert empty["provinces"] == [] and empty["commodities"] == []
+
+
+def test_a_key_without_values_is_ignored():
+    # ``?max_port_km`` with no value arrives as an empty list (it raised IndexError)
+    for key in ("max_port_km", "unmapped", "q", "province"):
+        spec, notes = FilterSpec.from_params({key: []})
+        assert spec == FilterSpec() and notes == []
+    spec, notes = FilterSpec.from_params({"max_port_km": [], "commodity": ["Sb"]})
+    assert spec == FilterSpec(commodities=("Sb",)) and notes == []
+
+
+@given(hs.dictionaries(
+    hs.sampled_from([*PARAM_KEYS.values(), "bogus", ""]),
+    hs.one_of(hs.text(max_size=12), hs.lists(hs.text(max_size=12), max_size=3)),
+    max_size=6))
+def test_from_params_never_raises_anything_but_a_spec(params):
+    try:
+        spec, notes = FilterSpec.from_params(params)
+    except FilterError as exc:  # a project error with a message is an allowed outcome
+        assert str(exc)
+        return
+    assert isinstance(spec, FilterSpec) and all(isinstance(n, str) and n for n in notes)

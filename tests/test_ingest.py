@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 from shapely.geometry import LineString, Point, Polygon, box
 from toy_geodata import write_geodata
 
@@ -533,3 +534,33 @@ def test_no_world_writable_or_private_cache_files(mirror, cache, offline):
     umask = os.umask(0)
     os.umask(umask)
     assert mode == 0o666 & ~umask
+
+
+def _swap_xy(path: Path) -> None:
+    gdf = gpd.read_file(path)
+    gdf["geometry"] = shapely.transform(gdf.geometry.to_numpy(), lambda c: c[:, ::-1])
+    path.unlink()
+    _write_geojson(path, gdf.to_dict("records"))
+
+
+@pytest.mark.parametrize("layer", ["provinces", "districts", "roads"])
+def test_swapped_axes_source_is_refused_and_cache_kept(mirror, cache, offline, layer):
+    assert _build(mirror, cache).ok
+    before = (cache / f"{layer}.parquet").read_bytes()
+    _swap_xy(mirror / MANIFEST[layer].mirror_path)  # valid JSON, valid geometries, lat/lon
+    report = _build(mirror, cache)
+    assert report.status[layer] == "failed" and not report.ok
+    msg = " ".join(report.messages[layer])
+    assert "outside Pakistan" in msg and "swapped" in msg
+    assert (cache / f"{layer}.parquet").read_bytes() == before
+
+
+def test_source_far_from_pakistan_is_refused(mirror, cache, offline):
+    src = mirror / MANIFEST["railways"].mirror_path
+    gdf = gpd.read_file(src)
+    gdf["geometry"] = [shapely.affinity.translate(g, xoff=-60.0) for g in gdf.geometry]  # Africa
+    src.unlink()
+    _write_geojson(src, gdf.to_dict("records"))
+    report = _build(mirror, cache, layers=["provinces", "countries", "railways"])
+    assert report.status["railways"] == "failed"
+    assert "outside Pakistan" in " ".join(report.messages["railways"])

@@ -323,7 +323,7 @@ def test_railways_active_vs_inactive_with_line_names(layers):
     assert active["c"] != abandoned["c"] and active["c"][3] > abandoned["c"][3]
     assert active["w"] > abandoned["w"]
     spec = deck_json(ml.context_layers(layers, ["railways"]))
-    assert layer_by_id(spec, "railways")["pickable"] is True
+    assert layer_by_id(spec, "railways")["pickable"] is False  # clicks on markers must not wait on line picking
 
 
 def test_ports_seaport_vs_minor_styles(layers):

@@ -38,8 +38,9 @@ def test_parse_upload_messages():
         raise RuntimeError("boom")
 
     kw, msgs = regionform.parse_upload(b"", "x.kml", parser=crashing)
-    assert kw == {} and msgs == [("error", "Upload ignored: x.kml could not be read "
-                                           "(RuntimeError: boom)")]
+    assert kw == {} and msgs[0][0] == "error"
+    assert msgs[0][1].startswith("Upload ignored: x.kml could not be read (unexpected RuntimeError)")
+    assert "boom" not in msgs[0][1]
 
     def noted(content: bytes, name: str):
         geom, _ = regionform.parse_region_file(_box(66, 28, 67, 29), "a.geojson")
@@ -70,3 +71,12 @@ def test_select_or_filter_falls_back(enriched, layers):
     assert msg.endswith("); showing the filtered occurrences.")
     expected = selection.select(enriched, layers, spec, RegionSpec(add_ids=("REE-002",)))
     assert list(sel.rows["id"]) == list(expected.rows["id"])
+
+
+def test_unexpected_parser_failure_message_has_no_raw_text():
+    def parser(content: bytes, name: str):
+        raise OSError("/tmp/mineralmap_upload_x/upload.shp: not recognized")
+
+    kw, msgs = regionform.parse_upload(b"x", "area.zip", parser)
+    assert kw == {} and msgs[0][0] == "error"
+    assert "/tmp" not in msgs[0][1] and "area.zip" in msgs[0][1]

@@ -392,3 +392,191 @@ def test_radius_membership_is_geodesic_not_the_polygon_outline(enriched, layers)
     assert len(spec.select(occ, layers)) == 1  # … the geodesic test does not
     far = RegionSpec(center_lonlat=(lon0, lat0), radius_km=199.9)
     assert len(far.select(occ, layers)) == 0
+
+
+# ------------------------------------------------- issue 15: only project errors, bounded cost
+
+
+def _assert_clean(exc: RegionError, *forbidden: str) -> None:
+    """A one-line user message: no temp path, no raw exception class names."""
+    msg = str(exc)
+    assert msg and "\n" not in msg
+    for bad in ("mineralmap_upload_", "/tmp/", "Traceback", "Error:", *forbidden):
+        assert bad not in msg, msg
+
+
+def test_deeply_nested_json_is_a_region_error():
+    data = b'{"type": "Polygon", "coordinates": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(RegionError, match="nested too deeply") as exc:
+        parse_region_file(data, "deep.geojson")
+    _assert_clean(exc.value)
+
+
+def test_huge_integer_is_a_region_error():
+    big = "9" * 5000
+    data = f'{{"type": "Polygon", "coordinates": [[[{big}, 28], [66, 28], [66, 29], [{big}, 28]]]}}'
+    with pytest.raises(RegionError, match="number") as exc:
+        parse_region_file(data.encode(), "big.geojson")
+    _assert_clean(exc.value)
+
+
+@pytest.mark.parametrize("coord", ["true", "false", "null", '"65"'])
+def test_json_booleans_and_strings_are_not_coordinates(coord):
+    data = (f'{{"type": "Polygon", "coordinates": [[[{coord}, 28], [66, 28], [66, 29], '
+            f'[65, 29], [{coord}, 28]]]}}')
+    with pytest.raises(RegionError, match="coordinate"):
+        parse_region_file(data.encode(), "bool.geojson")
+
+
+def test_unknown_xml_encoding_is_a_region_error():
+    data = _kml(KML_POLY).replace(b'encoding="UTF-8"', b'encoding="klingon-8"')
+    with pytest.raises(RegionError, match="encoding") as exc:
+        parse_region_file(data, "enc.kml")
+    _assert_clean(exc.value)
+
+
+@pytest.mark.parametrize("where", ["outer", "hole"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity"])
+def test_non_finite_kml_and_geojson_coordinates_are_refused(where, value):
+    if where == "outer":
+        body = KML_POLY.replace("66,29,0", f"66,{value},0")
+    else:
+        body = KML_POLY.replace("65.6,28.6", f"65.6,{value}")
+    with pytest.raises(RegionError, match="not finite"):
+        parse_region_file(_kml(body), "nan.kml")
+    hole = [[65.4, 28.4], [65.6, 28.4], [65.6, float(value)], [65.4, 28.4]]
+    data = json.dumps({"type": "Polygon", "coordinates": [SQUARE, hole]}).encode()
+    with pytest.raises(RegionError, match="not finite"):
+        parse_region_file(data, "nan.geojson")
+
+
+def _zip_bytes(members: dict[str, bytes], **kw) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", kw.pop("compression", zipfile.ZIP_DEFLATED)) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _shape_members(tmp_path) -> dict[str, bytes]:
+    gdf = gpd.GeoDataFrame({"name": ["a"]}, geometry=[box(65, 28, 66, 29)], crs="EPSG:4326")
+    pyogrio.write_dataframe(gdf, tmp_path / "area.shp")
+    return {f"area{p.suffix}": p.read_bytes() for p in sorted(tmp_path.glob("area.*"))}
+
+
+def test_corrupt_zip_member_is_a_region_error(tmp_path):
+    data = bytearray(_zip_bytes(_shape_members(tmp_path)))
+    start = data.index(b"area.shp") + len(b"area.shp")  # first local header's data
+    for i in range(start + 2, start + 60):
+        data[i] ^= 0xFF
+    with pytest.raises(RegionError) as exc:
+        parse_region_file(bytes(data), "corrupt.zip")
+    _assert_clean(exc.value)
+
+
+@pytest.mark.parametrize("flag_bits, compress_type", [(0x1, zipfile.ZIP_DEFLATED), (0x0, 99)])
+def test_encrypted_or_aes_zip_member_is_a_region_error(tmp_path, flag_bits, compress_type):
+    data = bytearray(_zip_bytes(_shape_members(tmp_path)))
+    # patch every local and central header: encryption flag / AES (99) compression method
+    for sig, flag_off, method_off in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        i = data.find(sig)
+        while i >= 0:
+            flags = int.from_bytes(data[i + flag_off:i + flag_off + 2], "little") | flag_bits
+            data[i + flag_off:i + flag_off + 2] = flags.to_bytes(2, "little")
+            if compress_type == 99:
+                data[i + method_off:i + method_off + 2] = (99).to_bytes(2, "little")
+            i = data.find(sig, i + 4)
+    with pytest.raises(RegionError, match="encrypted|compression|cannot be read|damaged") as exc:
+        parse_region_file(bytes(data), "locked.zip")
+    _assert_clean(exc.value)
+
+
+def test_invalid_utf8_member_name_is_a_region_error(tmp_path):
+    data = bytearray(_zip_bytes(_shape_members(tmp_path)))
+    for sig, flag_off, name_off in ((b"PK\x03\x04", 6, 30), (b"PK\x01\x02", 8, 46)):
+        i = data.find(sig)
+        while i >= 0:
+            flags = int.from_bytes(data[i + flag_off:i + flag_off + 2], "little") | 0x800
+            data[i + flag_off:i + flag_off + 2] = flags.to_bytes(2, "little")
+            data[i + name_off] = 0xFF  # first byte of the name: invalid UTF-8
+            i = data.find(sig, i + 4)
+    with pytest.raises(RegionError) as exc:
+        parse_region_file(bytes(data), "names.zip")
+    _assert_clean(exc.value)
+
+
+@pytest.mark.parametrize("prefix", ["a" * 300 + "/", "d/" * 200, ""])
+def test_long_deep_or_clashing_member_names_are_handled(tmp_path, prefix):
+    members = {prefix + k: v for k, v in _shape_members(tmp_path).items()}
+    if not prefix:  # a file and a directory with the same name
+        members["x"] = b"file"
+        members["x/y.txt"] = b"below a file"
+    data = _zip_bytes(members)
+    try:
+        geom, _notes = parse_region_file(data, "names.zip")
+    except RegionError as exc:
+        _assert_clean(exc.value if hasattr(exc, "value") else exc)
+    else:
+        assert geom.normalize().equals(box(65, 28, 66, 29).normalize())
+
+
+def test_unreadable_shapefile_message_has_no_temp_path(tmp_path):
+    members = _shape_members(tmp_path)
+    members["area.shp"] = b"\x00" * 100
+    with pytest.raises(RegionError) as exc:
+        parse_region_file(_zip_bytes(members), "bad.zip")
+    _assert_clean(exc.value)
+
+
+def test_too_many_vertices_refused_quickly():
+    import time
+
+    n = 60_000  # 120,000 vertices, 3.9 MB: under the size limit
+    x = np.round(np.linspace(64.0, 70.0, n), 4)
+    zig = np.column_stack([x, 27.0 + (np.arange(n) % 2)])
+    ring = np.vstack([zig, zig[::-1] + [0.0, 0.5], zig[:1]]).tolist()  # crosses itself
+    t0 = time.process_time()
+    with pytest.raises(RegionError, match="vertices.*limit"):
+        parse_region_file(json.dumps({"type": "Polygon", "coordinates": [ring]}).encode(),
+                          "zig.geojson")
+    assert time.process_time() - t0 < 30  # generous: the point is "not minutes"
+
+
+def test_ring_of_100k_vertices_crossing_itself_is_refused_quickly():
+    import time
+
+    n = 49_000  # 98,001 vertices: under the vertex limit; the two zigzags cross 98,000 times
+    x = np.round(np.linspace(64.0, 70.0, n), 5)
+    lower = np.column_stack([x, 27.0 + (np.arange(n) % 2)])
+    upper = np.column_stack([x[::-1] + 0.00006, 27.5 + (np.arange(n)[::-1] % 2)])
+    ring = np.vstack([lower, upper, lower[:1]])
+    assert not Polygon(ring).is_valid
+    data = json.dumps({"type": "Polygon", "coordinates": [ring.tolist()]}).encode()
+    assert len(data) < regions.MAX_UPLOAD_BYTES
+    t0 = time.process_time()
+    with pytest.raises(RegionError, match="crosses itself"):
+        parse_region_file(data, "zig.geojson")
+    assert time.process_time() - t0 < 30  # generous: the point is "not minutes"
+
+
+def test_polygon_crossing_itself_too_often_is_refused():
+    rng = np.random.default_rng(0)
+    pts = np.column_stack([rng.uniform(64, 70, 3000), rng.uniform(26, 32, 3000)]).tolist()
+    data = json.dumps({"type": "Polygon", "coordinates": [[*pts, pts[0]]]}).encode()
+    with pytest.raises(RegionError, match="crosses itself"):
+        parse_region_file(data, "scribble.geojson")
+
+
+def test_many_bowties_give_one_summarised_note():
+    n = 15_000
+    feats = []
+    for i in range(n):
+        x, y = 64.0 + (i % 1000) * 0.01, 26.0 + (i // 1000) * 0.01
+        tie = [[x, y], [x + 0.008, y + 0.008], [x + 0.008, y], [x, y + 0.008], [x, y]]
+        feats.append({"type": "Feature", "properties": {},
+                      "geometry": {"type": "Polygon", "coordinates": [tie]}})
+    data = json.dumps({"type": "FeatureCollection", "features": feats}).encode()
+    geom, notes = parse_region_file(data, "ties.geojson")
+    assert geom.is_valid and geom.area > 0
+    repaired = [t for t in notes if "repaired" in t]
+    assert len(repaired) == 1 and f"{n:,}" in repaired[0]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -345,3 +348,100 @@ def test_catalog_demo_scale_without_provinces(cache, geodata, occurrences,
 
 def test_errors_are_mineralmap_errors():
     assert issubclass(SourceError, MineralmapError) and issubclass(ValidationError, MineralmapError)
+
+
+# ------------------------------------------------------- issue 15: plausible values, empty points
+
+
+def test_load_inventory_empty_point_is_an_unmapped_row(tmp_path):
+    df = _inventory_frame()
+    geoms = [shapely.Point(65.5, 29.1), shapely.Point(), shapely.Point(66.1, 28.7)]
+    g = gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]), geometry=geoms, crs=4326)
+    path = tmp_path / "inv.parquet"
+    g.to_crs(3857).to_parquet(path)  # the reprojection must cope with the empty point too
+    got = scale.load_inventory(path)
+    assert np.isnan(got["lon"].iloc[1]) and np.isnan(got["lat"].iloc[1])
+    assert got.geometry.iloc[1] is None or got.geometry.iloc[1].is_empty
+    np.testing.assert_allclose(got["lon"].iloc[[0, 2]], [65.5, 66.1], atol=1e-7)
+
+
+def _csv_with(tmp_path, **cells) -> Path:
+    df = _inventory_frame()
+    for key, value in cells.items():
+        col, _, row = key.rpartition("_")
+        df[col] = (df[col] if col in df.columns else pd.Series([""] * len(df))).astype(object)
+        df.loc[int(row), col] = value
+    path = tmp_path / "inv.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_load_inventory_swapped_lat_lon_is_refused_with_a_hint(tmp_path):
+    path = _csv_with(tmp_path, lon_1=30.3, lat_1=68.2)
+    with pytest.raises(ValidationError, match="swapped") as err:
+        scale.load_inventory(path)
+    assert "INV-1" in str(err.value)
+
+
+def test_load_inventory_outside_pakistan_is_refused(tmp_path):
+    path = _csv_with(tmp_path, lon_0=20.0, lat_0=78.0)  # Svalbard: a 1,775 km "road haul"
+    with pytest.raises(ValidationError, match="outside Pakistan.*INV-0"):
+        scale.load_inventory(path)
+
+
+@pytest.mark.parametrize(("col", "value"), [
+    ("precision_km", "1e308"), ("precision_km", "0"), ("precision_km", "501"),
+    ("precision_km", "inf"), ("ore_tonnage_t", "1e12"), ("ore_tonnage_t", "-1"),
+    ("ore_tonnage_t", "inf"), ("ore_tonnage_t", "9.3e18"),
+])
+def test_load_inventory_numeric_fields_have_plausible_ranges(tmp_path, col, value):
+    path = _csv_with(tmp_path, **{f"{col}_2": value})
+    with pytest.raises(ValidationError, match=f"{col}.*INV-2"):
+        scale.load_inventory(path)
+
+
+@pytest.mark.parametrize("value", ["true", "True", "false"])
+def test_load_inventory_booleans_are_not_coordinates(tmp_path, value):
+    path = _csv_with(tmp_path, lon_0=value)
+    with pytest.raises(ValidationError):
+        scale.load_inventory(path)
+
+
+def test_load_inventory_json_booleans_are_not_coordinates(tmp_path):
+    path = tmp_path / "inv.geojson"
+    feat = {"type": "Feature", "properties": {k: v for k, v in _inventory_frame(1).iloc[0].items()
+                                              if k not in ("lon", "lat")},
+            "geometry": {"type": "Point", "coordinates": [True, False]}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feat]}, default=str))
+    try:
+        got = scale.load_inventory(path)
+    except (ValidationError, SourceError):
+        return
+    assert got["lon"].isna().all() and got["lat"].isna().all()  # unmapped, never (1, 0)
+
+
+def test_catalog_inventory_with_an_empty_point_loads_it_unmapped(cache, geodata, occurrences,
+                                                                  monkeypatch, tmp_path):
+    df = _inventory_frame()
+    g = gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]),
+                         geometry=[shapely.Point(65.5, 29.1), shapely.Point(),
+                                   shapely.Point(66.1, 28.7)], crs=4326)
+    path = tmp_path / "inv.parquet"
+    g.to_parquet(path)
+    monkeypatch.setenv("MINERALMAP_OCCURRENCES", str(path))
+    cat = load_catalog(cache)
+    assert "inventory" not in cat.missing
+    row = cat.occurrences.set_index("id").loc["INV-1"]
+    assert np.isnan(row["lon"]) and (row.geometry is None or row.geometry.is_empty)
+
+
+def test_catalog_reports_swapped_inventory_instead_of_loading_it(cache, geodata, occurrences,
+                                                                 monkeypatch, tmp_path):
+    df = _inventory_frame()
+    df["lon"], df["lat"] = df["lat"], df["lon"]
+    path = tmp_path / "inv.csv"
+    df.to_csv(path, index=False)
+    monkeypatch.setenv("MINERALMAP_OCCURRENCES", str(path))
+    cat = load_catalog(cache)
+    assert "swapped" in cat.missing["inventory"]
+    assert len(cat.occurrences) == len(occurrences)

@@ -172,3 +172,39 @@ def test_centre_choices_resolve_to_the_place_offered(enriched, layers):
         lon, lat, _label = RegionSpec(center=value, radius_km=10).center_point(lay, occ)
         row = occ.loc[occ["id"] == value].iloc[0]
         assert (lon, lat) == (row.geometry.x, row.geometry.y)
+
+
+def test_sentence_counts_rows_added_by_hand_apart(enriched, layers):
+    # The case: a filter that matches nothing in its province, plus two rows of another
+    # province added by id. The sentence must not count them as matching the filter.
+    spec = FilterSpec(precisions=("surveyed",), provinces=("Khyber Pakhtunkhwa",))
+    matching = set(selection.select(enriched, layers, spec, RegionSpec()).rows["id"])
+    added = [i for i in enriched["id"] if i not in matching][:2]
+    assert len(added) == 2
+    sel = selection.select(enriched, layers, spec, RegionSpec(add_ids=tuple(added)))
+    assert set(sel.rows["id"]) == matching | set(added)
+    assert sel.added == 2
+    assert sel.filter_sentence == spec.describe(len(matching)) + " + 2 added by hand"
+    assert sel.filter_sentence.startswith(f"{len(matching)} surveyed occurrence")
+    # a pick that the filter already selects is not "added by hand"
+    again = selection.select(enriched, layers, spec, RegionSpec(add_ids=tuple(matching)))
+    assert again.added == 0 and "added by hand" not in again.filter_sentence
+
+
+def test_selection_sentence_wording():
+    spec = FilterSpec(precisions=("surveyed",), provinces=("Gilgit-Baltistan",))
+    assert (selection.selection_sentence(spec, 0, 2)
+            == "0 surveyed occurrences in Gilgit-Baltistan + 2 added by hand")
+    assert selection.selection_sentence(FilterSpec(), 5, has_region=True) == "5 occurrences"
+    assert selection.selection_sentence(FilterSpec(), 5) == "All 5 occurrences"
+    assert selection.selection_sentence(FilterSpec(), 1_234, 1_000).endswith("+ 1,000 added by hand")
+
+
+def test_fingerprint_follows_rows_region_and_sentence(enriched, layers):
+    a = selection.select(enriched, layers, FilterSpec(commodities=("Sb",)), RegionSpec())
+    b = selection.select(enriched, layers, FilterSpec(commodities=("Sb",)), RegionSpec())
+    assert a.fingerprint() == b.fingerprint()
+    c = selection.select(enriched, layers, FilterSpec(commodities=("REE",)), RegionSpec())
+    d = selection.select(enriched, layers, FilterSpec(commodities=("Sb",)),
+                         RegionSpec(bbox=(64, 28, 70, 32)))
+    assert len({a.fingerprint(), c.fingerprint(), d.fingerprint()}) == 3

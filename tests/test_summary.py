@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from mineralmap import summary
@@ -74,3 +76,15 @@ def test_network_table():
     assert row["seaports on largest component"] == "karachi"
     assert row["seaports not connected"] == "gwadar"
     assert isinstance(t, pd.DataFrame)
+
+
+def test_distance_markdown_escapes_place_names(enriched):
+    d = summary.details(enriched.iloc[1])
+    d["haul_road_port"] = "[Qasim](https://evil.example) | x"
+    d["town_nearest"] = "![t](https://evil.example/t.png)"
+    md = summary.distance_markdown(d)
+    assert "](https://" not in md and "![" not in md
+    rows = [line for line in md.splitlines() if line.startswith("| Road haul to port |")]
+    # the pipe in the name is escaped: the row keeps its three cells
+    assert len(re.findall(r"(?<!\\)\|", rows[0])) == 4
+    assert "\\[Qasim\\](https:" + summary.ZWSP + "//evil.example) \\| x" in rows[0]

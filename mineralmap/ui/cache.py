@@ -16,7 +16,7 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from mineralmap import catalog as _catalog
-from mineralmap import filters, layers, market, network, scenario, selection, terminals
+from mineralmap import export, filters, layers, market, network, scenario, selection, terminals
 from mineralmap.catalog import Catalog
 from mineralmap.config import get_settings
 from mineralmap.errors import MineralmapError
@@ -68,7 +68,9 @@ def _cache_stamp() -> str:
     """Cheap fingerprint of what the catalog is built from: the layer cache's manifest mtime and
     the current dataset version, so a rebuilt cache or a publish (from any process) is picked
     up on the next rerun."""
-    return f"{_stamp(get_settings().cache_dir / _MANIFEST)}:{_version_stamp()}"
+    s = get_settings()
+    return (f"{s.cache_dir}|{s.geodata_dir}|{s.occurrences_file}|{s.demo_scale}|"
+            f"{_stamp(s.cache_dir / _MANIFEST)}:{_version_stamp()}")
 
 
 @st.cache_resource(show_spinner="Loading layers and occurrences…", max_entries=2)
@@ -230,3 +232,26 @@ def traceability(key: str, ids: tuple[str, ...]) -> pd.DataFrame:
     cat = get_catalog()
     return terminals.traceability_rows(cat.occurrences, ids, _road_network(key),
                                        cat.layer("border_crossings"))
+
+
+# ---------------------------------------------------------------------------- exports
+
+
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=3600)
+def export_file(key: str, fingerprint: str, fmt: str, allow_empty: bool, day: str,
+                _cat: Catalog, _sel: selection.Selection, app_version: str) -> bytes:
+    """One export file of a selection (:func:`mineralmap.export.export_selection`).
+
+    Keyed by the catalog ``key``, the selection's :meth:`~mineralmap.selection.Selection.
+    fingerprint`, the format, ``allow_empty`` and the UTC ``day`` (the file name carries it);
+    ``_cat`` and ``_sel`` are what those keys name and are not hashed. Bytes are immutable, so
+    every session shares one copy.
+    """
+    content, _mime, _name = export.export_selection(
+        _sel.rows, fmt, region=_sel.region, spec_sentence=_sel.filter_sentence,
+        region_description=_sel.region_description, attributions=_cat.attributions,
+        app_version=app_version, allow_empty=allow_empty,
+        dataset=_cat.dataset_version.as_metadata() if _cat.dataset_version else None,
+    )
+    return content
+

@@ -13,7 +13,7 @@ from shapely.geometry import LineString
 
 from mineralmap import details, layers, mapviews, params, picks, summary, terminals
 from mineralmap.catalog import Catalog
-from mineralmap.ui import cache
+from mineralmap.ui import cache, shell
 from mineralmap.viewport import PAKISTAN_VIEW
 
 BASEMAPS = layers.BASEMAPS
@@ -77,7 +77,7 @@ def map_notes() -> None:
     """Show notes about ignored URL parameters of the map."""
     notes = _notes()
     if notes:
-        st.info("Some link parameters were ignored: " + "; ".join(notes))
+        st.info(shell.notes_markdown(notes))
 
 
 def initial_view() -> dict[str, float] | None:

@@ -28,7 +28,7 @@ from mineralmap.viewport import fit_view
 _PICKS = "_mm_region_picks"
 FORMATS = {"geojson": "GeoJSON", "csv": "CSV", "gpkg": "GeoPackage", "kml": "KML"}
 
-__all__ = ["FORMATS", "MAX_UPLOAD_MB", "apply_picks", "clear_picks", "export_buttons",
+__all__ = ["EAGER_EXPORT_MAX_ROWS", "FORMATS", "MAX_UPLOAD_MB", "apply_picks", "clear_picks", "export_buttons",
            "parse_upload", "preview_map", "record_picks", "region_controls", "safe_select"]
 
 
@@ -126,7 +126,7 @@ def region_controls(cat: Catalog) -> RegionSpec:
             for level, text in messages:
                 (errors if level == "error" else infos).append(text)
             if part:
-                st.success(f"Using the polygon of {up.name}.")
+                st.success(f"Using the polygon of {details.md_escape(up.name)}.")
     with pick_tab:
         state = st.session_state.setdefault(_PICKS, picks.empty_picks())
         st.caption("Click markers on the preview map (click again to unpick; small white dots "
@@ -137,10 +137,10 @@ def region_controls(cat: Catalog) -> RegionSpec:
                     "**Removed:** " + (_names(state["remove"], id_names) or "—"))
         st.button("Clear picks", key="rg_clear", on_click=clear_picks,
                   disabled=not (state["add"] or state["remove"]))
-    for text in errors:
-        st.error(text)
+    for text in errors:  # messages quote the uploaded file: shown as literal text
+        st.error(details.md_escape(text))
     for text in infos:
-        st.info(text)
+        st.info(details.md_escape(text))
     kw["add_ids"] = tuple(state["add"])
     kw["remove_ids"] = tuple(state["remove"])
     return RegionSpec(**kw)
@@ -154,7 +154,7 @@ def safe_select(cat: Catalog, spec: FilterSpec, region_spec: RegionSpec) -> sele
     """:func:`mineralmap.selection.select`, showing a region error and falling back to the filter."""
     sel, message = regionform.select_or_filter(cat.occurrences, cat.layers, spec, region_spec)
     if message:
-        st.error(message)
+        st.error(details.md_escape(message))
     return sel
 
 
@@ -189,8 +189,23 @@ def preview_map(cat: Catalog, spec: FilterSpec, sel: selection.Selection, height
 # ---------------------------------------------------------------------------- export
 
 
+#: Up to this many selected rows the four files are made with the page (cached per selection,
+#: about 0.5 s for 130 rows on first use); above it a button makes them on request.
+EAGER_EXPORT_MAX_ROWS = 500
+_PREPARED = "_mm_export_files"
+
+
 def export_buttons(cat: Catalog, sel: selection.Selection) -> None:
-    """One download button per format; files are generated when the button is pressed."""
+    """One download button per format, each serving bytes made before the button is drawn.
+
+    Why bytes and not ``data=callable``: Streamlit stores a deferred (callable) download unmapped
+    to any session, so the end of another session's script run can delete it before the browser
+    fetches it (HTTP 404 under concurrency). Bytes given to ``download_button`` are registered
+    for this session and stay served until this session's next run. Up to
+    :data:`EAGER_EXPORT_MAX_ROWS` rows the files are made with the page (cached per selection in
+    :func:`mineralmap.ui.cache.export_file`); a larger selection shows "Prepare the files" first
+    and keeps the result in this session for the same selection (as the PDF brief does).
+    """
     empty = len(sel.rows) == 0
     allow_empty = False
     if empty:
@@ -200,26 +215,53 @@ def export_buttons(cat: Catalog, sel: selection.Selection) -> None:
         if not allow_empty:
             return
     today = dt.datetime.now(dt.UTC).date()
-    cols = st.columns(len(FORMATS))
-    names = {}
-    for col, (fmt, label) in zip(cols, FORMATS.items(), strict=True):
-        name = export.suggest_filename(sel.rows, fmt, spec_sentence=sel.filter_sentence,
-                                       region_description=sel.region_description, day=today)
-        names[fmt] = name
+    want = (cat.key, sel.fingerprint(), allow_empty, today.isoformat())
 
-        def make(fmt: str = fmt) -> bytes:
-            content, _mime, _name = export.export_selection(
-                sel.rows, fmt, region=sel.region, spec_sentence=sel.filter_sentence,
-                region_description=sel.region_description, attributions=cat.attributions,
-                app_version=__version__, allow_empty=allow_empty,
-                dataset=cat.dataset_version.as_metadata() if cat.dataset_version else None,
+    def make(fmt: str) -> bytes:
+        return cache.export_file(cat.key, want[1], fmt, allow_empty, want[3], cat, sel,
+                                 __version__)
+
+    files: dict[str, bytes] | None = None
+    if len(sel.rows) <= EAGER_EXPORT_MAX_ROWS:
+        try:
+            files = {fmt: make(fmt) for fmt in FORMATS}
+        except MineralmapError as exc:
+            st.error(details.md_escape(exc))
+            return
+    else:
+        got = st.session_state.get(_PREPARED)
+        if got and got[0] == want:
+            files = got[1]
+        elif st.button(f"Prepare the files ({len(sel.rows):,} occurrences)", key="rg_prepare",
+                       icon=":material/build:"):
+            bar = st.progress(0.0, text="Writing the files…")
+            try:
+                files = {}
+                for i, (fmt, label) in enumerate(FORMATS.items()):
+                    bar.progress(i / len(FORMATS), text=f"Writing {label}…")
+                    files[fmt] = make(fmt)
+                st.session_state[_PREPARED] = (want, files)
+            except MineralmapError as exc:
+                st.error(details.md_escape(exc))
+                files = None
+            finally:
+                bar.empty()
+        else:
+            st.caption(f"{len(sel.rows):,} occurrences are more than the page writes with every "
+                       f"change ({EAGER_EXPORT_MAX_ROWS:,}): prepare the files once, then "
+                       "download them.")
+    names = {fmt: export.suggest_filename(sel.rows, fmt, spec_sentence=sel.filter_sentence,
+                                          region_description=sel.region_description, day=today)
+             for fmt in FORMATS}
+    if files is not None:
+        cols = st.columns(len(FORMATS))
+        for col, (fmt, label) in zip(cols, FORMATS.items(), strict=True):
+            col.download_button(
+                f"Download {label}", data=files[fmt], file_name=names[fmt],
+                mime=export.MIME_TYPES[fmt], on_click="ignore", key=f"dl_{fmt}",
+                width="stretch", icon=":material/download:",
+                help=f"{len(files[fmt]) / 1024:,.0f} KB",
             )
-            return content
-
-        col.download_button(
-            f"Download {label}", data=make, file_name=name, mime=export.MIME_TYPES[fmt],
-            on_click="ignore", key=f"dl_{fmt}", width="stretch", icon=":material/download:",
-        )
     stem = names["geojson"].rsplit(".", 1)[0]
     st.caption(
         f"Files: `{stem}.*` — {len(sel.rows)} occurrence(s)"
@@ -251,7 +293,7 @@ def brief_controls(cat: Catalog, spec: FilterSpec, sel: selection.Selection) -> 
                 progress=lambda f, step: bar.progress(min(max(f, 0.0), 1.0), text=step))
             st.session_state["_mm_brief"] = (want, data, brief.brief_filename(sel))
         except MineralmapError as exc:
-            st.error(str(exc))
+            st.error(details.md_escape(exc))
         finally:
             bar.empty()
     got = st.session_state.get("_mm_brief")

@@ -13,6 +13,7 @@ from mineralmap import filters, mapviews, params, summary
 from mineralmap.catalog import Catalog
 from mineralmap.errors import MineralmapError
 from mineralmap.filters import FilterSpec
+from mineralmap.summary import md_escape
 from mineralmap.ui import cache
 
 _SPEC_KEY = "_mm_filter_spec"
@@ -55,15 +56,16 @@ def missing_layers_banner(cat: Catalog) -> None:
     """A warning listing every layer that could not be loaded (the app works without them),
     and a banner when extra (inventory or synthetic demo) occurrences are loaded."""
     for notice in getattr(cat, "notices", ()):
-        st.warning(notice, icon=":material/science:")
+        st.warning(md_escape(notice), icon=":material/science:")
     if cache.store_unreachable():
         st.warning(f"The dataset database is unreachable: showing the last loaded "
-                   f"{cat.dataset_label}. The app reconnects by itself.",
+                   f"{md_escape(cat.dataset_label)}. The app reconnects by itself.",
                    icon=":material/cloud_off:")
     else:
-        st.caption(f"Showing {cat.dataset_label} (see Data & sources).")
+        st.caption(f"Showing {md_escape(cat.dataset_label)} (see Data & sources).")
     if cat.missing:
-        items = "\n".join(f"- **{name}**: {msg}" for name, msg in sorted(cat.missing.items()))
+        items = "\n".join(f"- **{md_escape(name)}**: {md_escape(msg)}"
+                          for name, msg in sorted(cat.missing.items()))
         st.warning(f"Some layers are unavailable; the rest of the app works without them.\n\n{items}")
 
 
@@ -162,11 +164,17 @@ def current_filter() -> FilterSpec:
     return st.session_state.get(_SPEC_KEY, FilterSpec())
 
 
+def notes_markdown(notes: Iterable[str]) -> str:
+    """``"Some link parameters were ignored: …"`` with every note escaped (a note quotes what
+    the link said, and a link is written by anyone)."""
+    return "Some link parameters were ignored: " + "; ".join(md_escape(n) for n in notes)
+
+
 def param_notes() -> None:
     """Show (once per session) which URL parameters were ignored and why."""
     notes = st.session_state.get(_NOTES_KEY) or []
     if notes:
-        st.info("Some link parameters were ignored: " + "; ".join(notes))
+        st.info(notes_markdown(notes))
 
 
 def filtered_occurrences(cat: Catalog) -> tuple[pd.DataFrame, str]:
@@ -175,8 +183,9 @@ def filtered_occurrences(cat: Catalog) -> tuple[pd.DataFrame, str]:
 
 
 def sentence_header(sentence: str) -> None:
-    """The filter sentence shown above results."""
-    st.markdown(f"#### {sentence}")
+    """The filter sentence shown above results (escaped: it quotes the name filter, which a
+    link sets)."""
+    st.markdown(f"#### {md_escape(sentence)}")
 
 
 def legend(visible: Iterable[str] = ()) -> None:
@@ -189,8 +198,8 @@ def attributions(cat: Catalog, names: Iterable[str] | None = None) -> None:
     wanted = set(names) if names is not None else None
     rows = [a for a in cat.attributions if wanted is None or a["layer"] in wanted]
     lines = [
-        f"- **{a['layer']}**: {a['attribution']}"
-        + ("" if a["licence"] in a["attribution"] else f" ({a['licence']})")
+        f"- **{md_escape(a['layer'])}**: {md_escape(a['attribution'])}"
+        + ("" if a["licence"] in a["attribution"] else f" ({md_escape(a['licence'])})")
         for a in rows
     ]
     st.caption("Data sources and licences\n\n" + "\n".join(lines))
@@ -198,7 +207,7 @@ def attributions(cat: Catalog, names: Iterable[str] | None = None) -> None:
 
 def show_error(exc: Exception) -> None:
     """Turn a project error into a visible message (pages call this in ``except`` blocks)."""
-    st.error(str(exc))
+    st.error(md_escape(exc))
 
 
 TABLE_MAX_ROWS = 5_000

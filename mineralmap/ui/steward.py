@@ -87,7 +87,7 @@ def sign_in_form() -> None:
     try:
         accounts = auth.accounts_from_secrets(secrets)
     except auth.AuthError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         accounts = {}
     if "auth" in secrets:
         _oidc(secrets, store)
@@ -105,7 +105,7 @@ def sign_in_form() -> None:
         try:
             st.session_state[_SESSION] = authn.sign_in(user, pw)
         except auth.AuthError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))
             return
         st.rerun()
 
@@ -117,7 +117,7 @@ def _oidc(secrets: Mapping[str, object], store: Store) -> None:
             st.session_state[_SESSION] = auth.oidc_session(
                 str(user.get("email", "")), auth.oidc_emails(secrets), store)
         except auth.AuthError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))
             if st.button("Sign out of the provider", key=f"{_W}oidc_out"):
                 st.logout()
             return
@@ -168,7 +168,8 @@ def _import_tab(store: Store, session: auth.StewardSession) -> None:
                 "publish.")
     gen = st.session_state.get(_GEN, 0)  # bumped after a publish: fresh uploader and widgets
     f = st.file_uploader("Inventory file", type=["csv", "xlsx", "geojson", "json", "gpkg"],
-                         key=f"{_W}file_{gen}")
+                         key=f"{_W}file_{gen}",
+                         max_upload_size=inventory.MAX_UPLOAD_BYTES // 1_000_000)
     if f is None:
         st.session_state.pop(_UPLOAD, None)
         return
@@ -178,14 +179,14 @@ def _import_tab(store: Store, session: auth.StewardSession) -> None:
         try:
             upload = inventory.read_upload(data, f.name)
         except inventory.InventoryError as exc:
-            st.error(str(exc))
+            st.error(md_escape(exc))
             return
         st.session_state[_UPLOAD] = ((f.name, len(data)), upload)
         for k in [k for k in st.session_state if str(k).startswith(f"{_W}map_")]:
             del st.session_state[k]
     upload = st.session_state[_UPLOAD][1]
     for note in upload.notes:
-        st.caption(note)
+        st.caption(md_escape(note))
 
     st.subheader("1. Columns")
     mapping = _mapping_editor(upload)
@@ -195,7 +196,7 @@ def _import_tab(store: Store, session: auth.StewardSession) -> None:
         report = inventory.validate(upload, mapping, existing,
                                     inventory.load_provinces(get_settings()))
     except inventory.InventoryError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         return
 
     st.subheader("2. Validation report")
@@ -230,7 +231,7 @@ def _import_tab(store: Store, session: auth.StewardSession) -> None:
         plan = inventory.plan_publish(report, existing, exclude=exclude, same_site=same_site,
                                       mode=mode)
     except inventory.InventoryError as exc:
-        st.warning(str(exc))
+        st.warning(md_escape(exc))
         return
 
     st.subheader("4. Preview")
@@ -267,7 +268,7 @@ def _publish(store: Store, session: auth.StewardSession, plan: inventory.Plan, n
                              source_sha256=plan.source_sha256, expected_parent=parent,
                              progress=progress)
     except StoreConflictError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
         return
     except MineralmapError as exc:
         st.error(f"Nothing was published: {exc}")
@@ -365,7 +366,7 @@ def _versions_tab(store: Store, session: auth.StewardSession) -> None:
             try:
                 info = store.restore(session, pick, note=note, expected_parent=current)
             except MineralmapError as exc:
-                st.error(str(exc))
+                st.error(md_escape(exc))
             else:
                 _refresh_catalog()
                 st.session_state[_FLASH] = (f"Version {info.number} restores version {pick}: "

@@ -45,7 +45,7 @@ from mineralmap.config import Settings, get_settings
 from mineralmap.errors import MineralmapError, ValidationError
 from mineralmap.ingest import canonical_province
 from mineralmap.regions import PAKISTAN_EXTENT
-from mineralmap.schema import OCCURRENCE_COLUMNS, PRECISION_CLASSES
+from mineralmap.schema import NUMERIC_RANGES, OCCURRENCE_COLUMNS, PRECISION_CLASSES
 from mineralmap.store import diff_records, records_frame
 
 #: Largest accepted upload (bytes).
@@ -59,7 +59,7 @@ MAX_CELL_CHARS = 10_000
 #: Largest total uncompressed size of an XLSX archive (zip-bomb guard).
 MAX_XLSX_UNCOMPRESSED = 60_000_000
 #: Largest plausible location uncertainty (km).
-MAX_PRECISION_KM = 200.0
+MAX_PRECISION_KM = NUMERIC_RANGES["precision_km"][1]
 #: Largest plausible ore tonnage (t).
 MAX_ORE_TONNAGE_T = 1e12
 #: Names of the pseudo-columns holding a point geometry's coordinates (GeoJSON, GeoPackage).

@@ -28,7 +28,13 @@ from mineralmap.config import get_settings
 from mineralmap.curated import validate_occurrences
 from mineralmap.errors import SourceError, ValidationError
 from mineralmap.regions import PAKISTAN_EXTENT
-from mineralmap.schema import CRS, OCCURRENCE_COLUMNS, PRECISION_CLASSES, PROVINCES
+from mineralmap.schema import (
+    CRS,
+    NUMERIC_RANGES,
+    OCCURRENCE_COLUMNS,
+    PRECISION_CLASSES,
+    PROVINCES,
+)
 
 #: Environment variable: path of an extra occurrence inventory (read by :mod:`mineralmap.config`).
 INVENTORY_ENV = "MINERALMAP_OCCURRENCES"
@@ -79,12 +85,6 @@ _OCC_FLOAT = ("lon", "lat", "precision_km", "ore_tonnage_t")
 #: Margin (degrees) around :data:`~mineralmap.regions.PAKISTAN_EXTENT` inside which inventory
 #: points must lie.
 EXTENT_MARGIN_DEG = 1.0
-#: Plausible ranges of the numeric fields: (low, high, low inclusive).
-NUMERIC_RANGES: dict[str, tuple[float, float, bool]] = {
-    "precision_km": (0.0, 500.0, False),    # 0 < precision_km <= 500
-    "ore_tonnage_t": (0.0, 1e12, True),     # 0 <= ore_tonnage_t < 1e12 (checked as <= high)
-}
-
 
 def _choice(rng: np.random.Generator, table: tuple[tuple[str, float], ...], n: int) -> np.ndarray:
     values = np.array([v for v, _ in table], dtype=object)

@@ -176,3 +176,12 @@ ENRICH_COLUMNS: tuple[str, ...] = (
     "haul_road_gwadar_km",
     "haul_rail_km",
 )
+
+
+#: Plausible range of every numeric occurrence field: column -> (low, high, low inclusive).
+#: One source for the inventory loader (:mod:`mineralmap.scale`) and steward uploads
+#: (:mod:`mineralmap.inventory`): the largest district-centroid radius is under 100 km.
+NUMERIC_RANGES: dict[str, tuple[float, float, bool]] = {
+    "precision_km": (0.0, 500.0, False),    # 0 < precision_km <= 500
+    "ore_tonnage_t": (0.0, 1e12, True),     # 0 <= ore_tonnage_t <= 1e12
+}

@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from mineralmap import _geo  # noqa: E402
 from mineralmap import enrich as en  # noqa: E402
 from mineralmap import network as nw  # noqa: E402
 from mineralmap.schema import CRS  # noqa: E402
@@ -143,8 +144,8 @@ def _naive(points: gpd.GeoSeries, layers: dict[str, gpd.GeoDataFrame]) -> np.nda
         g = layers[key]
         if key == "railways":
             g = g[g["active"].astype(bool)]
-        metric[key] = list(g.to_crs(nw.METRIC_CRS).geometry.values)
-    pts = points.to_crs(nw.METRIC_CRS).values
+        metric[key] = list(g.to_crs(_geo.METRIC_CRS).geometry.values)
+    pts = points.to_crs(_geo.METRIC_CRS).values
     out = np.empty((len(pts), len(metric)))
     for i, p in enumerate(pts):
         for j, geoms in enumerate(metric.values()):

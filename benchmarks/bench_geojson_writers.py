@@ -8,7 +8,8 @@ On the same enriched synthetic frames (``benchmarks/synthetic.py``) and in the s
 times, best of the repeats:
 
 * ``mineralmap``: :func:`mineralmap.export.geojson_bytes` (what the app and CLI use: vectorised
-  coordinates, attributes encoded by pandas as JSON Lines, one record per line);
+  coordinates, attributes encoded by pandas' C JSON encoder, split into records at the
+  ``},{"<first column>":`` boundary, which cannot occur inside a JSON string);
 * ``pyogrio``: GDAL's GeoJSON driver through :func:`pyogrio.write_dataframe` with
   ``RFC7946=YES`` and the provenance block as a ``FOREIGN_MEMBERS_COLLECTION`` (written to a
   temporary file and read back as bytes, which is what a download needs);

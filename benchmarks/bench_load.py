@@ -1,4 +1,5 @@
-"""Benchmark: load every layer from the cache vs read the raw source files with geopandas.
+"""Benchmark: load every layer from the cache vs read the raw source files with geopandas;
+the project's GeoParquet reader vs ``geopandas.read_parquet`` on the same cache files.
 
 Usage: ``python benchmarks/bench_load.py [--runs N] [--json]``
 
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import geopandas as gpd  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from mineralmap._store import read_geoparquet  # noqa: E402
 from mineralmap.catalog import load_layers  # noqa: E402
 from mineralmap.ingest import build_cache, cache_dir  # noqa: E402
 from mineralmap.sources import MANIFEST, mirror_dir  # noqa: E402
@@ -66,7 +68,7 @@ def run(runs: int = 7) -> dict[str, float | int | str]:
     if not (cache / "roads.parquet").is_file():
         tmp = tempfile.TemporaryDirectory(prefix="mineralmap-bench-")
         cache = Path(tmp.name)
-        build_cache(cache=cache, progress=False, enrich=False)
+        build_cache(cache=cache, progress=False)
     layers, missing = load_layers(cache)  # warm-up (imports, file cache)
     n_rows = sum(len(g) for g in layers.values())
     t_cache, _ = _median_time(lambda: load_layers(cache), runs)
@@ -78,6 +80,16 @@ def run(runs: int = 7) -> dict[str, float | int | str]:
         "rows": n_rows,
         "load_layers_s": round(t_cache, 4),
     }
+    # the project's GeoParquet reader against geopandas.read_parquet on the same files
+    files = sorted(cache.glob("*.parquet"))
+    t_ours, _ = _median_time(lambda: [read_geoparquet(f) for f in files], runs)
+    t_gpd, _ = _median_time(lambda: [gpd.read_parquet(f) for f in files], runs)
+    same = all(a.geometry.geom_equals_exact(b.geometry, 0).all() and list(a.columns)
+               == list(b.columns) for a, b in ((read_geoparquet(f), gpd.read_parquet(f))
+                                                for f in files))
+    result.update({"parquet_files": len(files), "read_geoparquet_s": round(t_ours, 4),
+                   "gpd_read_parquet_s": round(t_gpd, 4),
+                   "reader_ratio": round(t_gpd / t_ours, 2), "readers_agree": same})
     if mirror is not None:
         _read_raw(mirror)
         t_raw, _ = _median_time(lambda: _read_raw(mirror), runs)
@@ -99,6 +111,9 @@ def main() -> int:
         return 0
     print(f"load_layers (cache, {r['layers']} layers, {r['rows']} rows, "
           f"{r['missing']} missing): median {r['load_layers_s']:.3f} s over {r['runs']} runs")
+    print(f"GeoParquet reader, {r['parquet_files']} files: mineralmap "
+          f"{r['read_geoparquet_s']:.3f} s, geopandas.read_parquet {r['gpd_read_parquet_s']:.3f} s "
+          f"(ratio {r['reader_ratio']:.2f}x, same frames: {r['readers_agree']})")
     if "raw_read_s" in r:
         print(f"raw source files with geopandas:  median {r['raw_read_s']:.3f} s")
         print(f"ratio raw / cache: {r['speedup']:.1f}x")

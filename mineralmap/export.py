@@ -216,20 +216,28 @@ def _region_geometry(region: BaseGeometry) -> BaseGeometry:
 
 
 def _properties_json(attrs: pd.DataFrame) -> list[str]:
-    """Inner text of one JSON object per row (pandas' C encoder: NaN/None -> null, ISO dates).
-
-    pandas writes JSON Lines: one complete record per line, and a record cannot contain a raw
-    newline (JSON escapes it inside strings), so splitting on ``\\n`` is exact.
-    """
+    """One JSON object text per row (pandas' C encoder: NaN/None -> null, ISO dates)."""
     if len(attrs) == 0 or attrs.shape[1] == 0:
         return []
     attrs = attrs.set_axis([str(c) for c in attrs.columns], axis=1)
-    text = attrs.to_json(orient="records", lines=True, force_ascii=False, double_precision=15,
-                         date_format="iso", date_unit="s", default_handler=str)
-    rows = text.rstrip("\n").split("\n")
+    opts: dict[str, Any] = {
+        "orient": "records",
+        "force_ascii": False,
+        "double_precision": 15,
+        "date_format": "iso",
+        "date_unit": "s",
+        "default_handler": str,
+    }
+    text = attrs.to_json(**opts)
+    # Split "[{k:v,...},{k:v,...}]" into the inner text of each record. The separator
+    # '},{"<first column>":' cannot occur inside a JSON string (quotes there are escaped).
+    probe = pd.DataFrame({attrs.columns[0]: [0]}).to_json(**opts)  # '[{"<key>":0}]'
+    key = probe[2 : probe.rindex(":") + 1]
+    rows = text[2:-2].split("}," + "{" + key)
+    rows = [rows[0][len(key) :], *rows[1:]]
     if len(rows) != len(attrs):  # pragma: no cover - defensive
         raise ExportError("internal error while encoding attributes to JSON")
-    return [r[1:-1] for r in rows]
+    return [key + r for r in rows]
 
 
 def _geometry_texts(geoms: np.ndarray) -> list[str]:

@@ -65,10 +65,10 @@ from mineralmap.store import (
     _check_note,
     _content_hash,
     _info,
-    _row_hash,
     _utc,
     diff_records,
     records_frame,
+    version_rows,
 )
 
 #: URL schemes this backend serves.
@@ -471,10 +471,7 @@ class PostgresStore:
                              "DESC LIMIT 1", (self.dataset,)).fetchone()
         old = self._records_con(con, parent[0]) if parent else records_frame(
             pd.DataFrame(columns=list(OCCURRENCE_COLUMNS)))
-        d = diff_records(old, rec)
-        counts = {k: int((d["change"] == k).sum()) for k in ("added", "changed", "removed")}
-        values = rec.loc[:, list(OCCURRENCE_COLUMNS)].to_numpy(dtype=object).tolist()
-        hashes = [_row_hash(v) for v in values]
+        counts, values, hashes = version_rows(old, rec)
         number = (parent[1] + 1) if parent else 1
         now = time.time()
         vid = con.execute(

@@ -375,6 +375,16 @@ def diff_records(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def version_rows(old: pd.DataFrame, new: pd.DataFrame
+                 ) -> tuple[dict[str, int], list[list[object]], list[str]]:
+    """What a new version stores, for every backend: counts added/changed/removed against
+    ``old``, the rows' values in schema order and each row's content hash."""
+    d = diff_records(old, new)
+    counts = {k: int((d["change"] == k).sum()) for k in ("added", "changed", "removed")}
+    values = new.loc[:, list(OCCURRENCE_COLUMNS)].to_numpy(dtype=object).tolist()
+    return counts, values, [_row_hash(v) for v in values]
+
+
 def _check_note(note: str) -> str:
     text = (note or "").strip() if isinstance(note, str) else ""
     if not text:
@@ -523,10 +533,7 @@ class SqliteStore:
                              "DESC LIMIT 1", (self.dataset,)).fetchone()
         old = self._records_con(con, parent[0]) if parent else records_frame(
             pd.DataFrame(columns=list(OCCURRENCE_COLUMNS)))
-        d = diff_records(old, rec)
-        counts = {k: int((d["change"] == k).sum()) for k in ("added", "changed", "removed")}
-        values = rec.loc[:, list(OCCURRENCE_COLUMNS)].to_numpy(dtype=object).tolist()
-        hashes = [_row_hash(v) for v in values]
+        counts, values, hashes = version_rows(old, rec)
         number = (parent[1] + 1) if parent else 1
         now = time.time()
         cur = con.execute(
@@ -816,5 +823,5 @@ def open_store(settings: Settings | None = None) -> Store:
 __all__ = [
     "AUDIT_EVENTS", "BACKENDS", "DEFAULT_DATASET", "DIFF_COLUMNS", "MIGRATIONS", "STORE_FILE", "SqliteStore",
     "Store", "StoreConflictError", "StoreError", "VersionInfo", "diff_records", "open_store",
-    "records_frame", "store_path",
+    "records_frame", "store_path", "version_rows",
 ]

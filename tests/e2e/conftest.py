@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -215,6 +216,13 @@ def click_marker(page, marker: Marker, attempts: int = 4) -> None:
         except Exception:  # noqa: BLE001 - the click was dropped: click again
             continue
     raise AssertionError(f"clicking {marker.id} never started a script run")
+
+
+def metric_value(page, label: str) -> int:
+    """The integer shown by the ``st.metric`` whose label starts with ``label``."""
+    metric = page.locator("[data-testid='stMetric']").filter(
+        has_text=re.compile("^" + re.escape(label)))
+    return int(metric.locator("[data-testid='stMetricValue']").inner_text().replace(",", ""))
 
 
 def assert_no_exception(page) -> None:

@@ -84,9 +84,10 @@ def run(runs: int = 7) -> dict[str, float | int | str]:
     files = sorted(cache.glob("*.parquet"))
     t_ours, _ = _median_time(lambda: [read_geoparquet(f) for f in files], runs)
     t_gpd, _ = _median_time(lambda: [gpd.read_parquet(f) for f in files], runs)
-    same = all(a.geometry.geom_equals_exact(b.geometry, 0).all() and list(a.columns)
-               == list(b.columns) for a, b in ((read_geoparquet(f), gpd.read_parquet(f))
-                                                for f in files))
+    same = all(set(a.columns) == set(b.columns) and len(a) == len(b)
+               and (a.geometry.geom_equals_exact(b.geometry, 0)
+                    | (a.geometry.isna() & b.geometry.isna())).all()
+               for a, b in ((read_geoparquet(f), gpd.read_parquet(f)) for f in files))
     result.update({"parquet_files": len(files), "read_geoparquet_s": round(t_ours, 4),
                    "gpd_read_parquet_s": round(t_gpd, 4),
                    "reader_ratio": round(t_gpd / t_ours, 2), "readers_agree": same})

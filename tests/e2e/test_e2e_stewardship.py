@@ -18,14 +18,7 @@ import pytest
 
 from mineralmap import auth, curated
 from mineralmap.store import STORE_FILE, SqliteStore
-from tests.e2e.conftest import (
-    assert_no_exception,
-    metric_value,
-    rerun,
-    screenshot,
-    start_app,
-    wait_for_app,
-)
+from tests.e2e.conftest import assert_no_exception, screenshot, start_app, wait_for_app
 
 pytestmark = pytest.mark.e2e
 
@@ -62,8 +55,15 @@ def steward_app(real_cache, tmp_path_factory, browser):
         proc.kill()
 
 
+def _mapped_metric(page) -> int:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text=re.compile(r"^Mapped"))
+    return int(metric.locator("[data-testid='stMetricValue']").inner_text().replace(",", ""))
 
 
+def _wait_idle(page, timeout_ms: int = 90_000) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
 
 
 def test_steward_publishes_investor_sees_steward_restores(steward_app, browser, tmp_path):
@@ -73,7 +73,7 @@ def test_steward_publishes_investor_sees_steward_restores(steward_app, browser, 
     investor = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     investor.goto(url)
     wait_for_app(investor)
-    before = metric_value(investor, "Mapped")
+    before = _mapped_metric(investor)
 
     ctx = browser.new_context(viewport={"width": 1400, "height": 1200}, accept_downloads=True)
     page = ctx.new_page()
@@ -86,8 +86,8 @@ def test_steward_publishes_investor_sees_steward_restores(steward_app, browser, 
 
     csv_path = tmp_path / "batch.csv"
     csv_path.write_text(_upload_csv())
-    with rerun(page):
-        page.locator("input[type='file']").set_input_files(str(csv_path))
+    page.locator("input[type='file']").set_input_files(str(csv_path))
+    _wait_idle(page)
     screenshot(page, "stewardship_uploaded")
     page.get_by_text(re.compile(r"1 error\(s\) in 1 row\(s\)")).wait_for(timeout=60_000)
     page.get_by_text(re.compile(r"have errors: fix the file or exclude them")).wait_for()
@@ -100,13 +100,13 @@ def test_steward_publishes_investor_sees_steward_restores(steward_app, browser, 
 
     page.locator("[data-testid='stMultiSelect']").filter(
         has_text="Exclude rows").locator("input").click()
-    with rerun(page):
-        page.get_by_role("option", name="5", exact=True).click()
+    page.get_by_role("option", name="5", exact=True).click()
     page.keyboard.press("Escape")
+    _wait_idle(page)
     page.get_by_text(re.compile(r"4 added")).wait_for(timeout=60_000)
     page.get_by_label("Note (required): what changed and why").fill("E2E batch: row 5 swapped, excluded")
-    with rerun(page):
-        page.keyboard.press("Control+Enter")
+    page.keyboard.press("Control+Enter")
+    _wait_idle(page)
     page.get_by_role("button", name=re.compile(r"Publish as version 2")).click()
     page.get_by_text(re.compile(r"Published version 2")).wait_for(timeout=120_000)
     assert_no_exception(page)
@@ -117,19 +117,19 @@ def test_steward_publishes_investor_sees_steward_restores(steward_app, browser, 
     investor.reload()
     wait_for_app(investor)
     mapped_v2 = int(db.occurrences()["lon"].notna().sum())
-    assert metric_value(investor, "Mapped") == mapped_v2 == before + 4
+    assert _mapped_metric(investor) == mapped_v2 == before + 4
 
-    with rerun(page):
-        page.locator("[data-testid='stRadio']").first.get_by_text("Versions", exact=True).click()
+    page.locator("[data-testid='stRadio']").first.get_by_text("Versions", exact=True).click()
+    _wait_idle(page)
     page.get_by_label("Why restore? (note, required)").fill("E2E: back to the bundled table")
-    with rerun(page):
-        page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    _wait_idle(page)
     screenshot(page, "stewardship_versions")
     page.get_by_role("button", name=re.compile(r"Restore version 1 as version 3")).click()
     page.get_by_text(re.compile(r"Version 3 restores version 1")).wait_for(timeout=120_000)
     assert db.current_version().restored_from == 1
     investor.reload()
     wait_for_app(investor)
-    assert metric_value(investor, "Mapped") == before
+    assert _mapped_metric(investor) == before
     assert PASSWORD not in log.read_text()
     ctx.close()

@@ -21,14 +21,7 @@ import pytest
 from mineralmap import auth
 from mineralmap.config import Settings
 from mineralmap.store import STORE_FILE, open_store
-from tests.e2e.conftest import (
-    assert_no_exception,
-    metric_value,
-    rerun,
-    screenshot,
-    start_app,
-    wait_for_app,
-)
+from tests.e2e.conftest import assert_no_exception, screenshot, start_app, wait_for_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from postgis_cluster import cluster_or_skip, new_database  # noqa: E402
@@ -70,8 +63,15 @@ def two_servers(real_cache, tmp_path_factory):
         _stop(proc)
 
 
+def _mapped_metric(page) -> int:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text=re.compile(r"^Mapped"))
+    return int(metric.locator("[data-testid='stMetricValue']").inner_text().replace(",", ""))
 
 
+def _wait_idle(page, timeout_ms: int = 90_000) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms)
 
 
 def test_publish_on_one_server_is_seen_on_the_other(two_servers, browser, tmp_path):
@@ -83,7 +83,7 @@ def test_publish_on_one_server_is_seen_on_the_other(two_servers, browser, tmp_pa
     investor = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     investor.goto(url_b)
     wait_for_app(investor)
-    before = metric_value(investor, "Mapped")
+    before = _mapped_metric(investor)
 
     ctx = browser.new_context(viewport={"width": 1400, "height": 1200})
     page = ctx.new_page()
@@ -94,12 +94,12 @@ def test_publish_on_one_server_is_seen_on_the_other(two_servers, browser, tmp_pa
     page.get_by_role("heading", name="Data stewardship").wait_for(timeout=60_000)
     csv_path = tmp_path / "two_rows.csv"
     csv_path.write_text(NEW_ROWS)
-    with rerun(page):
-        page.locator("input[type='file']").set_input_files(str(csv_path))
+    page.locator("input[type='file']").set_input_files(str(csv_path))
+    _wait_idle(page)
     page.get_by_text(re.compile(r"2 added")).wait_for(timeout=60_000)
     page.get_by_label("Note (required): what changed and why").fill("multiserver e2e: two rows")
-    with rerun(page):
-        page.keyboard.press("Control+Enter")
+    page.keyboard.press("Control+Enter")
+    _wait_idle(page)
     page.get_by_role("button", name=re.compile(r"Publish as version 2")).click()
     page.get_by_text(re.compile(r"Published version 2")).wait_for(timeout=120_000)
     assert_no_exception(page)
@@ -115,7 +115,7 @@ def test_publish_on_one_server_is_seen_on_the_other(two_servers, browser, tmp_pa
     while time.monotonic() < deadline:
         investor.reload()
         wait_for_app(investor)
-        seen = metric_value(investor, "Mapped")
+        seen = _mapped_metric(investor)
         if seen == want:
             break
     screenshot(investor, "multiserver_server_b_after_publish")

@@ -62,7 +62,12 @@ def _flag(raw: str) -> bool:
 
 def _path(raw: str) -> Path | None:
     raw = raw.strip()
-    return Path(raw).expanduser() if raw else None
+    if not raw:
+        return None
+    try:
+        return Path(raw).expanduser()
+    except RuntimeError:  # "~name" of an unknown user, or no home directory: keep it literal
+        return Path(raw)
 
 
 @dataclass(frozen=True)

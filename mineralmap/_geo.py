@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pyproj
 import shapely
-from scipy.spatial import cKDTree
+
+from mineralmap._lazy import spatial
 
 #: Metric projection used for nearest-feature search (Lambert conformal conic for Pakistan).
 METRIC_PROJ4 = "+proj=lcc +lat_1=27 +lat_2=35 +lat_0=30 +lon_0=69 +datum=WGS84 +units=m +no_defs"
@@ -149,7 +150,7 @@ class SegmentIndex:
         self._dx = self.sb[:, 0] - self._ax
         self._dy = self.sb[:, 1] - self._ay
         self._inv_l2 = inverse_sq_length(self._dx, self._dy)
-        self.tree = cKDTree((self.sa + self.sb) / 2.0, leafsize=64) if owner.size else None
+        self.tree = spatial.cKDTree((self.sa + self.sb) / 2.0, leafsize=64) if owner.size else None
 
     @property
     def size(self) -> int:

@@ -20,6 +20,7 @@ within :attr:`Policy.window_s` seconds, that name is locked for :attr:`Policy.lo
 
 from __future__ import annotations
 
+import functools
 import secrets as _secrets
 import time
 from collections.abc import Callable, Mapping
@@ -44,8 +45,17 @@ MIN_PASSWORD_CHARS = 10
 MAX_USERNAME_CHARS = 64
 
 _HASHER = PasswordHasher()
-#: Verified against when the user name is unknown, so that both cases cost the same time.
-_DUMMY_HASH = _HASHER.hash(_secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Hash verified against when the user name is unknown, so that both cases cost the same time.
+
+    Made on first use (an argon2 hash costs ~0.25 s; importing the module should not).
+    """
+    return _HASHER.hash(_secrets.token_hex(16))
+
+
 #: Capability that only this module holds: a StewardSession needs it to be constructed.
 _ISSUER = object()
 
@@ -273,7 +283,7 @@ class Authenticator:
         ok = False
         if isinstance(password, str) and 0 < len(password) <= MAX_PASSWORD_CHARS:
             try:
-                ok = _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+                ok = _HASHER.verify(stored or _dummy_hash(), password) and stored is not None
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 ok = False
         if not ok:

@@ -74,9 +74,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from mineralmap._geo import SegmentIndex, geod_km, missing_or_empty, to_lonlat, to_metric
+from mineralmap._lazy import spatial
 from mineralmap.errors import ValidationError
 from mineralmap.filters import commodity_group
 from mineralmap.network import (
@@ -243,7 +243,7 @@ class TargetIndex:
 
     def _init_projected(self, tproj: np.ndarray, pos: np.ndarray) -> None:
         self.pos = pos
-        self.kd: cKDTree | None = None
+        self.kd: spatial.cKDTree | None = None
         self.seg: SegmentIndex | None = None
         self.owner = np.empty(0, dtype=np.int64)
         self.tree: shapely.STRtree | None = None
@@ -253,7 +253,7 @@ class TargetIndex:
         types = shapely.get_type_id(tproj)
         if (types == 0).all():
             xy = shapely.get_coordinates(tproj)
-            self.kd = cKDTree(xy)
+            self.kd = spatial.cKDTree(xy)
             self.kd_lonlat = np.column_stack(to_lonlat(xy[:, 0], xy[:, 1]))
             return
         segs = _segments(tproj)

@@ -20,6 +20,7 @@ import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 import geopandas as gpd
@@ -215,29 +216,63 @@ def _region_geometry(region: BaseGeometry) -> BaseGeometry:
     return shapely.orient_polygons(g, exterior_cw=False)
 
 
+def _value_text(v: Any) -> str:
+    """JSON text of one attribute value of a mixed (object) column."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return "null"
+    if isinstance(v, str):
+        return encode_basestring(v)
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, float | np.floating):
+        return repr(float(v)) if math.isfinite(v) else "null"
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, pd.Timestamp | np.datetime64):
+        return encode_basestring(pd.Timestamp(v).isoformat())
+    return _dumps(v)
+
+
+def _plain(dtype: Any, kind: Any) -> bool:
+    return kind(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype)
+
+
+def _column_texts(col: pd.Series) -> list[str]:
+    """JSON text of every value of one column (``null`` for missing and non-finite values).
+
+    Numbers use Python's shortest round-trip ``repr``; strings are escaped one by one by the
+    json module's C escaper, so no value can break the structure around it.
+    """
+    dtype = col.dtype
+    if _plain(dtype, pd.api.types.is_bool_dtype):
+        return np.where(col.to_numpy(), "true", "false").tolist()
+    if _plain(dtype, pd.api.types.is_integer_dtype):
+        return list(map(str, col.tolist()))
+    if _plain(dtype, pd.api.types.is_float_dtype):
+        vals = col.to_numpy(dtype=float)
+        out = np.array(list(map(repr, vals.tolist())), dtype=object)
+        out[~np.isfinite(vals)] = "null"
+        return out.tolist()
+    if pd.api.types.infer_dtype(col, skipna=True) == "string":
+        missing = col.isna().to_numpy()
+        out = np.array(list(map(encode_basestring, col.where(~missing, "").tolist())), dtype=object)
+        out[missing] = "null"
+        return out.tolist()
+    return list(map(_value_text, col.astype(object).tolist()))
+
+
 def _properties_json(attrs: pd.DataFrame) -> list[str]:
-    """One JSON object text per row (pandas' C encoder: NaN/None -> null, ISO dates)."""
+    """The inner text of each row's ``properties`` object (``"key":value,...``).
+
+    Encoded column by column (every value on its own, see :func:`_column_texts`), then joined
+    per row with one format template; nothing is parsed back out of a larger JSON text.
+    """
     if len(attrs) == 0 or attrs.shape[1] == 0:
         return []
-    attrs = attrs.set_axis([str(c) for c in attrs.columns], axis=1)
-    opts: dict[str, Any] = {
-        "orient": "records",
-        "force_ascii": False,
-        "double_precision": 15,
-        "date_format": "iso",
-        "date_unit": "s",
-        "default_handler": str,
-    }
-    text = attrs.to_json(**opts)
-    # Split "[{k:v,...},{k:v,...}]" into the inner text of each record. The separator
-    # '},{"<first column>":' cannot occur inside a JSON string (quotes there are escaped).
-    probe = pd.DataFrame({attrs.columns[0]: [0]}).to_json(**opts)  # '[{"<key>":0}]'
-    key = probe[2 : probe.rindex(":") + 1]
-    rows = text[2:-2].split("}," + "{" + key)
-    rows = [rows[0][len(key) :], *rows[1:]]
-    if len(rows) != len(attrs):  # pragma: no cover - defensive
-        raise ExportError("internal error while encoding attributes to JSON")
-    return [key + r for r in rows]
+    keys = [encode_basestring(str(c)).replace("%", "%%") for c in attrs.columns]
+    template = ",".join(f"{k}:%s" for k in keys)
+    columns = [_column_texts(attrs.iloc[:, i]) for i in range(attrs.shape[1])]
+    return [template % row for row in zip(*columns, strict=True)]
 
 
 def _geometry_texts(geoms: np.ndarray) -> list[str]:
@@ -279,8 +314,8 @@ def geojson_bytes(
     """RFC 7946 FeatureCollection of ``selection`` (and the region polygon) as UTF-8 bytes.
 
     Coordinates are lon/lat rounded to 6 decimals, no ``crs`` member, missing values ``null``,
-    unmapped rows as features with ``"geometry": null``. Built from vectorised pieces (pandas'
-    C JSON encoder for attributes, numpy-rounded coordinates), not per-feature shapely calls.
+    unmapped rows as features with ``"geometry": null``. Built from vectorised pieces (each
+    attribute column encoded on its own, numpy-rounded coordinates), not per-feature shapely calls.
     """
     props = _properties_json(_attribute_frame(selection))
     geoms = _geometry_texts(_geometry_array(selection))

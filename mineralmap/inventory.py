@@ -37,9 +37,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from mineralmap._geo import geod_km, to_metric
+from mineralmap._lazy import spatial
 from mineralmap.catalog import read_geoparquet
 from mineralmap.config import Settings, get_settings
 from mineralmap.errors import MineralmapError, ValidationError
@@ -1024,7 +1024,7 @@ def _probable_duplicates(rows: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, p
         return empty
     eidx = np.flatnonzero(eok)
     ex_xy = np.column_stack(to_metric(elon[eok], elat[eok]))
-    tree = cKDTree(ex_xy)
+    tree = spatial.cKDTree(ex_xy)
     up = np.flatnonzero(ok)
     xy = np.column_stack(to_metric(lon[ok], lat[ok]))
     max_epk = float(epk[eok].max()) if eok.any() else 0.0

@@ -44,9 +44,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
-from scipy.sparse import csgraph
-from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
 from mineralmap._geo import (
@@ -57,6 +54,7 @@ from mineralmap._geo import (
     to_lonlat,
     to_metric,
 )
+from mineralmap._lazy import csgraph, sparse, spatial
 from mineralmap.errors import ValidationError
 
 #: Seaport ids that get their own ``haul_road_<x>_km`` column, and that column's name.
@@ -126,7 +124,7 @@ class _Graph:
         ok = np.isfinite(lon) & np.isfinite(lat)
         if self.n_nodes == 0 or not ok.any():
             return idx, km
-        tree = cKDTree(np.column_stack([self.x, self.y]))
+        tree = spatial.cKDTree(np.column_stack([self.x, self.y]))
         px, py = to_metric(lon[ok], lat[ok])
         _, tgt = tree.query(np.column_stack([px, py]), k=1)
         tgt = np.asarray(tgt, dtype=np.int64)
@@ -946,7 +944,7 @@ class RailNetwork:
         if have.size == 0:
             return out
         sx, sy = to_metric(self.station_lon[have], self.station_lat[have])
-        tree = cKDTree(np.column_stack([sx, sy]))
+        tree = spatial.cKDTree(np.column_stack([sx, sy]))
         px, py = to_metric(lon[ok], lat[ok])
         _, st = tree.query(np.column_stack([px, py]), k=1)
         st = have[np.asarray(st, dtype=np.int64)]

@@ -1,0 +1,49 @@
+"""Heavy optional libraries imported on first use, not when mineralmap is imported.
+
+``import mineralmap.catalog`` (what every CLI call and the app start pay) does not need scipy:
+only building indexes and networks does. Modules write ``from mineralmap._lazy import spatial``
+and call ``spatial.cKDTree(...)``; the real module is imported on the first attribute access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+__all__ = ["LazyModule", "csgraph", "sparse", "spatial"]
+
+
+class LazyModule:
+    """Stand-in for a module that imports it on first attribute access.
+
+    Parameters
+    ----------
+    name : str
+        Dotted module name, e.g. ``"scipy.spatial"``.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):  # copy/pickle/inspect probes must not trigger an import
+            raise AttributeError(attr)
+        module = self.__dict__.get("_module")
+        if module is None:
+            module = importlib.import_module(self.__dict__["_name"])
+            self._module = module
+        return getattr(module, attr)
+
+    def __repr__(self) -> str:
+        state = "imported" if self.__dict__.get("_module") is not None else "not imported yet"
+        return f"<lazy module {self._name!r} ({state})>"
+
+
+#: :mod:`scipy.spatial` (k-d trees).
+spatial = LazyModule("scipy.spatial")
+#: :mod:`scipy.sparse` (graph matrices).
+sparse = LazyModule("scipy.sparse")
+#: :mod:`scipy.sparse.csgraph` (Dijkstra, components, breadth-first order).
+csgraph = LazyModule("scipy.sparse.csgraph")

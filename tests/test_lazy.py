@@ -1,0 +1,33 @@
+"""mineralmap._lazy: heavy libraries are imported on first use, not with the package."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from mineralmap._lazy import LazyModule
+
+
+def test_attribute_access_imports_the_module_once():
+    lazy = LazyModule("json")
+    assert "not imported yet" in repr(lazy)
+    assert lazy.dumps([1]) == "[1]"
+    assert "imported" in repr(lazy) and "not" not in repr(lazy)
+    assert lazy.loads is __import__("json").loads
+
+
+def test_dunder_probes_do_not_import():
+    lazy = LazyModule("a_module_that_does_not_exist_anywhere")
+    with pytest.raises(AttributeError):
+        lazy.__wrapped__  # noqa: B018 (inspect/copy probe this)
+    with pytest.raises(ModuleNotFoundError):
+        lazy.anything  # noqa: B018
+
+
+def test_importing_the_catalog_does_not_import_scipy():
+    code = "import sys, mineralmap.catalog, mineralmap.cli; print('scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "False"

@@ -40,11 +40,16 @@ lint: $(DEVSTAMP)
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
 
+# Unit tests and AppTests on every core (pytest-xdist); the browser tests after them, one at a
+# time (each drives a real server and a software-WebGL Chromium). Both run; either failing fails.
+WORKERS ?= auto
 test: $(DEVSTAMP) system
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
 	@$(PY) -m mineralmap data || true
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not e2e" -n $(WORKERS); unit=$$?; \
+	$(PY) -m pytest -m e2e; e2e=$$?; \
+	exit $$(( unit || e2e ))
 
 bench: $(STAMP) data
 	$(PY) benchmarks/run.py

@@ -15,7 +15,8 @@ started in a temporary folder (``tests/postgis_cluster.py``) and stopped at the 
   ids returned). Both return the same ids (checked here too).
 * ``start``: p50 time of what an app process does at start to get its occurrences: open the
   store, read the current version, build the occurrence GeoDataFrame — PostGIS vs the embedded
-  SQLite store (the baseline), for the bundled table and for a 100k-row version.
+  SQLite store (the baseline), for the bundled table and for a 100k-row version; also the reads
+  every rerun (current version) and every idle page's poll (``current_number``) make.
 * ``load``: seconds to load every cached context layer into PostGIS.
 
 Layers come from the real cache (``python -m mineralmap data``).
@@ -77,9 +78,13 @@ def _start_figures(label: str, s_lite: Settings, s_pg: Settings, repeat: int) ->
     lite, pg = store.open_store(s_lite), store.open_store(s_pg)
     poll_l = _p50(lite.current_version, 50)
     poll_p = _p50(pg.current_version, 50)
+    num_l = _p50(lite.current_number, 50)
+    num_p = _p50(pg.current_number, 50)
     print(f"\napp start p50 (ms), {label}: open store + current version + occurrences: "
           f"sqlite (baseline) {lt:.1f}, postgis {pt:.1f}, ratio {lt / pt:.2f}x; "
-          f"version poll per rerun: sqlite {poll_l:.2f}, postgis {poll_p:.2f}\n")
+          f"version read per rerun: sqlite {poll_l:.2f}, postgis {poll_p:.2f}; "
+          f"version-number poll (every 5 s per idle page): sqlite {num_l:.2f}, "
+          f"postgis {num_p:.2f}\n")
 
 
 def _url(arg: str | None) -> tuple[str, Any]:

@@ -33,7 +33,7 @@ from mineralmap.config import Settings, get_settings
 from mineralmap.errors import MineralmapError
 from mineralmap.schema import ENRICH_COLUMNS, LAYER_COLUMNS, OCCURRENCE_COLUMNS
 from mineralmap.sources import MANIFEST, attributions
-from mineralmap.store import VersionInfo, open_store
+from mineralmap.store import DATASET_ATTR, VersionInfo, open_store
 
 #: Enriched occurrence cache (inside the cache dir); its fingerprint sidecar is the same name
 #: with ``.json`` (:func:`mineralmap._store.sidecar`).
@@ -444,6 +444,8 @@ def _load(cache: Path | None, enrich: bool) -> tuple[Catalog, str]:
     names = [n for n in MANIFEST if n in LAYER_COLUMNS or n == "occurrences"]
     key = sha_text(occ_print, extra_print, str(enrich), status if status == "failed" else "ok",
                    *_layers_print(prints), *(f"{k}!{v}" for k, v in sorted(missing.items())))
+    if version is not None:  # lets selection ask the database (PostGIS) for these exact rows
+        occ.attrs[DATASET_ATTR] = version
     cat = Catalog(
         layers=layers,
         missing=missing,

@@ -308,7 +308,8 @@ def selection_from_args(
     _check_known("occurrence id", [*args.add_id, *args.remove_id], _names(occ, "id"))
     try:
         spec = spec.validate(valid_provinces, valid_districts)
-        sel = selection.select(occ, layers, spec, region)
+        # with a PostGIS store the region query runs in the database (selection.select)
+        sel = selection.select(occ, layers, spec, region, dataset=cat.dataset_version)
     except MineralmapError as exc:
         raise _usage(exc) from None
     return sel, cat, spec

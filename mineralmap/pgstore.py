@@ -31,44 +31,29 @@ The app's database role needs no superuser rights: it owns its database (or sche
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import queue
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.pq import TransactionStatus
 
-from mineralmap.auth import StewardSession, require_session
-from mineralmap.config import REPO_ROOT, Settings
-from mineralmap.curated import load_occurrences, validate_occurrences
+from mineralmap.config import Settings
 from mineralmap.schema import OCCURRENCE_COLUMNS
 from mineralmap.store import (
-    _INITIAL_ACTOR,
-    _VERSION_COLS,
-    AUDIT_EVENTS,
     BACKENDS,
     BUSY_TIMEOUT_S,
     DEFAULT_DATASET,
+    BaseStore,
     StoreConflictError,
     StoreError,
-    VersionInfo,
-    _check_note,
     _content_hash,
-    _info,
-    _utc,
-    diff_records,
-    records_frame,
-    version_rows,
 )
 
 #: URL schemes this backend serves.
@@ -245,8 +230,12 @@ def _connection_problem(exc: BaseException) -> bool:
         "28000", "3D000")
 
 
-class PostgresStore:
+class PostgresStore(BaseStore):
     """Dataset store in PostgreSQL/PostGIS (see the module docstring).
+
+    The version model, publish, restore, diff, the audit log and the bundled version 1 are
+    :class:`mineralmap.store.BaseStore`'s (shared with the SQLite store); this class supplies the
+    connections (pooled, reconnecting), the schema migrations and the bulk COPY of a publish.
 
     Parameters
     ----------
@@ -268,6 +257,8 @@ class PostgresStore:
     StoreError
         The schema cannot be created (e.g. PostGIS missing) or is newer than this code.
     """
+
+    _PARAM = "%s"
 
     def __init__(self, url: str, curated_path: Path | None = None,
                  dataset: str = DEFAULT_DATASET, *, bundled: bool = True) -> None:
@@ -426,61 +417,18 @@ class PostgresStore:
             "SELECT coalesce(max(version), 0) FROM mm_schema_migrations").fetchone())
         return int(row[0])  # type: ignore[index]
 
-    def _ensure_initial(self) -> None:
-        """Version 1 = the bundled table; later bundled revisions follow while no steward edits
-        (the same rule as :meth:`mineralmap.store.SqliteStore._ensure_initial`)."""
-        path = self._curated_path
-        src = Path(path) if path is not None else REPO_ROOT / "geodata" / "occurrences.csv"
-        try:
-            sha = hashlib.sha256(src.read_bytes()).hexdigest()
-        except OSError as exc:
-            if self._last_kind_sha_read() is not None:
-                return
-            raise StoreError(f"the bundled table {src} is missing or unreadable "
-                             f"({exc.strerror or exc}) and the dataset store has no version "
-                             "yet") from None
-        last = self._last_kind_sha_read()
-        if last is not None and (last[0] not in ("initial", "bundled") or last[1] == sha):
-            return
-        occ = load_occurrences(path)
-        with self._write() as con:
-            last = self._last_kind_sha(con)
-            if last is not None and (last[0] not in ("initial", "bundled") or last[1] == sha):
-                return  # another server did it meanwhile, or a steward published
-            self._insert_version(
-                con, records_frame(occ), actor=_INITIAL_ACTOR,
-                kind="initial" if last is None else "bundled",
-                note="bundled curated table" if last is None else
-                "bundled curated table revised by a mineralmap release",
-                source_name=src.name, source_sha256=sha, restored_from=None, progress=None)
+    # -------------------------------------------------------------- hooks of BaseStore
+    def _append(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """An autocommit connection for one audit INSERT (does not wait for a publish)."""
+        return self.connection()
 
-    def _last_kind_sha(self, con: psycopg.Connection) -> tuple[str, str] | None:
-        row = con.execute("SELECT kind, source_sha256 FROM versions WHERE dataset=%s ORDER BY "
-                          "number DESC LIMIT 1", (self.dataset,)).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]))
+    def _decode(self, data: object) -> list[object]:
+        return data  # type: ignore[return-value]  # jsonb arrives as a list
 
-    def _last_kind_sha_read(self) -> tuple[str, str] | None:
-        return self._read(self._last_kind_sha)  # type: ignore[return-value]
-
-    # -------------------------------------------------------------- internals
-    def _insert_version(self, con: psycopg.Connection, rec: pd.DataFrame, *, actor: str,
-                        kind: str, note: str, source_name: str, source_sha256: str,
-                        restored_from: int | None,
-                        progress: Callable[[float, str], None] | None) -> VersionInfo:
-        parent = con.execute("SELECT id, number FROM versions WHERE dataset=%s ORDER BY number "
-                             "DESC LIMIT 1", (self.dataset,)).fetchone()
-        old = self._records_con(con, parent[0]) if parent else records_frame(
-            pd.DataFrame(columns=list(OCCURRENCE_COLUMNS)))
-        counts, values, hashes = version_rows(old, rec)
-        number = (parent[1] + 1) if parent else 1
-        now = time.time()
-        vid = con.execute(
-            "INSERT INTO versions(dataset, number, created_at, actor, kind, note, source_name, "
-            "source_sha256, parent_id, restored_from, n_rows, added, changed, removed, "
-            "content_sha256) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
-            (self.dataset, number, _utc(now), actor, kind, note, source_name, source_sha256,
-             parent[0] if parent else None, restored_from, len(values), counts["added"],
-             counts["changed"], counts["removed"], _content_hash(hashes))).fetchone()[0]
+    def _store_rows(self, con: psycopg.Connection, vid: int, values: list[list[object]],
+                    hashes: list[str], progress: Callable[[float, str], None] | None) -> None:
+        """COPY the rows into a temporary stage, then insert new contents into ``rows`` and the
+        version's rows with their points into ``version_rows`` (two set-based statements)."""
         con.execute("CREATE TEMP TABLE IF NOT EXISTS mm_stage(pos integer, occ_id text, "
                     "hash text, data jsonb, lon double precision, lat double precision) "
                     "ON COMMIT DELETE ROWS")
@@ -506,100 +454,17 @@ class PostgresStore:
                     "ST_SetSRID(ST_MakePoint(lon, lat), 4326) END FROM mm_stage ORDER BY pos",
                     (vid,))
         con.execute("DELETE FROM mm_stage")
-        row = con.execute(f"SELECT {', '.join(_VERSION_COLS)} FROM versions WHERE id=%s",
-                          (vid,)).fetchone()
-        return _info(row)
 
-    def _version_id(self, con: psycopg.Connection, number: int | None) -> tuple[int, int]:
-        if number is None:
-            row = con.execute("SELECT id, number FROM versions WHERE dataset=%s ORDER BY number "
-                              "DESC LIMIT 1", (self.dataset,)).fetchone()
-        else:
-            if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
-                raise StoreError(f"version must be a whole number, not {number!r}")
-            row = con.execute("SELECT id, number FROM versions WHERE dataset=%s AND number=%s",
-                              (self.dataset, int(number))).fetchone()
-        if row is None:
-            raise StoreError(f"dataset {self.dataset!r} has no version {number}; "
-                             "`python -m mineralmap dataset list` shows the versions")
-        return int(row[0]), int(row[1])
-
-    def version_id(self, number: int | None = None) -> int:
-        """Database id of version ``number`` (default current), for queries on ``version_rows``."""
-        return self._read(lambda c: self._version_id(c, number)[0])  # type: ignore[return-value]
-
-    def _records_con(self, con: psycopg.Connection, vid: int) -> pd.DataFrame:
-        data = con.execute("SELECT r.data FROM version_rows v JOIN rows r ON r.hash = v.row_hash "
-                           "WHERE v.version_id=%s ORDER BY v.pos", (vid,)).fetchall()
-        return pd.DataFrame([d[0] for d in data], columns=list(OCCURRENCE_COLUMNS), dtype=object)
-
-    def _audit(self, con: psycopg.Connection, actor: str, event: str, detail: str) -> None:
-        now = time.time()
-        con.execute("INSERT INTO audit(at, at_text, actor, event, dataset, detail) "
-                    "VALUES (%s,%s,%s,%s,%s,%s)",
-                    (now, _utc(now), actor, event, self.dataset, detail))
-
-    def _check_parent(self, con: psycopg.Connection, expected: int | None) -> None:
-        if expected is None:
-            return
-        _, current = self._version_id(con, None)
-        if current != expected:
-            raise StoreConflictError(
-                f"version {current} was published after the version {expected} you reviewed "
-                "against; nothing was saved. Reload, review the changes again and publish")
-
-    # -------------------------------------------------------------- reads
-    def current_version(self) -> VersionInfo:
-        """The newest version of the dataset (one indexed query: cheap enough to poll)."""
-        return self.version(None)
-
-    def version(self, number: int | None) -> VersionInfo:
-        """Version ``number`` (``None``: the newest); StoreError when unknown."""
-        def q(con: psycopg.Connection) -> VersionInfo:
-            vid, _ = self._version_id(con, number)
-            return _info(con.execute(f"SELECT {', '.join(_VERSION_COLS)} FROM versions "
-                                     "WHERE id=%s", (vid,)).fetchone())
-        return self._read(q)  # type: ignore[return-value]
-
-    def versions(self) -> list[VersionInfo]:
-        """Every version, newest first."""
-        rows = self._read(lambda c: c.execute(
-            f"SELECT {', '.join(_VERSION_COLS)} FROM versions WHERE dataset=%s "
-            "ORDER BY number DESC", (self.dataset,)).fetchall())
-        return [_info(r) for r in rows]  # type: ignore[union-attr]
-
-    def records(self, version: int | None = None) -> pd.DataFrame:
-        """Rows of ``version`` (default: current) as text, in published order."""
-        return self._read(lambda c: self._records_con(c, self._version_id(c, version)[0])
-                          )  # type: ignore[return-value]
-
-    def occurrences(self, version: int | None = None) -> gpd.GeoDataFrame:
-        """Rows of ``version`` (default: current) in the curated schema."""
-        def q(con: psycopg.Connection) -> tuple[pd.DataFrame, int]:
-            vid, number = self._version_id(con, version)
-            return self._records_con(con, vid), number
-        rec, number = self._read(q)  # type: ignore[misc]
-        return validate_occurrences(rec, source=f"dataset {self.dataset} version {number}")
-
-    def diff(self, a: int, b: int) -> pd.DataFrame:
-        """Changes from version ``a`` to version ``b`` (:func:`mineralmap.store.diff_records`)."""
-        return diff_records(self.records(a), self.records(b))
-
-    def failed_sign_ins(self, username: str, since: float) -> list[float]:
-        """Unix times of failed sign-ins of ``username`` at or after ``since``."""
-        rows = self._read(lambda c: c.execute(
-            "SELECT at FROM audit WHERE actor=%s AND event='failed sign-in' AND at>=%s "
-            "ORDER BY at", (str(username), float(since))).fetchall())
-        return [float(r[0]) for r in rows]  # type: ignore[union-attr]
-
-    def audit_log(self, session: StewardSession, limit: int = 500) -> pd.DataFrame:
-        """Newest audit entries first (stewards only): ``at``, ``actor``, ``event``, ``detail``."""
-        require_session(session)
-        n = max(1, min(int(limit), 100_000))
-        rows = self._read(lambda c: c.execute(
-            "SELECT at_text, actor, event, detail FROM audit WHERE dataset=%s "
-            "ORDER BY id DESC LIMIT %s", (self.dataset, n)).fetchall())
-        return pd.DataFrame(rows, columns=["at", "actor", "event", "detail"])
+    def _after_publish(self) -> None:
+        """Refresh the planner's statistics of ``version_rows`` (a publish may double its size;
+        with stale statistics the first region queries on the new version pick poor plans until
+        autovacuum analyzes the table). Only the table's owner may ANALYZE: an app role with the
+        hardened grants leaves it to autovacuum. Best effort: the publish has committed."""
+        with contextlib.suppress(StoreError), self.connection() as con:
+            owner = con.execute("SELECT pg_has_role(current_user, c.relowner, 'USAGE') FROM "
+                                "pg_class c WHERE c.oid = 'version_rows'::regclass").fetchone()
+            if owner and owner[0]:
+                con.execute("ANALYZE version_rows")
 
     def integrity_ok(self) -> bool:
         """True when every version's row count and content hash match its stored rows."""
@@ -617,61 +482,6 @@ class PostgresStore:
             return True
         return bool(self._read(q))
 
-    # -------------------------------------------------------------- writes
-    def record_auth_event(self, event: str, username: str, detail: str = "") -> None:
-        """Append a sign-in event (``sign-in``, ``failed sign-in``, …) to the audit log."""
-        if event not in AUDIT_EVENTS or event in ("publish", "restore"):
-            raise StoreError(f"not a sign-in event: {event!r}")
-        con, _ = self._acquire()
-        try:
-            self._audit(con, str(username)[:128], event, str(detail)[:500])
-        except psycopg.Error as exc:
-            with contextlib.suppress(Exception):
-                con.close()
-            raise self._error(exc) from None
-        self._release(con)
-
-    def publish(self, session: StewardSession, rows: pd.DataFrame, *, note: str,
-                source_name: str, source_sha256: str, expected_parent: int | None = None,
-                progress: Callable[[float, str], None] | None = None) -> VersionInfo:
-        """Store ``rows`` (the complete new table) as a new version, atomically.
-
-        Same contract as :meth:`mineralmap.store.SqliteStore.publish`.
-        """
-        s = require_session(session)
-        text = _check_note(note)
-        rec = records_frame(validate_occurrences(records_frame(rows), source=source_name or
-                                                 "upload"))
-        with self._write() as con:
-            self._check_parent(con, expected_parent)
-            info = self._insert_version(con, rec, actor=s.username, kind="import", note=text,
-                                        source_name=str(source_name)[:255],
-                                        source_sha256=str(source_sha256)[:64],
-                                        restored_from=None, progress=progress)
-            self._audit(con, s.username, "publish",
-                        f"version {info.number}: {info.n_rows} rows, +{info.added} "
-                        f"~{info.changed} -{info.removed}; file {info.source_name} "
-                        f"sha256 {info.source_sha256[:12]}; note: {text[:200]}")
-        return info
-
-    def restore(self, session: StewardSession, number: int, *, note: str,
-                expected_parent: int | None = None) -> VersionInfo:
-        """Publish the rows of version ``number`` again, as a new version."""
-        s = require_session(session)
-        text = _check_note(note)
-        with self._write() as con:
-            self._check_parent(con, expected_parent)
-            vid, num = self._version_id(con, number)
-            rec = self._records_con(con, vid)
-            src = con.execute("SELECT content_sha256 FROM versions WHERE id=%s",
-                              (vid,)).fetchone()
-            info = self._insert_version(con, rec, actor=s.username, kind="restore", note=text,
-                                        source_name=f"version {num}", source_sha256=src[0],
-                                        restored_from=num, progress=None)
-            self._audit(con, s.username, "restore",
-                        f"version {info.number} restores version {num}: +{info.added} "
-                        f"~{info.changed} -{info.removed}; note: {text[:200]}")
-        return info
 
 
 def _float_or_none(text: object) -> float | None:

@@ -8,9 +8,11 @@
   again re-creates nothing. Each layer is replaced in one transaction (readers see the old or the
   new table, never half of it).
 * :func:`region_ids` runs a :class:`mineralmap.regions.RegionSpec` in the database on the points of
-  a stored dataset version: ``ST_Intersects`` for administrative units, bounding boxes and
-  polygons, ``ST_DWithin`` on geography for the radius mode. It returns the same ids, in the same
-  order, as :meth:`RegionSpec.select` on the version's occurrences in memory.
+  a stored dataset version: ``ST_Intersects`` for administrative units and polygons, ``&&`` for
+  bounding boxes, ``ST_DWithin`` on geography for the radius mode (over ``version_rows`` only:
+  the rows' values are read just for unmapped rows of an administrative region). It returns the
+  same ids, in the same order, as :meth:`RegionSpec.select` on the version's occurrences in
+  memory.
 
 The schema (``layer_provenance``, the store's tables) comes from the migrations of
 :mod:`mineralmap.pgstore`; opening the :class:`~mineralmap.pgstore.PostgresStore` applies them.
@@ -18,6 +20,7 @@ The schema (``layer_provenance``, the store's tables) comes from the migrations 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -52,6 +55,30 @@ CENTRE_LAYERS: tuple[str, ...] = ("ports", "towns")
 ADMIN_LAYERS: tuple[tuple[str, str, str], ...] = (("provinces", "provinces", "province"),
                                                   ("districts", "districts", "district"),
                                                   ("tehsils", "tehsils", "tehsil"))
+
+
+class LayerNotLoadedError(StoreError):
+    """A context layer a query needs has not been loaded into the database."""
+
+
+_SHARED: dict[str, PostgresStore] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_store(url: str) -> PostgresStore:
+    """One :class:`PostgresStore` per database URL and process, for region queries (opened
+    without importing the bundled table; its pooled connections are reused by every caller).
+
+    Raises
+    ------
+    StoreUnavailableError, StoreError
+        As :class:`PostgresStore`.
+    """
+    with _SHARED_LOCK:
+        db = _SHARED.get(url)
+        if db is None:
+            db = _SHARED[url] = PostgresStore(url, bundled=False)
+        return db
 
 
 @dataclass
@@ -236,8 +263,7 @@ def load_layers_into_postgis(url: str | PostgresStore, cache_dir: Path,
             if src is None:
                 report.missing[name] = why
                 continue
-            exists = con.execute("SELECT to_regclass(%s) IS NOT NULL",
-                                 (table_name(name),)).fetchone()[0]
+            exists = _has_table(con, name)
             if not force and exists and done.get(name) == fp:
                 report.unchanged.append(name)
                 continue
@@ -296,9 +322,10 @@ def region_ids(db: PostgresStore, region: RegionSpec, version: int | None = None
     db : PostgresStore
         The store (its version's points are ``version_rows.geom``).
     region : RegionSpec
-        Administrative units (``ST_Intersects`` with the ``layer_provinces`` … polygons), bbox and
-        uploaded polygon (``ST_Intersects``), radius (``ST_DWithin`` on geography, i.e. geodesic
-        metres on the WGS84 spheroid), picked ids added/removed last.
+        Administrative units (``ST_Intersects`` with the ``layer_provinces`` … polygons), bbox
+        (the ``&&`` box operator, exact for points), uploaded polygon (``ST_Intersects``),
+        radius (``ST_DWithin`` on geography, i.e. geodesic metres on the WGS84 spheroid), picked
+        ids added/removed last.
     version : int, optional
         Dataset version (default: current).
 
@@ -311,7 +338,9 @@ def region_ids(db: PostgresStore, region: RegionSpec, version: int | None = None
     Raises
     ------
     RegionError
-        Unknown administrative unit or centre, or a missing layer table.
+        Unknown administrative unit or centre.
+    LayerNotLoadedError
+        An administrative layer the region needs is not in the database.
     StoreUnavailableError, StoreError
         Database problems.
     """
@@ -326,8 +355,8 @@ def region_ids(db: PostgresStore, region: RegionSpec, version: int | None = None
             if not chosen:
                 continue
             if not _has_table(con, layer):
-                raise RegionError(f"the {layer} layer is not in the database; run "
-                                  "`python -m mineralmap data`")
+                raise LayerNotLoadedError(f"the {layer} layer is not in the database; run "
+                                          "`python -m mineralmap data`")
             names = [r[0] for r in con.execute(sql.SQL("SELECT DISTINCT {} FROM {}").format(
                 sql.Identifier(col), sql.Identifier(table_name(layer)))).fetchall()]
             low = {str(n).casefold() for n in names}
@@ -341,11 +370,15 @@ def region_ids(db: PostgresStore, region: RegionSpec, version: int | None = None
         if admin_parts:
             # the units' union, computed once (an InitPlan), as the in-memory path does; the
             # point test then uses PostGIS's prepared-geometry cache and the points' GiST index
+            # (subdividing the units into small GiST-indexed pieces was tried: no faster at 100k
+            # points, slower for small regions)
             spatial.append(sql.SQL("ST_Intersects(v.geom, (SELECT ST_Union(geom) FROM ({}) u))"
                                    ).format(sql.SQL(" UNION ALL ").join(admin_parts)))
             args += admin_args
         if region.bbox is not None:
-            spatial.append(sql.SQL("ST_Intersects(v.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"))
+            # for points, the bounding-box operator is exact (boundary included, as covers())
+            # and needs no per-row geometry test after the GiST index
+            spatial.append(sql.SQL("v.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"))
             args += list(region.bbox)
         if region.polygon is not None:
             spatial.append(sql.SQL("ST_Intersects(v.geom, ST_GeomFromWKB(%s, 4326))"))
@@ -360,8 +393,11 @@ def region_ids(db: PostgresStore, region: RegionSpec, version: int | None = None
             keep: sql.Composable = sql.SQL("(v.geom IS NOT NULL AND {})").format(
                 sql.SQL(" AND ").join(spatial))
             if region.admin_only:
-                keep = sql.SQL("({} OR (v.geom IS NULL AND (lower(r.data->>%s) = ANY(%s) OR "
-                               "lower(r.data->>%s) = ANY(%s))))").format(keep)
+                # unmapped rows of the units: the only case that reads the rows' values, so the
+                # (large) rows table is looked up for those few rows only, never joined
+                keep = sql.SQL("({} OR (v.geom IS NULL AND EXISTS (SELECT 1 FROM rows r WHERE "
+                               "r.hash = v.row_hash AND (lower(r.data->>%s) = ANY(%s) OR "
+                               "lower(r.data->>%s) = ANY(%s)))))").format(keep)
                 args += [COL_INDEX["province"], [c.casefold() for c in region.provinces],
                          COL_INDEX["district"], [c.casefold() for c in region.districts]]
         else:
@@ -372,9 +408,12 @@ def region_ids(db: PostgresStore, region: RegionSpec, version: int | None = None
         if region.remove_ids:
             keep = sql.SQL("({} AND NOT v.occ_id = ANY(%s))").format(keep)
             args.append(list(region.remove_ids))
-        q = sql.SQL("SELECT v.occ_id FROM version_rows v JOIN rows r ON r.hash = v.row_hash "
-                    "WHERE v.version_id = %s AND {} ORDER BY v.pos").format(keep)
-        return [r[0] for r in con.execute(q, args).fetchall()]
+        q = sql.SQL("SELECT v.occ_id FROM version_rows v WHERE v.version_id = %s AND {} "
+                    "ORDER BY v.pos").format(keep)
+        with con.transaction():
+            # JIT compilation costs more than it saves on these index-driven queries
+            con.execute("SET LOCAL jit = off")
+            return [r[0] for r in con.execute(q, args).fetchall()]
 
 
 def layer_provenance(db: PostgresStore) -> pd.DataFrame:
@@ -387,5 +426,5 @@ def layer_provenance(db: PostgresStore) -> pd.DataFrame:
         return pd.DataFrame(cur.fetchall(), columns=cols)
 
 
-__all__ = ["LAYER_PREFIX", "PostgisLoadReport", "StoreUnavailableError", "layer_provenance",
+__all__ = ["LAYER_PREFIX", "LayerNotLoadedError", "PostgisLoadReport", "shared_store", "StoreUnavailableError", "layer_provenance",
            "load_layers_into_postgis", "region_ids", "table_name"]

@@ -2,6 +2,13 @@
 
 The region page and the ``export`` CLI both go through :func:`select`, so a file exported from the
 browser and one exported on the command line with the same choices are the same.
+
+With a PostgreSQL/PostGIS store (``MINERALMAP_DATABASE_URL=postgresql://…``) the region part runs
+in the database (:func:`mineralmap.postgis.region_ids`: ``ST_Intersects`` / ``ST_DWithin`` over the
+stored version's GiST-indexed points) whenever the occurrences are exactly a stored version (they
+carry its :class:`~mineralmap.store.VersionInfo`, and no inventory or demo rows were added);
+otherwise, or when the database cannot answer, in memory. Both give the same ids
+(``tests/test_selection.py``, ``tests/test_postgis.py``).
 """
 
 from __future__ import annotations
@@ -15,9 +22,11 @@ import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
-from mineralmap import filters
+from mineralmap import filters, pgstore, postgis
+from mineralmap.config import get_settings
 from mineralmap.filters import FilterSpec
 from mineralmap.regions import RegionSpec
+from mineralmap.store import DATASET_ATTR, StoreError, VersionInfo
 
 
 @dataclass(frozen=True)
@@ -70,11 +79,56 @@ class Selection:
         return self.filter_sentence
 
 
+def database_region_ids(occurrences: pd.DataFrame, region: RegionSpec,
+                        dataset: VersionInfo | None = None) -> list[str] | None:
+    """The ids of ``region`` computed in the PostGIS database, or None when the in-memory path
+    must run.
+
+    The database answers when the settings name a ``postgresql://`` store, the region has an area,
+    and ``occurrences`` are exactly the rows of a stored version: ``dataset`` (default
+    ``occurrences.attrs[DATASET_ATTR]``) is known and has as many rows as ``occurrences`` (extra
+    inventory or demo rows are not in the database). A database that cannot be reached, or lacks
+    a layer the region needs, also leaves it to the in-memory path.
+
+    Parameters
+    ----------
+    occurrences
+        The unfiltered occurrences (a stored version).
+    region
+        What the user chose.
+    dataset
+        The version ``occurrences`` were read from.
+
+    Returns
+    -------
+    list of str or None
+        Ids in published order (the region's area plus ``add_ids`` minus ``remove_ids``, among
+        all the version's rows), or None.
+
+    Raises
+    ------
+    RegionError
+        An unknown administrative unit or centre (as the in-memory path).
+    """
+    url = get_settings().database_url
+    if not url or url.split(":", 1)[0].lower() not in pgstore.SCHEMES or not region.has_area:
+        return None
+    version = dataset if dataset is not None else occurrences.attrs.get(DATASET_ATTR)
+    if not isinstance(version, VersionInfo) or version.n_rows != len(occurrences):
+        return None
+    try:
+        return postgis.region_ids(postgis.shared_store(url), region, version.number)
+    except StoreError:
+        return None
+
+
 def select(
     occurrences: gpd.GeoDataFrame,
     layers: Mapping[str, gpd.GeoDataFrame],
     spec: FilterSpec,
     region: RegionSpec,
+    *,
+    dataset: VersionInfo | None = None,
 ) -> Selection:
     """Apply the filter, then the region (picked ids are added/removed last).
 
@@ -86,6 +140,10 @@ def select(
         Catalog layers (admin units, ports and towns for radius centres).
     spec, region
         What the user chose.
+    dataset
+        The stored version ``occurrences`` are (default ``occurrences.attrs[DATASET_ATTR]``);
+        with a PostGIS store the region then runs in the database
+        (:func:`database_region_ids`).
 
     Returns
     -------
@@ -93,7 +151,11 @@ def select(
     """
     filtered, _ = filters.apply(occurrences, spec)
     filtered = gpd.GeoDataFrame(filtered, geometry="geometry", crs=occurrences.crs)
-    rows = region.select(filtered, layers, centres=occurrences)
+    ids = database_region_ids(occurrences, region, dataset)
+    if ids is None:
+        rows = region.select(filtered, layers, centres=occurrences)
+    else:
+        rows = filtered.loc[filtered["id"].astype(str).isin(ids).to_numpy()]
     if region.admin_only:
         # A point a few hundred metres outside a simplified boundary is still assigned to its
         # unit by the enrichment (``*_geo``), and the sidebar filter counts it there; the region

@@ -3,8 +3,11 @@
 One storage interface, :class:`Store` (a :class:`typing.Protocol`), and its default
 implementation :class:`SqliteStore`: an embedded SQLite file next to the cache
 (``<cache_dir>/mineralmap.sqlite``), created on first use, WAL journal, foreign keys on. The
-PostGIS backend (``database_url = postgresql://…``) is a second implementation of the same
-protocol; :func:`open_store` picks one from the settings.
+PostGIS backend (``database_url = postgresql://…``, :mod:`mineralmap.pgstore`) is a second
+implementation of the same protocol; :func:`open_store` picks one from the settings. Both derive
+from :class:`BaseStore`, which holds everything they share (publish, restore, diff, the bundled
+version 1, the audit log, every query on the common tables); a backend adds only its connections,
+migrations and bulk row insert.
 
 Model
 -----
@@ -65,6 +68,10 @@ AUDIT_EVENTS: tuple[str, ...] = ("sign-in", "failed sign-in", "sign-in refused (
 #: Columns of :meth:`Store.diff` / :func:`diff_records`.
 DIFF_COLUMNS: tuple[str, ...] = ("change", "id", "name", "old_lon", "old_lat", "new_lon",
                                  "new_lat", "changed_columns")
+#: Key of ``GeoDataFrame.attrs`` under which a frame of occurrences may carry the
+#: :class:`VersionInfo` it was read from (:func:`mineralmap.selection.select` then runs region
+#: queries on that version in the database, when one is configured).
+DATASET_ATTR = "mineralmap_dataset_version"
 #: Seconds a writer waits for another writer before giving up.
 BUSY_TIMEOUT_S = 30.0
 
@@ -207,6 +214,10 @@ class Store(Protocol):
 
     def current_version(self) -> VersionInfo:
         """The newest version."""
+        ...
+
+    def current_number(self) -> int | None:
+        """Number of the newest version (one indexed query: cheap enough to poll)."""
         ...
 
     def versions(self) -> list[VersionInfo]:
@@ -398,87 +409,147 @@ def _utc(t: float) -> str:
     return datetime.fromtimestamp(t, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-# ------------------------------------------------------------------------------------------
-# SQLite implementation
-
-
 _VERSION_COLS = ("number", "dataset", "created_at", "actor", "kind", "note", "source_name",
                  "source_sha256", "parent_id", "restored_from", "n_rows", "added", "changed",
                  "removed", "content_sha256")
+_VERSION_SELECT = f"SELECT {', '.join(_VERSION_COLS)} FROM versions"
 
 
-class SqliteStore:
-    """The embedded store (see the module docstring).
+# ------------------------------------------------------------------------------------------
+# the logic every backend shares
 
-    Parameters
-    ----------
-    path : pathlib.Path
-        Database file (created with its folder on first use).
-    curated_path : pathlib.Path, optional
-        Table imported as version 1 when the dataset has no version yet; default the bundled
-        ``geodata/occurrences.csv``.
-    dataset : str
-        Dataset name.
+
+class BaseStore:
+    """What every backend of :class:`Store` shares: the version model, publish, restore, diff, the
+    bundled version 1 and its revisions, the audit log.
+
+    A backend subclasses this and supplies its plumbing (the hooks below); every query here is
+    written once, with ``?`` placeholders (:meth:`_sql` adapts them to the driver), and runs on
+    the connection a hook hands out, so the same SQL and the same rules run on SQLite and
+    PostgreSQL.
+
+    Hooks
+    -----
+    ``_read(fn)``
+        Run ``fn(connection)`` for a read and return its result (driver errors become
+        :class:`StoreError`).
+    ``_write()``
+        Context manager: one write transaction that serialises publishers of this dataset
+        (rolled back on any error; :class:`StoreConflictError` when the store stays busy).
+    ``_append()``
+        Context manager: a connection for one audit INSERT (need not wait for a publish).
+    ``_store_rows(con, version_id, values, hashes, progress)``
+        Insert a new version's rows into ``rows`` (once per content hash) and ``version_rows``.
+    ``_decode(data)``
+        A stored row (the ``rows.data`` column) as its list of values.
+    ``_after_publish()``
+        Optional: runs after a publish or restore has committed.
+    ``_PARAM``
+        The driver's placeholder (``"?"`` or ``"%s"``).
     """
 
-    def __init__(self, path: Path, curated_path: Path | None = None,
-                 dataset: str = DEFAULT_DATASET) -> None:
-        self.path = Path(path)
-        self.dataset = dataset
-        self._curated_path = curated_path
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._conn() as con:
-                con.execute("PRAGMA journal_mode=WAL")
-            self._migrate()
-            self._ensure_initial()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"the dataset store {self.path} cannot be opened: {exc}") from exc
+    dataset: str
+    _curated_path: Path | None
+    _PARAM = "?"
 
-    # -------------------------------------------------------------- plumbing
-    @contextlib.contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        try:
-            con.execute("PRAGMA foreign_keys=ON")
-            con.execute("PRAGMA synchronous=FULL")
-            yield con
-        finally:
-            con.close()
+    # -------------------------------------------------------------- hooks
+    def _read(self, fn: Callable[[object], object]) -> object:  # pragma: no cover - abstract
+        raise NotImplementedError
 
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on any error)."""
-        with self._conn() as con:
-            try:
-                con.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StoreConflictError(
-                    "the dataset store is busy with another publish; try again in a moment"
-                ) from exc
-            try:
-                yield con
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+    def _write(self) -> contextlib.AbstractContextManager:  # pragma: no cover - abstract
+        raise NotImplementedError
 
-    def _migrate(self) -> None:
-        with self._write() as con:
-            has_meta = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND "
-                                   "name='meta'").fetchone()
-            done = 0
-            if has_meta:
-                row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                done = int(row[0]) if row else 0
-            if done > len(MIGRATIONS):
-                raise StoreError(f"{self.path} was written by a newer mineralmap "
-                                 f"(schema {done}); upgrade mineralmap")
-            for i in range(done, len(MIGRATIONS)):
-                for stmt in _statements(MIGRATIONS[i]):
-                    con.execute(stmt)
-                con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
-                            (str(i + 1),))
+    def _append(self) -> contextlib.AbstractContextManager:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _store_rows(self, con: object, vid: int, values: list[list[object]], hashes: list[str],
+                    progress: Callable[[float, str], None] | None
+                    ) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _decode(self, data: object) -> list[object]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _after_publish(self) -> None:
+        """Called after a publish or restore has committed (a backend may refresh statistics)."""
+
+    # -------------------------------------------------------------- shared SQL
+    def _sql(self, text: str) -> str:
+        return text if self._PARAM == "?" else text.replace("?", self._PARAM)
+
+    def _x(self, con: object, text: str, args: Sequence[object] = ()) -> object:
+        """``con.execute`` with the driver's placeholders (both drivers return a cursor)."""
+        return con.execute(self._sql(text), tuple(args))  # type: ignore[attr-defined]
+
+    def _last_kind_sha(self, con: object) -> tuple[str, str] | None:
+        row = self._x(con, "SELECT kind, source_sha256 FROM versions WHERE dataset=? ORDER BY "
+                      "number DESC LIMIT 1", (self.dataset,)).fetchone()  # type: ignore[attr-defined]
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def _version_id(self, con: object, number: int | None) -> tuple[int, int]:
+        if number is None:
+            row = self._x(con, "SELECT id, number FROM versions WHERE dataset=? ORDER BY number "
+                          "DESC LIMIT 1", (self.dataset,)).fetchone()  # type: ignore[attr-defined]
+        else:
+            if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
+                raise StoreError(f"version must be a whole number, not {number!r}")
+            row = self._x(con, "SELECT id, number FROM versions WHERE dataset=? AND number=?",
+                          (self.dataset, int(number))).fetchone()  # type: ignore[attr-defined]
+        if row is None:
+            raise StoreError(f"dataset {self.dataset!r} has no version {number}; "
+                             "`python -m mineralmap dataset list` shows the versions")
+        return int(row[0]), int(row[1])
+
+    def _records_con(self, con: object, vid: int) -> pd.DataFrame:
+        data = self._x(con, "SELECT r.data FROM version_rows v JOIN rows r ON r.hash = "
+                       "v.row_hash WHERE v.version_id=? ORDER BY v.pos",
+                       (vid,)).fetchall()  # type: ignore[attr-defined]
+        return pd.DataFrame([self._decode(d[0]) for d in data],
+                            columns=list(OCCURRENCE_COLUMNS), dtype=object)
+
+    def _audit(self, con: object, actor: str, event: str, detail: str) -> None:
+        now = time.time()
+        self._x(con, "INSERT INTO audit(at, at_text, actor, event, dataset, detail) "
+                "VALUES (?,?,?,?,?,?)", (now, _utc(now), actor, event, self.dataset, detail))
+
+    def _check_parent(self, con: object, expected: int | None) -> None:
+        if expected is None:
+            return
+        _, current = self._version_id(con, None)
+        if current != expected:
+            raise StoreConflictError(
+                f"version {current} was published after the version {expected} you reviewed "
+                "against; nothing was saved. Reload, review the changes again and publish")
+
+    def _insert_version(self, con: object, rec: pd.DataFrame, *, actor: str, kind: str,
+                        note: str, source_name: str, source_sha256: str,
+                        restored_from: int | None,
+                        progress: Callable[[float, str], None] | None) -> VersionInfo:
+        """Write ``rec`` as the next version (inside the caller's write transaction)."""
+        parent = self._x(con, "SELECT id, number FROM versions WHERE dataset=? ORDER BY number "
+                         "DESC LIMIT 1", (self.dataset,)).fetchone()  # type: ignore[attr-defined]
+        old = self._records_con(con, parent[0]) if parent else records_frame(
+            pd.DataFrame(columns=list(OCCURRENCE_COLUMNS)))
+        counts, values, hashes = version_rows(old, rec)
+        number = (parent[1] + 1) if parent else 1
+        now = time.time()
+        vid = int(self._x(
+            con, "INSERT INTO versions(dataset, number, created_at, actor, kind, note, "
+            "source_name, source_sha256, parent_id, restored_from, n_rows, added, changed, "
+            "removed, content_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            (self.dataset, number, _utc(now), actor, kind, note, source_name, source_sha256,
+             parent[0] if parent else None, restored_from, len(values), counts["added"],
+             counts["changed"], counts["removed"], _content_hash(hashes))
+        ).fetchone()[0])  # type: ignore[attr-defined]
+        self._store_rows(con, vid, values, hashes, progress)
+        row = self._x(con, _VERSION_SELECT + " WHERE id=?", (vid,)).fetchone()  # type: ignore[attr-defined]
+        return _info(row)
+
+    # -------------------------------------------------------------- bundled version 1
+    def _bundled_source(self) -> Path:
+        path = self._curated_path
+        return Path(path) if path is not None else \
+            Path(__file__).resolve().parents[1] / "geodata" / "occurrences.csv"
 
     def _ensure_initial(self) -> None:
         """Version 1 = the bundled table; later bundled revisions follow while no steward edits.
@@ -486,25 +557,25 @@ class SqliteStore:
         When the project ships a revised ``occurrences.csv`` and the current version is still a
         bundled one (no steward has published or restored since), the revision becomes a new
         version (kind ``bundled``). Once stewards publish, their data stays current and a newer
-        bundled table is not applied by itself.
+        bundled table is not applied by itself. Several processes opening the store at once
+        import it once (the check is repeated inside the write transaction).
         """
-        path = self._curated_path
-        src = Path(path) if path is not None else Path(__file__).resolve().parents[1] / \
-            "geodata" / "occurrences.csv"
+        src = self._bundled_source()
+        last = self._read(self._last_kind_sha)
         try:
             sha = hashlib.sha256(src.read_bytes()).hexdigest()
         except OSError as exc:
-            if not self._bundled_update_due(""):
+            if last is not None:
                 return  # the store has its versions; the bundled file is not needed
             raise StoreError(f"the bundled table {src} is missing or unreadable "
                              f"({exc.strerror or exc}) and the dataset store has no version "
                              "yet") from None
-        if not self._bundled_update_due(sha):
+        if not _bundled_update_due(last, sha):  # type: ignore[arg-type]
             return
-        occ = load_occurrences(path)
+        occ = load_occurrences(src)
         with self._write() as con:
             last = self._last_kind_sha(con)
-            if last is not None and (last[0] not in ("initial", "bundled") or last[1] == sha):
+            if not _bundled_update_due(last, sha):
                 return  # another process did it meanwhile, or a steward published
             self._insert_version(
                 con, records_frame(occ), actor=_INITIAL_ACTOR,
@@ -513,79 +584,15 @@ class SqliteStore:
                 "bundled curated table revised by a mineralmap release",
                 source_name=src.name, source_sha256=sha, restored_from=None, progress=None)
 
-    def _last_kind_sha(self, con: sqlite3.Connection) -> tuple[str, str] | None:
-        row = con.execute("SELECT kind, source_sha256 FROM versions WHERE dataset=? ORDER BY "
-                          "number DESC LIMIT 1", (self.dataset,)).fetchone()
-        return None if row is None else (str(row[0]), str(row[1]))
-
-    def _bundled_update_due(self, sha: str) -> bool:
-        with self._conn() as con:
-            last = self._last_kind_sha(con)
-        if last is None:
-            return True
-        return bool(sha) and last[0] in ("initial", "bundled") and last[1] != sha
-
-    def _insert_version(self, con: sqlite3.Connection, rec: pd.DataFrame, *, actor: str,
-                        kind: str, note: str, source_name: str, source_sha256: str,
-                        restored_from: int | None,
-                        progress: Callable[[float, str], None] | None) -> VersionInfo:
-        parent = con.execute("SELECT id, number FROM versions WHERE dataset=? ORDER BY number "
-                             "DESC LIMIT 1", (self.dataset,)).fetchone()
-        old = self._records_con(con, parent[0]) if parent else records_frame(
-            pd.DataFrame(columns=list(OCCURRENCE_COLUMNS)))
-        counts, values, hashes = version_rows(old, rec)
-        number = (parent[1] + 1) if parent else 1
-        now = time.time()
-        cur = con.execute(
-            "INSERT INTO versions(dataset, number, created_at, actor, kind, note, source_name, "
-            "source_sha256, parent_id, restored_from, n_rows, added, changed, removed, "
-            "content_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (self.dataset, number, _utc(now), actor, kind, note, source_name, source_sha256,
-             parent[0] if parent else None, restored_from, len(values), counts["added"],
-             counts["changed"], counts["removed"], _content_hash(hashes)))
-        vid = cur.lastrowid
-        n = max(1, len(values))
-        step = max(1, n // 20)
-        for start in range(0, len(values), step):
-            chunk = range(start, min(start + step, len(values)))
-            con.executemany("INSERT OR IGNORE INTO rows(hash, data) VALUES (?, ?)",
-                            [(hashes[k], json.dumps(values[k], ensure_ascii=False,
-                                                    separators=(",", ":"))) for k in chunk])
-            con.executemany("INSERT INTO version_rows(version_id, pos, occ_id, row_hash) "
-                            "VALUES (?,?,?,?)",
-                            [(vid, k, values[k][0], hashes[k]) for k in chunk])
-            if progress is not None:
-                progress(min(1.0, (start + len(chunk)) / n), f"writing rows {chunk.stop}/{n}")
-        row = con.execute(f"SELECT {', '.join(_VERSION_COLS)} FROM versions WHERE id=?",
-                          (vid,)).fetchone()
-        return _info(row)
-
-    def _version_id(self, con: sqlite3.Connection, number: int | None) -> tuple[int, int]:
-        if number is None:
-            row = con.execute("SELECT id, number FROM versions WHERE dataset=? ORDER BY number "
-                              "DESC LIMIT 1", (self.dataset,)).fetchone()
-        else:
-            if isinstance(number, bool) or not isinstance(number, (int, np.integer)):
-                raise StoreError(f"version must be a whole number, not {number!r}")
-            row = con.execute("SELECT id, number FROM versions WHERE dataset=? AND number=?",
-                              (self.dataset, int(number))).fetchone()
-        if row is None:
-            raise StoreError(f"dataset {self.dataset!r} has no version {number}; "
-                             "`python -m mineralmap dataset list` shows the versions")
-        return int(row[0]), int(row[1])
-
-    def _records_con(self, con: sqlite3.Connection, vid: int) -> pd.DataFrame:
-        data = con.execute("SELECT r.data FROM version_rows v JOIN rows r ON r.hash = v.row_hash "
-                           "WHERE v.version_id=? ORDER BY v.pos", (vid,)).fetchall()
-        return pd.DataFrame([json.loads(d[0]) for d in data], columns=list(OCCURRENCE_COLUMNS),
-                            dtype=object)
-
-    def _audit(self, con: sqlite3.Connection, actor: str, event: str, detail: str) -> None:
-        now = time.time()
-        con.execute("INSERT INTO audit(at, at_text, actor, event, dataset, detail) "
-                    "VALUES (?,?,?,?,?,?)", (now, _utc(now), actor, event, self.dataset, detail))
-
     # -------------------------------------------------------------- reads
+    def current_number(self) -> int | None:
+        """Number of the newest version (None when there is none): one query on the
+        ``(dataset, number)`` index, cheap enough to poll every few seconds."""
+        row = self._read(lambda c: self._x(
+            c, "SELECT max(number) FROM versions WHERE dataset=?", (self.dataset,)
+        ).fetchone())  # type: ignore[attr-defined]
+        return None if row is None or row[0] is None else int(row[0])  # type: ignore[index]
+
     def current_version(self) -> VersionInfo:
         """The newest version of the dataset."""
         return self.version(None)
@@ -598,24 +605,26 @@ class SqliteStore:
         StoreError
             No such version.
         """
-        with self._conn() as con:
+        def q(con: object) -> VersionInfo:
             vid, _ = self._version_id(con, number)
-            row = con.execute(f"SELECT {', '.join(_VERSION_COLS)} FROM versions WHERE id=?",
-                              (vid,)).fetchone()
-        return _info(row)
+            return _info(self._x(con, _VERSION_SELECT + " WHERE id=?",
+                                 (vid,)).fetchone())  # type: ignore[attr-defined]
+        return self._read(q)  # type: ignore[return-value]
+
+    def version_id(self, number: int | None = None) -> int:
+        """Database id of version ``number`` (default current), for queries on ``version_rows``."""
+        return self._read(lambda c: self._version_id(c, number)[0])  # type: ignore[return-value]
 
     def versions(self) -> list[VersionInfo]:
         """Every version, newest first."""
-        with self._conn() as con:
-            rows = con.execute(f"SELECT {', '.join(_VERSION_COLS)} FROM versions WHERE dataset=? "
-                               "ORDER BY number DESC", (self.dataset,)).fetchall()
-        return [_info(r) for r in rows]
+        rows = self._read(lambda c: self._x(c, _VERSION_SELECT + " WHERE dataset=? ORDER BY "
+                                            "number DESC", (self.dataset,)).fetchall())  # type: ignore[attr-defined]
+        return [_info(r) for r in rows]  # type: ignore[union-attr]
 
     def records(self, version: int | None = None) -> pd.DataFrame:
         """Rows of ``version`` (default: current) as text, in published order."""
-        with self._conn() as con:
-            vid, _ = self._version_id(con, version)
-            return self._records_con(con, vid)
+        return self._read(lambda c: self._records_con(c, self._version_id(c, version)[0])
+                          )  # type: ignore[return-value]
 
     def occurrences(self, version: int | None = None) -> gpd.GeoDataFrame:
         """Rows of ``version`` (default: current) in the curated schema.
@@ -625,9 +634,10 @@ class SqliteStore:
         geopandas.GeoDataFrame
             Same columns, dtypes and CRS as :func:`mineralmap.curated.load_occurrences`.
         """
-        with self._conn() as con:
+        def q(con: object) -> tuple[pd.DataFrame, int]:
             vid, number = self._version_id(con, version)
-            rec = self._records_con(con, vid)
+            return self._records_con(con, vid), number
+        rec, number = self._read(q)  # type: ignore[misc]
         return _to_occurrences(rec, f"dataset {self.dataset} version {number}")
 
     def diff(self, a: int, b: int) -> pd.DataFrame:
@@ -636,10 +646,10 @@ class SqliteStore:
 
     def failed_sign_ins(self, username: str, since: float) -> list[float]:
         """Unix times of failed sign-ins of ``username`` at or after ``since``."""
-        with self._conn() as con:
-            rows = con.execute("SELECT at FROM audit WHERE actor=? AND event='failed sign-in' "
-                               "AND at>=? ORDER BY at", (str(username), float(since))).fetchall()
-        return [float(r[0]) for r in rows]
+        rows = self._read(lambda c: self._x(
+            c, "SELECT at FROM audit WHERE actor=? AND event='failed sign-in' AND at>=? "
+            "ORDER BY at", (str(username), float(since))).fetchall())  # type: ignore[attr-defined]
+        return [float(r[0]) for r in rows]  # type: ignore[union-attr]
 
     def audit_log(self, session: StewardSession, limit: int = 500) -> pd.DataFrame:
         """Newest audit entries first (stewards only).
@@ -651,23 +661,17 @@ class SqliteStore:
         """
         require_session(session)
         n = max(1, min(int(limit), 100_000))
-        with self._conn() as con:
-            rows = con.execute("SELECT at_text, actor, event, detail FROM audit WHERE dataset=? "
-                               "ORDER BY id DESC LIMIT ?", (self.dataset, n)).fetchall()
+        rows = self._read(lambda c: self._x(
+            c, "SELECT at_text, actor, event, detail FROM audit WHERE dataset=? "
+            "ORDER BY id DESC LIMIT ?", (self.dataset, n)).fetchall())  # type: ignore[attr-defined]
         return pd.DataFrame(rows, columns=["at", "actor", "event", "detail"])
-
-    def integrity_ok(self) -> bool:
-        """True when SQLite's ``integrity_check`` and ``foreign_key_check`` find nothing."""
-        with self._conn() as con:
-            ok = con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            return ok and not con.execute("PRAGMA foreign_key_check").fetchall()
 
     # -------------------------------------------------------------- writes
     def record_auth_event(self, event: str, username: str, detail: str = "") -> None:
         """Append a sign-in event (``sign-in``, ``failed sign-in``, …) to the audit log."""
         if event not in AUDIT_EVENTS or event in ("publish", "restore"):
             raise StoreError(f"not a sign-in event: {event!r}")
-        with self._write() as con:
+        with self._append() as con:
             self._audit(con, str(username)[:128], event, str(detail)[:500])
 
     def publish(self, session: StewardSession, rows: pd.DataFrame, *, note: str,
@@ -715,6 +719,7 @@ class SqliteStore:
                         f"version {info.number}: {info.n_rows} rows, +{info.added} "
                         f"~{info.changed} -{info.removed}; file {info.source_name} "
                         f"sha256 {info.source_sha256[:12]}; note: {text[:200]}")
+        self._after_publish()
         return info
 
     def restore(self, session: StewardSession, number: int, *, note: str,
@@ -732,23 +737,140 @@ class SqliteStore:
             self._check_parent(con, expected_parent)
             vid, num = self._version_id(con, number)
             rec = self._records_con(con, vid)
-            src = con.execute("SELECT content_sha256 FROM versions WHERE id=?", (vid,)).fetchone()
+            src = self._x(con, "SELECT content_sha256 FROM versions WHERE id=?",
+                          (vid,)).fetchone()  # type: ignore[attr-defined]
             info = self._insert_version(con, rec, actor=s.username, kind="restore", note=text,
                                         source_name=f"version {num}", source_sha256=src[0],
                                         restored_from=num, progress=None)
             self._audit(con, s.username, "restore",
                         f"version {info.number} restores version {num}: +{info.added} "
                         f"~{info.changed} -{info.removed}; note: {text[:200]}")
+        self._after_publish()
         return info
 
-    def _check_parent(self, con: sqlite3.Connection, expected: int | None) -> None:
-        if expected is None:
-            return
-        _, current = self._version_id(con, None)
-        if current != expected:
-            raise StoreConflictError(
-                f"version {current} was published after the version {expected} you reviewed "
-                "against; nothing was saved. Reload, review the changes again and publish")
+
+def _bundled_update_due(last: tuple[str, str] | None, sha: str) -> bool:
+    """Whether the bundled table (content hash ``sha``) becomes the next version: the store is
+    empty, or its newest version is an older bundled table (no steward has published since)."""
+    if last is None:
+        return True
+    return bool(sha) and last[0] in ("initial", "bundled") and last[1] != sha
+
+
+# ------------------------------------------------------------------------------------------
+# SQLite implementation
+
+
+class SqliteStore(BaseStore):
+    """The embedded store (see the module docstring).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Database file (created with its folder on first use).
+    curated_path : pathlib.Path, optional
+        Table imported as version 1 when the dataset has no version yet; default the bundled
+        ``geodata/occurrences.csv``.
+    dataset : str
+        Dataset name.
+    """
+
+    def __init__(self, path: Path, curated_path: Path | None = None,
+                 dataset: str = DEFAULT_DATASET) -> None:
+        self.path = Path(path)
+        self.dataset = dataset
+        self._curated_path = curated_path
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._conn() as con:
+                con.execute("PRAGMA journal_mode=WAL")
+            self._migrate()
+            self._ensure_initial()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the dataset store {self.path} cannot be opened: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r}, dataset={self.dataset!r})"
+
+    # -------------------------------------------------------------- plumbing (hooks)
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            con.execute("PRAGMA foreign_keys=ON")
+            con.execute("PRAGMA synchronous=FULL")
+            yield con
+        finally:
+            con.close()
+
+    def _read(self, fn: Callable[[sqlite3.Connection], object]) -> object:
+        try:
+            with self._conn() as con:
+                return fn(con)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the dataset store {self.path} cannot be read: {exc}") from exc
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on any error)."""
+        with self._conn() as con:
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreConflictError(
+                    "the dataset store is busy with another publish; try again in a moment"
+                ) from exc
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def _append(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._write()
+
+    def _decode(self, data: object) -> list[object]:
+        return json.loads(str(data))
+
+    def _store_rows(self, con: sqlite3.Connection, vid: int, values: list[list[object]],
+                    hashes: list[str], progress: Callable[[float, str], None] | None) -> None:
+        n = max(1, len(values))
+        step = max(1, n // 20)
+        for start in range(0, len(values), step):
+            chunk = range(start, min(start + step, len(values)))
+            con.executemany("INSERT OR IGNORE INTO rows(hash, data) VALUES (?, ?)",
+                            [(hashes[k], json.dumps(values[k], ensure_ascii=False,
+                                                    separators=(",", ":"))) for k in chunk])
+            con.executemany("INSERT INTO version_rows(version_id, pos, occ_id, row_hash) "
+                            "VALUES (?,?,?,?)",
+                            [(vid, k, values[k][0], hashes[k]) for k in chunk])
+            if progress is not None:
+                progress(min(1.0, (start + len(chunk)) / n), f"writing rows {chunk.stop}/{n}")
+
+    def _migrate(self) -> None:
+        with self._write() as con:
+            has_meta = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND "
+                                   "name='meta'").fetchone()
+            done = 0
+            if has_meta:
+                row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                done = int(row[0]) if row else 0
+            if done > len(MIGRATIONS):
+                raise StoreError(f"{self.path} was written by a newer mineralmap "
+                                 f"(schema {done}); upgrade mineralmap")
+            for i in range(done, len(MIGRATIONS)):
+                for stmt in _statements(MIGRATIONS[i]):
+                    con.execute(stmt)
+                con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                            (str(i + 1),))
+
+    def integrity_ok(self) -> bool:
+        """True when SQLite's ``integrity_check`` and ``foreign_key_check`` find nothing."""
+        with self._conn() as con:
+            ok = con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            return ok and not con.execute("PRAGMA foreign_key_check").fetchall()
+
 
 
 def _statements(script: str) -> list[str]:
@@ -821,7 +943,7 @@ def open_store(settings: Settings | None = None) -> Store:
 
 
 __all__ = [
-    "AUDIT_EVENTS", "BACKENDS", "DEFAULT_DATASET", "DIFF_COLUMNS", "MIGRATIONS", "STORE_FILE", "SqliteStore",
+    "AUDIT_EVENTS", "BACKENDS", "BaseStore", "DATASET_ATTR", "DEFAULT_DATASET", "DIFF_COLUMNS", "MIGRATIONS", "STORE_FILE", "SqliteStore",
     "Store", "StoreConflictError", "StoreError", "VersionInfo", "diff_records", "open_store",
     "records_frame", "store_path", "version_rows",
 ]

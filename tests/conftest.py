@@ -47,6 +47,9 @@ from mineralmap.schema import (
     PORT_COLUMNS,
 )
 
+#: Shared storage-backend fixtures (SQLite and a throw-away PostGIS cluster): tests/backends.py.
+pytest_plugins = ["backends"]
+
 # Every test gets a private cache dir, no mirror unless it asks for one, and no extra occurrences
 # (a developer's MINERALMAP_DEMO_SCALE / MINERALMAP_OCCURRENCES must not leak into tests).
 # Settings are read once (mineralmap.config), so every change of the environment is followed by

@@ -202,13 +202,42 @@ def cluster_or_skip() -> Cluster:
         raise  # unreachable
 
 
-def new_database(c: Cluster, prefix: str = "mm") -> str:
-    """Create a fresh database owned by the app role with PostGIS enabled; return its app URL."""
+TEMPLATE_DB = "mm_template"
+
+
+def _template(c: Cluster) -> str:
+    """A template database (once per cluster): PostGIS enabled and the store's schema migrated
+    by the app role (so the copies' tables belong to the app role), no dataset version."""
+    import psycopg
+
+    from mineralmap.pgstore import PostgresStore
+
+    if getattr(c, "_template_ready", False):
+        return TEMPLATE_DB
+    with psycopg.connect(c.admin_url(), autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {TEMPLATE_DB} OWNER {APP_ROLE}")
+    with psycopg.connect(c.admin_url(TEMPLATE_DB), autocommit=True) as con:
+        con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    PostgresStore(c.app_url(TEMPLATE_DB), bundled=False).close()
+    c._template_ready = True  # type: ignore[attr-defined]
+    return TEMPLATE_DB
+
+
+def new_database(c: Cluster, prefix: str = "mm", *, migrated: bool = False) -> str:
+    """Create a fresh database owned by the app role with PostGIS enabled; return its app URL.
+
+    ``migrated=True`` copies a template whose store schema is already migrated (a file copy:
+    ~4x cheaper than creating the extension per database), for tests that do not test the
+    migrations themselves.
+    """
     import psycopg
 
     c._n += 1
     name = f"{prefix}_{os.getpid()}_{c._n}_{int(time.time() * 1000) % 100000}"
     with psycopg.connect(c.admin_url(), autocommit=True) as con:
+        if migrated:
+            con.execute(f"CREATE DATABASE {name} OWNER {APP_ROLE} TEMPLATE {_template(c)}")
+            return c.app_url(name)
         con.execute(f"CREATE DATABASE {name} OWNER {APP_ROLE}")
     with psycopg.connect(c.admin_url(name), autocommit=True) as con:
         con.execute("CREATE EXTENSION IF NOT EXISTS postgis")

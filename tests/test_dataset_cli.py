@@ -1,5 +1,7 @@
 """``dataset import/list/diff/restore`` and ``hash-password``: same report as the page, exit 2 on
-errors. Runs the argparse functions of mineralmap.dataset_cli on a store in a temp cache."""
+errors. Runs the argparse functions of mineralmap.dataset_cli on a store in a temp cache, once per
+backend (the embedded SQLite store and PostgreSQL/PostGIS: ``backend_env`` of tests/backends.py
+sets ``MINERALMAP_DATABASE_URL`` to a fresh database, or unsets it)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import sys
 
 import pytest
 
-from mineralmap import auth, dataset_cli, store
+from mineralmap import auth, dataset_cli, pgstore, store
 from mineralmap.config import reload_settings
 from mineralmap.errors import MineralmapError
 
@@ -39,7 +41,7 @@ def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
 
 
 @pytest.fixture(autouse=True)
-def _settings(tmp_path, monkeypatch):
+def _settings(tmp_path, monkeypatch, backend_env):
     monkeypatch.setenv("MINERALMAP_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(dataset_cli, "SECRETS_FILE", tmp_path / "no-secrets.toml")
     reload_settings()
@@ -63,7 +65,7 @@ def test_import_with_errors_exits_2_with_the_report(upload):
     assert [v.number for v in store.open_store().versions()] == [1]
 
 
-def test_import_excluding_the_bad_row_publishes(upload, tmp_path):
+def test_import_excluding_the_bad_row_publishes(upload, tmp_path, backend_env):
     report = tmp_path / "report.csv"
     code, out, err = run(["dataset", "import", str(upload), "--note", "GSP batch 1", "--as",
                           "amina", "--exclude", "3", "--report-csv", str(report)])
@@ -71,6 +73,7 @@ def test_import_excluding_the_bad_row_publishes(upload, tmp_path):
     assert "published version 2" in out
     assert "lat/lon swapped" in report.read_text()
     db = store.open_store()
+    assert isinstance(db, pgstore.PostgresStore) == bool(backend_env)  # the backend under test
     v = db.current_version()
     assert (v.actor, v.added, v.note, v.source_name) == ("amina", 1, "GSP batch 1", "gsp.csv")
     assert "C-1" in set(db.occurrences()["id"])

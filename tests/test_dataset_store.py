@@ -1,6 +1,14 @@
-"""The embedded dataset store: versions, restore, diff, audit, append-only, concurrency, crashes.
+"""The dataset store (mineralmap/store.py: the shared :class:`~mineralmap.store.BaseStore` logic)
+on both backends: versions, publish, diff, restore, byte-identical exports after a restore,
+sessions, notes, stale publishes, append-only tables, the audit log, unknown versions, the
+version poll, the bundled version 1 and its revisions, concurrent and killed publishes.
 
-Every test uses a real SQLite file in a temporary folder; version 1 is the bundled curated table.
+Every behaviour is tested once, through the :class:`mineralmap.store.Store` interface, and runs on
+the embedded SQLite file and on PostgreSQL/PostGIS (the ``store_backend`` fixture of
+``tests/backends.py`` is parametrised; the PostgreSQL cases use the session's throw-away cluster
+and connect as the app's non-superuser role; they are skipped with a message where PostgreSQL
+cannot be installed, and fail instead under CI). PostgreSQL-only checks (migrations, grants,
+points, credentials, reconnects) are in ``tests/test_pgstore.py``.
 """
 
 from __future__ import annotations
@@ -15,11 +23,13 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import psycopg
 import pytest
+from backends import changed_rows, fresh_database_url, raw_sql
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mineralmap import auth, curated, export, store
+from mineralmap import auth, curated, export, pgstore, store
 from mineralmap.config import REPO_ROOT, Settings
 from mineralmap.schema import OCCURRENCE_COLUMNS
 
@@ -27,8 +37,13 @@ CURATED = REPO_ROOT / "geodata" / "occurrences.csv"
 
 
 @pytest.fixture
-def db(tmp_path) -> store.SqliteStore:
-    return store.open_store(Settings(cache_dir=tmp_path / "cache"))
+def cfg(backend_settings) -> Settings:
+    return backend_settings
+
+
+@pytest.fixture
+def db(cfg) -> store.Store:
+    return store.open_store(cfg)
 
 
 @pytest.fixture
@@ -36,34 +51,36 @@ def steward() -> auth.StewardSession:
     return auth.cli_session("amina")
 
 
-def _changed_rows(db: store.SqliteStore) -> pd.DataFrame:
-    """Current rows with the first row moved, the last one dropped and one new row."""
-    rows = db.records().copy()
-    rows.loc[0, "lon"] = repr(float(rows.loc[0, "lon"] or 66.0) + 0.01)
-    new = rows.iloc[[1]].copy()
-    new["id"], new["name"] = "NEW-001", "A new site"
-    return pd.concat([rows.iloc[:-1], new], ignore_index=True)
+# ------------------------------------------------------------------------------- behaviour
 
 
-def test_version_one_is_the_curated_table(db, tmp_path):
+def test_open_store_picks_the_backend(db, cfg):
+    want = pgstore.PostgresStore if cfg.database_url else store.SqliteStore
+    assert isinstance(db, want)
+    assert isinstance(db, store.Store) and isinstance(db, store.BaseStore)
+
+
+def test_version_one_is_the_curated_table_and_reopening_creates_nothing(db, cfg):
     occ = db.occurrences()
     ref = curated.load_occurrences()
     pd.testing.assert_frame_equal(pd.DataFrame(occ), pd.DataFrame(ref))
     assert occ.crs == ref.crs
     v = db.current_version()
     assert (v.number, v.kind, v.n_rows, v.added) == (1, "initial", len(ref), len(ref))
-    path = tmp_path / "cache" / store.STORE_FILE
-    assert path.is_file()
-    con = sqlite3.connect(path)
-    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    # reopening neither re-creates nor re-imports anything
-    again = store.open_store(Settings(cache_dir=tmp_path / "cache"))
+    again = store.open_store(cfg)
     assert [x.number for x in again.versions()] == [1]
+    if isinstance(db, store.SqliteStore):
+        path = cfg.cache_dir / store.STORE_FILE
+        assert path.is_file()
+        con = sqlite3.connect(path)
+        try:
+            assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        finally:
+            con.close()
 
 
 def test_publish_diff_restore(db, steward):
-    new_rows = _changed_rows(db)
-    v2 = db.publish(steward, new_rows, note="moved one, removed one, added one",
+    v2 = db.publish(steward, changed_rows(db), note="moved one, removed one, added one",
                     source_name="f.csv", source_sha256="ab" * 32)
     assert (v2.number, v2.added, v2.changed, v2.removed) == (2, 1, 1, 1)
     assert v2.actor == "amina" and v2.parent == 1
@@ -78,10 +95,34 @@ def test_publish_diff_restore(db, steward):
     assert db.diff(1, 3).empty
 
 
+def test_current_number_is_the_newest_version(db, cfg, steward):
+    """The cheap poll (one indexed query) agrees with current_version after every write, also
+    for another store object on the same database (another app server)."""
+    other = store.open_store(cfg)
+    assert db.current_number() == other.current_number() == db.current_version().number == 1
+    db.publish(steward, changed_rows(db), note="n", source_name="f", source_sha256="0")
+    assert other.current_number() == other.current_version().number == 2
+    db.restore(steward, 1, note="undo")
+    assert other.current_number() == 3
+
+
+def test_both_backends_store_the_same_content(tmp_path, steward):
+    """The same publish gives the same content hash and rows on SQLite and PostgreSQL."""
+    a = store.open_store(Settings(cache_dir=tmp_path / "a"))
+    b = store.open_store(Settings(cache_dir=tmp_path / "b",
+                                  database_url=fresh_database_url("postgres")))
+    assert a.current_version().content_sha256 == b.current_version().content_sha256
+    va = a.publish(steward, changed_rows(a), note="n", source_name="f", source_sha256="0")
+    vb = b.publish(steward, changed_rows(b), note="n", source_name="f", source_sha256="0")
+    assert va.content_sha256 == vb.content_sha256
+    pd.testing.assert_frame_equal(a.records(), b.records())
+    pd.testing.assert_frame_equal(a.diff(1, 2), b.diff(1, 2))
+
+
 def test_restore_gives_byte_identical_exports(db, steward):
     before = {"geojson": export.geojson_bytes(db.occurrences(1)),
               "records": store.records_frame(db.occurrences(1)).to_csv(index=False)}
-    db.publish(steward, _changed_rows(db), note="change", source_name="f.csv",
+    db.publish(steward, changed_rows(db), note="change", source_name="f.csv",
                source_sha256="0" * 64)
     assert export.geojson_bytes(db.occurrences()) != before["geojson"]
     v = db.restore(steward, 1, note="back to the bundled table")
@@ -89,7 +130,7 @@ def test_restore_gives_byte_identical_exports(db, steward):
     assert store.records_frame(db.occurrences()).to_csv(index=False) == before["records"]
 
 
-def test_every_write_needs_a_live_session(db, steward):
+def test_every_write_needs_a_live_session(db):
     rows = db.records()
     for bad in (None, "amina", {"username": "amina"}):
         with pytest.raises(auth.AuthError):
@@ -118,29 +159,45 @@ def test_note_required_and_rows_must_meet_the_contract(db, steward):
 
 
 def test_expected_parent_refuses_a_stale_publish(db, steward):
-    rows = _changed_rows(db)
-    db.publish(steward, rows, note="first", source_name="a", source_sha256="0", expected_parent=1)
+    db.publish(steward, changed_rows(db), note="first", source_name="a", source_sha256="0",
+               expected_parent=1)
     with pytest.raises(store.StoreConflictError, match="version 2 was published"):
         db.publish(steward, db.records(1), note="second", source_name="b", source_sha256="0",
                    expected_parent=1)
+    with pytest.raises(store.StoreConflictError, match="version 2 was published"):
+        db.restore(steward, 1, note="stale restore", expected_parent=1)
     assert db.current_version().number == 2
 
 
-def test_versions_and_audit_are_append_only(db, steward, tmp_path):
-    db.publish(steward, _changed_rows(db), note="n", source_name="a", source_sha256="0")
-    con = sqlite3.connect(db.path)
-    for sql in ("UPDATE versions SET note='x'", "DELETE FROM versions",
-                "DELETE FROM version_rows", "UPDATE audit SET actor='x'", "DELETE FROM audit"):
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            con.execute(sql)
+@pytest.mark.parametrize("sql", ["UPDATE versions SET note='x'", "DELETE FROM versions",
+                                 "DELETE FROM version_rows", "UPDATE audit SET actor='x'",
+                                 "DELETE FROM audit"])
+def test_versions_and_audit_are_append_only(db, steward, sql):
+    db.publish(steward, changed_rows(db), note="n", source_name="a", source_sha256="0")
+    with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match="append-only"):
+        raw_sql(db, sql)
     log = db.audit_log(steward)
     assert list(log["event"]) == ["publish"]
     assert "version 2" in log["detail"].iloc[0]
+    assert [v.number for v in db.versions()] == [2, 1]
+
+
+def test_audit_and_failed_sign_ins(db, steward):
+    t0 = time.time() - 1
+    db.record_auth_event("failed sign-in", "bilal", "wrong password")
+    db.record_auth_event("sign-in", "amina")
+    with pytest.raises(store.StoreError, match="not a sign-in event"):
+        db.record_auth_event("publish", "amina")
+    assert len(db.failed_sign_ins("bilal", t0)) == 1
+    assert db.failed_sign_ins("amina", t0) == []
+    assert list(db.audit_log(steward)["event"]) == ["sign-in", "failed sign-in"]
 
 
 def test_unknown_version(db):
     with pytest.raises(store.StoreError, match="no version 7"):
         db.occurrences(7)
+    with pytest.raises(store.StoreError, match="no version 7"):
+        db.restore(auth.cli_session("amina"), 7, note="x")
     with pytest.raises(store.StoreError):
         db.version(True)  # type: ignore[arg-type]
 
@@ -162,18 +219,45 @@ def test_numbers_round_trip_exactly(x):
         assert float(text) == x
 
 
+def _drop_last_row(csv: Path) -> None:
+    lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    csv.write_text("".join(lines[:-1]), encoding="utf-8")
+
+
+def test_revised_bundled_table_becomes_a_version_until_stewards_publish(tmp_path, steward, cfg):
+    """A release that revises geodata/occurrences.csv updates a store nobody edited, and never
+    overrides what a steward published."""
+    geodata = tmp_path / "geodata"
+    geodata.mkdir()
+    csv = geodata / "occurrences.csv"
+    csv.write_bytes(CURATED.read_bytes())
+    local = cfg.with_(geodata_dir=geodata)
+    n1 = store.open_store(local).current_version().n_rows
+    _drop_last_row(csv)
+    v2 = store.open_store(local).current_version()
+    assert (v2.number, v2.kind, v2.n_rows, v2.removed) == (2, "bundled", n1 - 1, 1)
+    assert sorted(v.number for v in store.open_store(local).versions()) == [1, 2]  # no re-import
+    db = store.open_store(local)
+    db.publish(steward, db.records(), note="steward check", source_name="f.csv",
+               source_sha256="cd" * 32)
+    _drop_last_row(csv)
+    after = store.open_store(local).current_version()
+    assert (after.number, after.kind, after.actor) == (3, "import", "amina")
+
+
 # ------------------------------------------------------------------------------- processes
 
 _CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from mineralmap import auth, store
-    from mineralmap.config import Settings
-    cache, name, mode, go = sys.argv[1], sys.argv[2], sys.argv[3], Path(sys.argv[4])
-    db = store.open_store(Settings(cache_dir=Path(cache)))
+    from mineralmap import auth, pgstore, store
+    from mineralmap.config import get_settings
+    name, mode, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    db = store.open_store(get_settings())
     rows = db.records().copy()
     rows.loc[0, "name"] = "renamed by " + name
     s = auth.cli_session(name)
+    print("READY", flush=True)
     def slow(frac, msg):
         if mode == "hang":
             print("MID", flush=True)
@@ -190,19 +274,20 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-def _spawn(cache: Path, name: str, mode: str, go: Path) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
-    return subprocess.Popen([sys.executable, "-c", _CHILD, str(cache), name, mode, str(go)],
+def _spawn(cfg: Settings, name: str, mode: str, go: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), MINERALMAP_CACHE=str(cfg.cache_dir),
+               MINERALMAP_DATABASE_URL=cfg.database_url)
+    return subprocess.Popen([sys.executable, "-c", _CHILD, name, mode, str(go)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 @pytest.mark.parametrize("mode", ["lenient", "strict"])
-def test_two_concurrent_publishes(tmp_path, mode):
-    cache = tmp_path / "cache"
-    db = store.open_store(Settings(cache_dir=cache))
+def test_two_concurrent_publishes(tmp_path, cfg, mode):
+    db = store.open_store(cfg)
     go = tmp_path / "go"
-    procs = [_spawn(cache, n, mode, go) for n in ("alice", "bilal")]
-    time.sleep(2.0)  # both children import and open the store, then wait for "go"
+    procs = [_spawn(cfg, n, mode, go) for n in ("alice", "bilal")]
+    for p in procs:  # both children have opened the store and wait for "go"
+        assert p.stdout.readline().strip() == "READY", p.stderr.read()  # type: ignore[union-attr]
     go.touch()
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
@@ -219,47 +304,21 @@ def test_two_concurrent_publishes(tmp_path, mode):
     assert len(db.occurrences()) == db.current_version().n_rows
 
 
-def test_killed_publish_leaves_previous_version_intact(tmp_path, steward):
-    cache = tmp_path / "cache"
-    db = store.open_store(Settings(cache_dir=cache))
+def test_killed_publish_leaves_previous_version_intact(tmp_path, cfg, steward):
+    db = store.open_store(cfg)
     before = db.records()
     go = tmp_path / "go"
     go.touch()
-    proc = _spawn(cache, "crash", "hang", go)
+    proc = _spawn(cfg, "crash", "hang", go)
+    assert proc.stdout.readline().strip() == "READY"  # type: ignore[union-attr]
     line = proc.stdout.readline()  # type: ignore[union-attr]
     assert line.strip() == "MID", proc.stderr.read()  # type: ignore[union-attr]
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    again = store.open_store(Settings(cache_dir=cache))
+    again = store.open_store(cfg)
     assert again.integrity_ok()
     assert [v.number for v in again.versions()] == [1]
     pd.testing.assert_frame_equal(again.records(), before)
-    v = again.publish(steward, _changed_rows(again), note="after the crash", source_name="a",
+    v = again.publish(steward, changed_rows(again), note="after the crash", source_name="a",
                       source_sha256="0")
     assert v.number == 2
-
-
-def _drop_last_row(csv: Path) -> None:
-    lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
-    csv.write_text("".join(lines[:-1]), encoding="utf-8")
-
-
-def test_revised_bundled_table_becomes_a_version_until_stewards_publish(tmp_path, steward):
-    """A release that revises geodata/occurrences.csv updates a store nobody edited, and never
-    overrides what a steward published."""
-    geodata = tmp_path / "geodata"
-    geodata.mkdir()
-    csv = geodata / "occurrences.csv"
-    csv.write_bytes(CURATED.read_bytes())
-    cfg = Settings(cache_dir=tmp_path / "cache", geodata_dir=geodata)
-    n1 = store.open_store(cfg).current_version().n_rows
-    _drop_last_row(csv)
-    v2 = store.open_store(cfg).current_version()
-    assert (v2.number, v2.kind, v2.n_rows, v2.removed) == (2, "bundled", n1 - 1, 1)
-    assert sorted(v.number for v in store.open_store(cfg).versions()) == [1, 2]  # no re-import
-    db = store.open_store(cfg)
-    db.publish(steward, db.records(), note="steward check", source_name="f.csv",
-               source_sha256="cd" * 32)
-    _drop_last_row(csv)
-    after = store.open_store(cfg).current_version()
-    assert (after.number, after.kind, after.actor) == (3, "import", "amina")

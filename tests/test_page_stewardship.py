@@ -1,12 +1,13 @@
 """AppTest of the stewardship page: sign-in gate, rate limit, upload -> report -> exclude ->
-publish, restore, and no secret on the page."""
+publish, restore, and no secret on the page — once per store backend (the embedded SQLite store
+and PostgreSQL/PostGIS: ``backend_env`` of tests/backends.py)."""
 
 from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mineralmap import auth, store
+from mineralmap import auth, pgstore, store
 from mineralmap.config import reload_settings
 
 PAGE = "../pages/stewardship.py"
@@ -26,7 +27,7 @@ def hashed() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_settings(tmp_path, monkeypatch):
+def _fresh_settings(tmp_path, monkeypatch, backend_env):
     monkeypatch.setenv("MINERALMAP_CACHE", str(tmp_path / "cache"))
     reload_settings()
     yield
@@ -92,7 +93,7 @@ def test_wrong_password_is_rate_limited(hashed):
     assert hashed not in _text(at) and PASSWORD not in _text(at)
 
 
-def test_upload_report_exclude_publish_restore(hashed):
+def test_upload_report_exclude_publish_restore(hashed, backend_env):
     at = _sign_in(_app(hashed).run())
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Data stewardship"
@@ -133,7 +134,9 @@ def test_upload_report_exclude_publish_restore(hashed):
     at.button(key="stw_restore").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    v3 = store.open_store().current_version()
+    db = store.open_store()
+    assert isinstance(db, pgstore.PostgresStore) == bool(backend_env)  # the backend under test
+    v3 = db.current_version()
     assert (v3.number, v3.restored_from, v3.removed) == (3, 1, 2)
     events = store.open_store().audit_log(auth.cli_session("t"))["event"].tolist()
     assert events[:3] == ["restore", "publish", "sign-in"]

@@ -1,17 +1,22 @@
-"""selection: filter + region -> Selection, and the choices offered by the region page."""
+"""selection: filter + region -> Selection, and the choices offered by the region page; with a
+PostGIS store the region runs in the database and selects the same rows (and the export CLI uses
+it)."""
 
 from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
 import pytest
+from backends import fresh_database_url
 from pyproj import Geod
 from shapely.geometry import Point, box
 
-from mineralmap import selection
+from mineralmap import cli, config, export_cli, postgis, selection, store
 from mineralmap.errors import RegionError
 from mineralmap.filters import FilterSpec
+from mineralmap.pgstore import PostgresStore
 from mineralmap.regions import RegionSpec
+from mineralmap.store import DATASET_ATTR
 
 GEOD = Geod(ellps="WGS84")
 
@@ -208,3 +213,98 @@ def test_fingerprint_follows_rows_region_and_sentence(enriched, layers):
     d = selection.select(enriched, layers, FilterSpec(commodities=("Sb",)),
                          RegionSpec(bbox=(64, 28, 70, 32)))
     assert len({a.fingerprint(), c.fingerprint(), d.fingerprint()}) == 3
+
+
+# ------------------------------------------------------------------- region in the database
+
+
+@pytest.fixture(scope="module")
+def pg_world(toy_world):
+    """The toy app world's occurrences as version 1 of a PostGIS store, with its layers loaded."""
+    url = fresh_database_url("postgres")
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in toy_world.env().items():
+            mp.setenv(k, v)
+        config.reload_settings()
+        db = PostgresStore(url, curated_path=toy_world.geodata / "occurrences.csv")
+        postgis.load_layers_into_postgis(db, toy_world.cache)
+    config.reload_settings()
+    return url, db
+
+
+DB_CASES = [
+    (FilterSpec(), RegionSpec(provinces=("Balochistan",))),
+    (FilterSpec(commodities=("Sb",)), RegionSpec(provinces=("balochistan",))),
+    (FilterSpec(), RegionSpec(districts=("KP South",), tehsils=("KP South Tehsil",))),
+    (FilterSpec(), RegionSpec(bbox=(64.5, 26.0, 68.5, 30.0), remove_ids=("Sb-009",))),
+    (FilterSpec(commodities=("REE",)), RegionSpec(bbox=(64.0, 28.0, 67.0, 31.0),
+                                                  add_ids=("Sb-005",))),
+    (FilterSpec(), RegionSpec(center="Gwadar", radius_km=350)),
+    (FilterSpec(), RegionSpec(center="Beta", radius_km=120, provinces=("Khyber Pakhtunkhwa",))),
+    (FilterSpec(), RegionSpec(center_lonlat=(66.0, 29.0), radius_km=200)),
+    (FilterSpec(), RegionSpec(polygon=box(65.5, 28.5, 69.0, 30.0), polygon_label="drawn")),
+]
+
+
+@pytest.mark.parametrize(("spec", "region"), DB_CASES)
+def test_database_and_memory_select_the_same_rows(pg_world, toy_world, monkeypatch, spec, region):
+    url, db = pg_world
+    cat = toy_world.catalog
+    occ, lyr = cat.occurrences, cat.layers
+    version = db.version(1)
+    assert version.content_sha256 == cat.dataset_version.content_sha256  # same rows
+    memory = selection.select(occ, lyr, spec, region, dataset=version)  # no database configured
+    monkeypatch.setenv("MINERALMAP_DATABASE_URL", url)
+    config.reload_settings()
+    ids = selection.database_region_ids(occ, region, version)
+    assert ids is not None  # the database answered
+    in_db = selection.select(occ, lyr, spec, region, dataset=version)
+    assert list(in_db.rows["id"]) == list(memory.rows["id"])
+    assert (in_db.filter_sentence, in_db.region_description, in_db.added) == \
+        (memory.filter_sentence, memory.region_description, memory.added)
+    # the version can also travel with the frame (the catalog's occurrences)
+    tagged = occ.copy()
+    tagged.attrs[store.DATASET_ATTR] = version
+    assert list(selection.select(tagged, lyr, spec, region).rows["id"]) == list(memory.rows["id"])
+
+
+def test_memory_path_when_the_rows_are_not_a_stored_version(pg_world, toy_world, monkeypatch):
+    url, db = pg_world
+    cat = toy_world.catalog
+    monkeypatch.setenv("MINERALMAP_DATABASE_URL", url)
+    config.reload_settings()
+    region = RegionSpec(provinces=("Balochistan",))
+    v = db.version(1)
+    assert cat.occurrences.attrs.get(DATASET_ATTR) is not None  # the catalog names its version
+    unnamed = cat.occurrences.copy()
+    unnamed.attrs.clear()
+    assert selection.database_region_ids(unnamed, region, None) is None  # unknown version
+    extra = cat.occurrences.iloc[:-1]  # e.g. inventory rows added or removed
+    assert selection.database_region_ids(extra, region, v) is None
+    assert selection.database_region_ids(cat.occurrences, RegionSpec(add_ids=("Sb-005",)),
+                                         v) is None  # no area: nothing to ask the database
+    monkeypatch.setenv("MINERALMAP_DATABASE_URL", "postgresql://u:pw@127.0.0.1:1/none")
+    config.reload_settings()  # unreachable database: the in-memory path answers
+    assert selection.database_region_ids(cat.occurrences, region, v) is None
+    sel = selection.select(cat.occurrences, cat.layers, FilterSpec(), region, dataset=v)
+    assert len(sel.rows) > 0
+
+
+def test_export_cli_selects_in_the_database(pg_world, toy_world, monkeypatch, capsys):
+    """`export` with a PostGIS store writes the rows the in-memory path selects."""
+    url, _db = pg_world
+    for k, v in toy_world.env().items():
+        monkeypatch.setenv(k, v)
+    parser = cli.build_parser()
+    argv = ["export", "--province", "Balochistan", "--bbox", "64.5,26.0,68.5,30.0",
+            "--format", "csv", "-o", "-"]
+    config.reload_settings()
+    memory, _cat, _ = export_cli.selection_from_args(parser.parse_args(argv))
+    monkeypatch.setenv("MINERALMAP_DATABASE_URL", url)
+    config.reload_settings()
+    in_db, cat, _ = export_cli.selection_from_args(parser.parse_args(argv))
+    assert isinstance(store.open_store(), PostgresStore)
+    assert selection.database_region_ids(cat.occurrences, RegionSpec(
+        provinces=("Balochistan",), bbox=(64.5, 26.0, 68.5, 30.0)), cat.dataset_version) \
+        is not None
+    assert list(in_db.rows["id"]) == list(memory.rows["id"]) and len(in_db.rows)

@@ -11,7 +11,7 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-__all__ = ["LazyModule", "csgraph", "sparse", "spatial"]
+__all__ = ["LazyModule", "csgraph", "psycopg", "psycopg_json", "psycopg_sql", "sparse", "spatial"]
 
 
 class LazyModule:
@@ -47,3 +47,9 @@ spatial = LazyModule("scipy.spatial")
 sparse = LazyModule("scipy.sparse")
 #: :mod:`scipy.sparse.csgraph` (Dijkstra, components, breadth-first order).
 csgraph = LazyModule("scipy.sparse.csgraph")
+#: :mod:`psycopg` (only with ``MINERALMAP_DATABASE_URL=postgresql://…``).
+psycopg = LazyModule("psycopg")
+#: :mod:`psycopg.sql` (composed identifiers).
+psycopg_sql = LazyModule("psycopg.sql")
+#: :mod:`psycopg.types.json` (``Jsonb``).
+psycopg_json = LazyModule("psycopg.types.json")

@@ -40,10 +40,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
-import psycopg
-from psycopg import errors as pg_errors
-from psycopg.pq import TransactionStatus
 
+from mineralmap._lazy import psycopg
 from mineralmap.config import Settings
 from mineralmap.schema import OCCURRENCE_COLUMNS
 from mineralmap.store import (
@@ -294,13 +292,13 @@ class PostgresStore(BaseStore):
             except queue.Empty:
                 return self._connect(), False
             if not con.closed and not con.broken and \
-                    con.info.transaction_status == TransactionStatus.IDLE:
+                    con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
                 return con, True
             with contextlib.suppress(Exception):
                 con.close()
 
     def _release(self, con: psycopg.Connection) -> None:
-        if con.closed or con.broken or con.info.transaction_status != TransactionStatus.IDLE \
+        if con.closed or con.broken or con.info.transaction_status != psycopg.pq.TransactionStatus.IDLE \
                 or self._idle.qsize() >= POOL_SIZE:
             with contextlib.suppress(Exception):
                 con.close()
@@ -365,7 +363,7 @@ class PostgresStore(BaseStore):
                 try:
                     con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
                                 ("mineralmap:" + self.dataset,))
-                except (pg_errors.LockNotAvailable, pg_errors.QueryCanceled) as exc:
+                except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled) as exc:
                     raise StoreConflictError(
                         "the dataset store is busy with another publish; try again in a moment"
                     ) from exc

@@ -29,12 +29,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import psycopg
 import shapely
-from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from mineralmap import curated, ingest
+from mineralmap._lazy import psycopg, psycopg_json, psycopg_sql
 from mineralmap._store import CRS_4326, frame_hash, read_geoparquet
 from mineralmap.errors import RegionError
 from mineralmap.pgstore import COL_INDEX, PostgresStore, StoreUnavailableError
@@ -160,12 +158,12 @@ def _write_layer(con: psycopg.Connection, name: str, gdf: gpd.GeoDataFrame, fing
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     geoms = np.asarray(gdf.geometry.to_numpy(), dtype=object)
     gtype, promote = _geometry_type(geoms)
-    defs = [sql.SQL("fid integer PRIMARY KEY")]
-    defs += [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_pg_type(gdf[c]))) for c in cols]
-    defs.append(sql.SQL("geom geometry({}, 4326)").format(sql.SQL(gtype)))
-    con.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
-    con.execute(sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(table),
-                                                        sql.SQL(", ").join(defs)))
+    defs = [psycopg_sql.SQL("fid integer PRIMARY KEY")]
+    defs += [psycopg_sql.SQL("{} {}").format(psycopg_sql.Identifier(c), psycopg_sql.SQL(_pg_type(gdf[c]))) for c in cols]
+    defs.append(psycopg_sql.SQL("geom geometry({}, 4326)").format(psycopg_sql.SQL(gtype)))
+    con.execute(psycopg_sql.SQL("DROP TABLE IF EXISTS {}").format(psycopg_sql.Identifier(table)))
+    con.execute(psycopg_sql.SQL("CREATE TABLE {} ({})").format(psycopg_sql.Identifier(table),
+                                                        psycopg_sql.SQL(", ").join(defs)))
     ok = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
     wkb = np.full(len(geoms), None, dtype=object)
     if ok.any():
@@ -177,15 +175,15 @@ def _write_layer(con: psycopg.Connection, name: str, gdf: gpd.GeoDataFrame, fing
                           for x in g], dtype=object)
         wkb[ok] = shapely.to_wkb(shapely.set_srid(g, 4326), hex=True, include_srid=True)
     values = {c: gdf[c].astype(object).to_numpy() for c in cols}
-    copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table),
-        sql.SQL(", ").join([sql.Identifier("fid"), *(sql.Identifier(c) for c in cols),
-                            sql.Identifier("geom")]))
+    copy = psycopg_sql.SQL("COPY {} ({}) FROM STDIN").format(
+        psycopg_sql.Identifier(table),
+        psycopg_sql.SQL(", ").join([psycopg_sql.Identifier("fid"), *(psycopg_sql.Identifier(c) for c in cols),
+                            psycopg_sql.Identifier("geom")]))
     with con.cursor() as cur, cur.copy(copy) as cp:
         for i in range(len(gdf)):
             cp.write_row((i, *(_cell(values[c][i]) for c in cols), wkb[i]))
-    con.execute(sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
-        sql.Identifier(f"{table}_geom"), sql.Identifier(table)))
+    con.execute(psycopg_sql.SQL("CREATE INDEX {} ON {} USING gist (geom)").format(
+        psycopg_sql.Identifier(f"{table}_geom"), psycopg_sql.Identifier(table)))
     spec = MANIFEST.get(name)
     con.execute(
         "INSERT INTO layer_provenance(layer, table_name, n_features, geometry_type, fingerprint, "
@@ -198,7 +196,7 @@ def _write_layer(con: psycopg.Connection, name: str, gdf: gpd.GeoDataFrame, fing
         (name, table, len(gdf), gtype, fingerprint,
          str(getattr(spec, "url", "") or manifest.get("source", "")),
          str(getattr(spec, "licence", "")), str(getattr(spec, "attribution", "")),
-         Jsonb(dict(manifest)), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+         psycopg_json.Jsonb(dict(manifest)), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
     return len(gdf)
 
 
@@ -274,7 +272,7 @@ def load_layers_into_postgis(url: str | PostgresStore, cache_dir: Path,
                 continue
             with con.transaction():
                 report.loaded[name] = _write_layer(con, name, gdf, fp, entry)
-            con.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table_name(name))))
+            con.execute(psycopg_sql.SQL("ANALYZE {}").format(psycopg_sql.Identifier(table_name(name))))
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -292,9 +290,9 @@ def _centre(con: psycopg.Connection, region: RegionSpec, vid: int) -> tuple[floa
     for layer in CENTRE_LAYERS:
         if not _has_table(con, layer):
             continue
-        row = con.execute(sql.SQL("SELECT ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)) FROM {} "
+        row = con.execute(psycopg_sql.SQL("SELECT ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)) FROM {} "
                                   "WHERE lower(name) = %s ORDER BY fid LIMIT 1").format(
-            sql.Identifier(table_name(layer))), (want,)).fetchone()
+            psycopg_sql.Identifier(table_name(layer))), (want,)).fetchone()
         if row is not None:
             return float(row[0]), float(row[1])
     base = ("SELECT ST_X(v.geom), ST_Y(v.geom), v.geom IS NULL FROM version_rows v JOIN rows r "
@@ -346,9 +344,9 @@ def region_ids(db: PostgresStore, region: RegionSpec, version: int | None = None
     """
     vid = db.version_id(version)
     with db.connection() as con:
-        spatial: list[sql.Composable] = []
+        spatial: list[psycopg_sql.Composable] = []
         args: list[object] = [vid]
-        admin_parts: list[sql.Composable] = []
+        admin_parts: list[psycopg_sql.Composable] = []
         admin_args: list[object] = []
         for field_name, layer, col in ADMIN_LAYERS:
             chosen = getattr(region, field_name)
@@ -357,58 +355,58 @@ def region_ids(db: PostgresStore, region: RegionSpec, version: int | None = None
             if not _has_table(con, layer):
                 raise LayerNotLoadedError(f"the {layer} layer is not in the database; run "
                                           "`python -m mineralmap data`")
-            names = [r[0] for r in con.execute(sql.SQL("SELECT DISTINCT {} FROM {}").format(
-                sql.Identifier(col), sql.Identifier(table_name(layer)))).fetchall()]
+            names = [r[0] for r in con.execute(psycopg_sql.SQL("SELECT DISTINCT {} FROM {}").format(
+                psycopg_sql.Identifier(col), psycopg_sql.Identifier(table_name(layer)))).fetchall()]
             low = {str(n).casefold() for n in names}
             unknown = [c for c in chosen if c.casefold() not in low]
             if unknown:
                 raise RegionError(f"unknown {col} {', '.join(repr(u) for u in unknown)}; valid "
                                   f"{col}s: " + ", ".join(sorted(map(str, names))))
-            admin_parts.append(sql.SQL("SELECT geom FROM {} WHERE lower({}) = ANY(%s)").format(
-                sql.Identifier(table_name(layer)), sql.Identifier(col)))
+            admin_parts.append(psycopg_sql.SQL("SELECT geom FROM {} WHERE lower({}) = ANY(%s)").format(
+                psycopg_sql.Identifier(table_name(layer)), psycopg_sql.Identifier(col)))
             admin_args.append([c.casefold() for c in chosen])
         if admin_parts:
             # the units' union, computed once (an InitPlan), as the in-memory path does; the
             # point test then uses PostGIS's prepared-geometry cache and the points' GiST index
             # (subdividing the units into small GiST-indexed pieces was tried: no faster at 100k
             # points, slower for small regions)
-            spatial.append(sql.SQL("ST_Intersects(v.geom, (SELECT ST_Union(geom) FROM ({}) u))"
-                                   ).format(sql.SQL(" UNION ALL ").join(admin_parts)))
+            spatial.append(psycopg_sql.SQL("ST_Intersects(v.geom, (SELECT ST_Union(geom) FROM ({}) u))"
+                                   ).format(psycopg_sql.SQL(" UNION ALL ").join(admin_parts)))
             args += admin_args
         if region.bbox is not None:
             # for points, the bounding-box operator is exact (boundary included, as covers())
             # and needs no per-row geometry test after the GiST index
-            spatial.append(sql.SQL("v.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"))
+            spatial.append(psycopg_sql.SQL("v.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)"))
             args += list(region.bbox)
         if region.polygon is not None:
-            spatial.append(sql.SQL("ST_Intersects(v.geom, ST_GeomFromWKB(%s, 4326))"))
+            spatial.append(psycopg_sql.SQL("ST_Intersects(v.geom, ST_GeomFromWKB(%s, 4326))"))
             args.append(shapely.to_wkb(region.polygon))
         if region.radius_km is not None:
             lon, lat = _centre(con, region, vid)
-            spatial.append(sql.SQL(
+            spatial.append(psycopg_sql.SQL(
                 "ST_DWithin(v.geom::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, "
                 "%s)"))
             args += [lon, lat, region.radius_km * 1000.0]
         if spatial:
-            keep: sql.Composable = sql.SQL("(v.geom IS NOT NULL AND {})").format(
-                sql.SQL(" AND ").join(spatial))
+            keep: psycopg_sql.Composable = psycopg_sql.SQL("(v.geom IS NOT NULL AND {})").format(
+                psycopg_sql.SQL(" AND ").join(spatial))
             if region.admin_only:
                 # unmapped rows of the units: the only case that reads the rows' values, so the
                 # (large) rows table is looked up for those few rows only, never joined
-                keep = sql.SQL("({} OR (v.geom IS NULL AND EXISTS (SELECT 1 FROM rows r WHERE "
+                keep = psycopg_sql.SQL("({} OR (v.geom IS NULL AND EXISTS (SELECT 1 FROM rows r WHERE "
                                "r.hash = v.row_hash AND (lower(r.data->>%s) = ANY(%s) OR "
                                "lower(r.data->>%s) = ANY(%s)))))").format(keep)
                 args += [COL_INDEX["province"], [c.casefold() for c in region.provinces],
                          COL_INDEX["district"], [c.casefold() for c in region.districts]]
         else:
-            keep = sql.SQL("TRUE" if not region.add_ids else "FALSE")
+            keep = psycopg_sql.SQL("TRUE" if not region.add_ids else "FALSE")
         if region.add_ids:
-            keep = sql.SQL("({} OR v.occ_id = ANY(%s))").format(keep)
+            keep = psycopg_sql.SQL("({} OR v.occ_id = ANY(%s))").format(keep)
             args.append(list(region.add_ids))
         if region.remove_ids:
-            keep = sql.SQL("({} AND NOT v.occ_id = ANY(%s))").format(keep)
+            keep = psycopg_sql.SQL("({} AND NOT v.occ_id = ANY(%s))").format(keep)
             args.append(list(region.remove_ids))
-        q = sql.SQL("SELECT v.occ_id FROM version_rows v WHERE v.version_id = %s AND {} "
+        q = psycopg_sql.SQL("SELECT v.occ_id FROM version_rows v WHERE v.version_id = %s AND {} "
                     "ORDER BY v.pos").format(keep)
         with con.transaction():
             # JIT compilation costs more than it saves on these index-driven queries

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from mineralmap.paging import Page, page_rows, shown_columns
 
 #: Columns of the occurrence table shown to users, in order.
 DISPLAY_COLUMNS: tuple[str, ...] = (
@@ -149,6 +152,24 @@ def display_table(occ: pd.DataFrame, max_rows: int | None = None) -> pd.DataFram
     out["first_url"] = out["source_url"].map(lambda v: (source_urls(v) or [None])[0])
     cols = [c for c in DISPLAY_COLUMNS if c in out.columns]
     return out[cols].reset_index(drop=True)
+
+
+def display_page(occ: pd.DataFrame, page: Page,
+                 columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """One page of the display table with only the chosen columns (what a browser table is sent).
+
+    Parameters
+    ----------
+    occ
+        All occurrence rows (stay on the server).
+    page
+        :func:`mineralmap.paging.page_bounds` of ``len(occ)``.
+    columns
+        Display columns to keep (:data:`DISPLAY_COLUMNS` names), in this order; None or none
+        known: all display columns.
+    """
+    table = display_table(page_rows(occ, page))
+    return table[shown_columns(table.columns, columns, DISPLAY_COLUMNS)]
 
 
 _QA_NOTE = re.compile(r"\s*\[[^\]]*(?:check|polygon hit)[^\]]*\]")

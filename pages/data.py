@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mineralmap import summary, ui
-from mineralmap.ui import cache
+from mineralmap.ui import cache, tables
 
 cat = ui.load_catalog_or_stop()
 st.title("Data and sources")
@@ -33,7 +33,9 @@ st.dataframe(summary.precision_table(cat.occurrences), width="stretch")
 
 st.subheader("Occurrences without a coordinate")
 st.caption("Kept in the table and in exports, never placed at an invented point.")
-st.dataframe(summary.unmapped_rows(cat.occurrences), hide_index=True, width="stretch")
+tables.paged_table(summary.unmapped_rows(cat.occurrences), key="data_unmapped",
+                   file_name="mineralmap_unmapped_occurrences.csv",
+                   empty="Every occurrence has a coordinate.")
 
 st.subheader("Road and rail networks used for haul distances")
 st.caption(

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from mineralmap import summary
+from mineralmap import paging, summary
 
 
 def test_counts(enriched):
@@ -88,3 +88,13 @@ def test_distance_markdown_escapes_place_names(enriched):
     # the pipe in the name is escaped: the row keeps its three cells
     assert len(re.findall(r"(?<!\\)\|", rows[0])) == 4
     assert "\\[Qasim\\](https:" + summary.ZWSP + "//evil.example) \\| x" in rows[0]
+
+
+def test_display_page_sends_one_page_and_the_chosen_columns(enriched):
+    page = paging.page_bounds(len(enriched), 2, 2)
+    table = summary.display_page(enriched, page, ["id", "name", "not-a-column"])
+    assert list(table.columns) == ["id", "name"]
+    assert table["id"].tolist() == enriched["id"].iloc[2:4].tolist()
+    full = summary.display_page(enriched, paging.page_bounds(len(enriched), 1, 500))
+    assert list(full.columns) == list(summary.display_table(enriched).columns)
+    assert len(full) == len(enriched)

@@ -1,61 +1,33 @@
 """Browser test at scale: the app with 100,000 synthetic demo points (MINERALMAP_DEMO_SCALE).
 
-The enrichment of the synthetic points is built once before the app starts (its own cache file
-``occurrences_extra_<hash>.parquet`` beside the layers; the curated cache file is not touched) and
-its time is printed. The test opens the Explore map, checks the synthetic-data banner and the
+The server (one per test session, shared with tests/e2e/test_e2e_pages_100k.py) is started by
+tests/e2e/_scale.py, which builds the enrichment of the synthetic points once and prints its
+time. The test opens the Explore map, checks the synthetic-data banner and the
 aggregation note, changes the Province filter in the sidebar, and prints how long the rerun took
 in the browser (recorded, not asserted).
 """
 
 from __future__ import annotations
 
-import subprocess
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from mineralmap import catalog, config
+from tests.e2e._scale import N, record, scale_server
 from tests.e2e.conftest import (
-    ARTIFACTS,
     assert_no_exception,
+    rerun,
     screenshot,
-    start_app,
     wait_for_app,
     wait_for_frames,
 )
 
-N = 100_000
+_record = record
 
 
-def _record(line: str) -> None:
-    """Print a timing and append it to tests/e2e/artifacts/scale_timings.log (not asserted)."""
-    print("\n" + line)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with (ARTIFACTS / "scale_timings.log").open("a", encoding="utf-8") as f:
-        f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {line}\n")
-
-
-@pytest.fixture(scope="module")
-def scale_app(real_cache) -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINERALMAP_DEMO_SCALE", str(N))
-        config.reload_settings()  # settings are read once: re-read them with the variable set
-        t0 = time.perf_counter()
-        cat = catalog.load_catalog(real_cache)
-        _record(f"[scale] catalog with {len(cat.occurrences):,} occurrences ready in "
-                f"{time.perf_counter() - t0:.1f} s (enrichment of {N:,} synthetic points cached "
-                "on first use)")
-    config.reload_settings()
-    assert cat.notices, "the synthetic points were not added"
-    assert "enrichment" not in cat.missing, cat.missing
-    proc, url, _log = start_app(real_cache, extra_env={"MINERALMAP_DEMO_SCALE": str(N)})
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+@pytest.fixture
+def scale_app(request, real_cache) -> str:
+    return scale_server(request, real_cache)
 
 
 _DONE_JS = """(word) => {
@@ -90,7 +62,13 @@ def test_explore_at_100k_renders_and_filters(scale_app, page):
     assert_no_exception(page)
     sentence = page.locator("h4", has_text="in Balochistan").first.inner_text()
     assert "Balochistan" in sentence
-    assert page.get_by_text("Showing the first 5,000 of").count() >= 1
+    # the table is not sent while closed; opened, it sends one page of rows
+    toggle = page.get_by_text("Show the table (")
+    assert toggle.count() == 1
+    with rerun(page, timeout_ms=120_000):
+        toggle.first.click()
+    page.get_by_text("Rows 1–500 of").first.wait_for(timeout=60_000)
+    assert_no_exception(page)
     wait_for_frames(page)  # let deck.gl draw the cells
     shot = screenshot(page, "scale_explore_100k_balochistan")
     assert shot.stat().st_size > 10_000

@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 from mineralmap import ui
-from mineralmap.ui import steward
+from mineralmap.ui import shell, steward
 
 st.set_page_config(
     page_title="mineralmap: Pakistan critical minerals",
@@ -24,8 +24,10 @@ PAGES = [
 ]
 
 _t0 = time.perf_counter()
-page = st.navigation(PAGES + steward.steward_pages())
+all_pages = PAGES + steward.steward_pages()
+page = st.navigation(all_pages)
 catalog = ui.load_catalog_or_stop()
+shell.unknown_page_notice(all_pages)
 ui.missing_layers_banner(catalog)
 ui.sidebar_filters(catalog)
 page.run()

@@ -17,9 +17,9 @@ import pandas as pd
 from mineralmap import summary
 from mineralmap.summary import md_escape
 
-__all__ = ["SourceLink", "TITLE_SEPARATOR", "header_caption", "md_escape", "occurrence_details",
-           "placement_markdown", "precision_text", "safe_url", "source_lines", "source_links",
-           "split_titles"]
+__all__ = ["SourceLink", "TITLE_SEPARATOR", "header_caption", "md_escape", "member_labels",
+           "occurrence_details", "placement_markdown", "precision_text", "safe_url", "source_lines",
+           "source_links", "split_titles"]
 
 #: Separator of several titles in a ``source_title`` cell.
 TITLE_SEPARATOR = " | "
@@ -104,3 +104,16 @@ def placement_markdown(d: dict[str, object]) -> str:
         f"({precision_text(d.get('precision_km'))}). Every distance below is uncertain by about "
         f"the same amount.\n\n**How the point was placed:** {md_escape(note) if note else '—'}"
     )
+
+
+def member_labels(occ: pd.DataFrame, ids: list[str]) -> dict[str, str]:
+    """``id -> "Name (ID) · commodity · precision"`` for the rows of a marker stack, escaped for
+    Markdown (widget labels render Markdown)."""
+    rows = occ.loc[occ["id"].astype(str).isin(ids)].drop_duplicates("id")
+    out = {}
+    for r in rows.to_dict("records"):
+        parts = [f"{r.get('name', '')} ({r.get('id', '')})"]
+        parts += [str(r[k]) for k in ("commodity", "precision")
+                  if isinstance(r.get(k), str) and r[k]]
+        out[str(r["id"])] = md_escape(" · ".join(parts))
+    return {i: out.get(i, md_escape(i)) for i in ids}

@@ -26,6 +26,7 @@ Everything here is UI-free: the pages call these functions and hand the result t
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Collection, Mapping, Sequence
@@ -52,13 +53,16 @@ __all__ = [
     "COMMODITY_LABELS",
     "CONTEXT_LAYER_IDS",
     "CONTEXT_LAYER_LABELS",
+    "DARK_PALETTE",
     "DEFAULT_VIEW",
+    "NO_BASEMAP_STYLE",
     "PRECISION_STYLES",
     "TOOLTIP_MAX",
     "MapDeck",
     "OccurrenceView",
     "context_layer",
     "context_layers",
+    "dark_variant",
     "legend_entries",
     "make_deck",
     "occurrence_layers",
@@ -67,6 +71,8 @@ __all__ = [
     "region_layer",
     "route_layer",
     "routes_layer",
+    "stack_layer",
+    "stacked_points",
     "static_layer_payload",
 ]
 
@@ -156,6 +162,21 @@ _BOUNDARY_STYLES: dict[str, tuple[list[int], float]] = {
     "districts": ([110, 110, 110, 130], 0.8),
 }
 
+#: Line colours swapped on the dark basemap (light colour -> dark-basemap colour): railways,
+#: boundaries and roads stay visible on CARTO dark-matter.
+DARK_PALETTE: dict[tuple[int, ...], tuple[int, ...]] = {
+    tuple(_RAIL_ACTIVE[0]): (235, 235, 235, 240),
+    tuple(_RAIL_INACTIVE[0]): (170, 170, 170, 170),
+    tuple(_BOUNDARY_STYLES["provinces"][0]): (225, 225, 225, 230),
+    tuple(_BOUNDARY_STYLES["districts"][0]): (165, 165, 165, 150),
+    tuple(_ROAD_STYLES["motorway"][0]): (120, 170, 255, 235),
+    tuple(_ROAD_STYLES["trunk"][0]): (110, 155, 230, 225),
+    tuple(_ROAD_STYLES["primary"][0]): (100, 135, 195, 215),
+    tuple(_ROAD_STYLES["secondary"][0]): (90, 110, 145, 205),
+}
+#: ``mapStyle`` that tells Streamlit to draw no basemap at all (pydeck's default sentinel).
+NO_BASEMAP_STYLE = "__MAP_STYLE__"
+
 # Point context layers: fill, outline, radius px (constant parts; ports/towns/plants vary).
 _POINT_STYLES: dict[str, dict[str, Any]] = {
     "ports": {"fill": [0, 0, 0, 255], "line": [255, 255, 255, 255], "radius": 9.0},
@@ -196,13 +217,19 @@ def hex_color(rgba: Sequence[int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*[int(v) for v in rgba[:3]])
 
 
-def legend_entries(visible: Collection[str] = ()) -> list[dict[str, str]]:
+def _ctx_hex(rgba: Sequence[int], dark: bool) -> str:
+    return hex_color(DARK_PALETTE.get(tuple(rgba), rgba) if dark else rgba)
+
+
+def legend_entries(visible: Collection[str] = (), dark: bool = False) -> list[dict[str, str]]:
     """Legend of the map for a Streamlit legend rendered by the page.
 
     Parameters
     ----------
     visible
         Context layer names currently shown; their entries follow the occurrence entries.
+    dark
+        Colours of the dark basemap (:data:`DARK_PALETTE`).
 
     Returns
     -------
@@ -227,16 +254,16 @@ def legend_entries(visible: Collection[str] = ()) -> list[dict[str, str]]:
         if name not in visible:
             continue
         if name == "roads":
-            out += [{"label": f"{c.capitalize()} road", "color": hex_color(rgba), "kind": "context",
+            out += [{"label": f"{c.capitalize()} road", "color": _ctx_hex(rgba, dark), "kind": "context",
                      "symbol": "line"} for c, (rgba, _) in _ROAD_STYLES.items()]
         elif name == "railways":
-            out += [{"label": "Railway, active", "color": hex_color(_RAIL_ACTIVE[0]), "kind": "context",
+            out += [{"label": "Railway, active", "color": _ctx_hex(_RAIL_ACTIVE[0], dark), "kind": "context",
                      "symbol": "line"},
                     {"label": "Railway, abandoned / disused / proposed",
-                     "color": hex_color(_RAIL_INACTIVE[0]), "kind": "context", "symbol": "line"}]
+                     "color": _ctx_hex(_RAIL_INACTIVE[0], dark), "kind": "context", "symbol": "line"}]
         elif name in _BOUNDARY_STYLES:
             out.append({"label": CONTEXT_LAYER_LABELS[name],
-                        "color": hex_color(_BOUNDARY_STYLES[name][0]), "kind": "context",
+                        "color": _ctx_hex(_BOUNDARY_STYLES[name][0], dark), "kind": "context",
                         "symbol": "line"})
         elif name == "ports":
             out += [{"label": "Seaport", "color": hex_color(_POINT_STYLES["ports"]["fill"]),
@@ -510,7 +537,10 @@ def _marker_layer(data: list[dict]) -> pdk.Layer:
         get_line_width=_lookup_expr(_STYLE["width"]),
         radius_units=_PX, line_width_units=_PX,
         stroked=True, filled=True,
-        pickable=True, auto_highlight=True, highlight_color=[255, 255, 0, 160],
+        # No auto_highlight: a highlight redraws the whole scene on every hover, and the click's
+        # pick (on pointer-down) then waits for that frame; with software WebGL on a busy
+        # machine that is longer than deck.gl's 250 ms tap window and the click is lost.
+        pickable=True, auto_highlight=False,
     )
 
 
@@ -544,7 +574,7 @@ def _aggregate_view(sub: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, grp: np
         get_position="p", get_radius="r", radius_units=_PX,
         get_fill_color=_lookup_expr(agg_colors, "g"),
         get_line_color=[255, 255, 255, 220], line_width_units=_PX, get_line_width=1,
-        stroked=True, filled=True, pickable=True, auto_highlight=True,
+        stroked=True, filled=True, pickable=True, auto_highlight=False,  # see _marker_layer
     )
     note = (f"{n:,} mapped occurrences are more than the map shows one by one "
             f"({threshold:,}); they are drawn as {m:,} grid cells of {cell_deg:g}° sized by "
@@ -565,10 +595,66 @@ def occurrence_layers(occ: pd.DataFrame) -> list[pdk.Layer]:
     Returns
     -------
     list of pydeck.Layer
-        ``[occ-uncertainty, occurrences]`` (ScatterplotLayers), or ``[occ-aggregate]`` above
+        ``[occ-uncertainty, occurrences]`` (ScatterplotLayers), plus ``occ-stacks`` (count
+        labels) when several rows share one point; or ``[occ-aggregate]`` above
         :data:`AGGREGATE_THRESHOLD` mapped rows.
     """
-    return occurrence_view(occ).layers
+    view = occurrence_view(occ)
+    if view.aggregated or view.compact:
+        return view.layers
+    stacks = stacked_points(occ)
+    return [*view.layers, stack_layer(stacks)] if len(stacks) else view.layers
+
+
+def stacked_points(occ: pd.DataFrame) -> pd.DataFrame:
+    """Points where several mapped rows share one coordinate (e.g. district centroids).
+
+    Coordinates are compared as drawn (rounded to 5 decimals, about 1 m).
+
+    Parameters
+    ----------
+    occ
+        Occurrence frame with ``lon``, ``lat`` (and ``id``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lon``, ``lat``, ``n`` (rows at the point, at least 2) and ``ids`` (tuple of ids in
+        frame order), one row per stacked point, most crowded first.
+    """
+    cols = ["lon", "lat", "n", "ids"]
+    if not {"lon", "lat"} <= set(occ.columns) or occ.empty:
+        return pd.DataFrame(columns=cols)
+    lon = np.round(_num(occ["lon"]), _POINT_DECIMALS)
+    lat = np.round(_num(occ["lat"]), _POINT_DECIMALS)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    ids = _sarr(occ, "id")[ok].tolist()
+    frame = pd.DataFrame({"lon": lon[ok], "lat": lat[ok], "id": ids})
+    grouped = frame.groupby(["lon", "lat"], sort=False)["id"].agg(tuple).reset_index(name="ids")
+    grouped["n"] = grouped["ids"].map(len)
+    out = grouped.loc[grouped["n"] > 1, cols]
+    return out.sort_values("n", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def stack_layer(stacks: pd.DataFrame) -> pdk.Layer:
+    """Count badges beside stacked markers (layer id ``"occ-stacks"``; not pickable, so a
+    click goes to the marker under it, whose panel lists the stack).
+
+    Parameters
+    ----------
+    stacks
+        :func:`stacked_points`.
+    """
+    data = [{"p": [float(x), float(y)], "n": str(int(n))}
+            for x, y, n in zip(stacks["lon"], stacks["lat"], stacks["n"], strict=True)]
+    return pdk.Layer(
+        "TextLayer", data=data, id="occ-stacks", get_position="p", get_text="n",
+        get_size=12, size_units=_PX, get_color=[20, 20, 20, 255],
+        get_pixel_offset=[10, -10], background=True,
+        get_background_color=[255, 255, 255, 235], get_border_color=[20, 20, 20, 255],
+        get_border_width=1, background_padding=[3, 1], font_weight=700,
+        get_text_anchor="'middle'", get_alignment_baseline="'center'", pickable=False,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -825,7 +911,7 @@ def context_layer(name: str, payload: list[dict]) -> pdk.Layer:
         get_line_color="l" if "l" in varying else st["line"],
         get_radius="r" if "r" in varying else st["radius"],
         radius_units=_PX, line_width_units=_PX, get_line_width=1.5,
-        stroked=True, filled=True, pickable=True, auto_highlight=True,
+        stroked=True, filled=True, pickable=True, auto_highlight=False,  # see _marker_layer
     )
 
 
@@ -1027,6 +1113,47 @@ def payload_bytes(layer: pdk.Layer) -> int:
     return len(_dumps(layer).encode("utf-8"))
 
 
+def _dark_replacements() -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for light, dark in DARK_PALETTE.items():
+        pairs.append((_lit(list(light)), _lit(list(dark))))
+    return tuple(pairs)
+
+
+@functools.lru_cache(maxsize=64)
+def _dark_json(layer_json: str) -> str:
+    for old, new in _dark_replacements():
+        layer_json = layer_json.replace(old, new)
+    return layer_json
+
+
+def dark_variant(layer: pdk.Layer | FrozenLayer) -> pdk.Layer | FrozenLayer:
+    """The same layer with the line colours of :data:`DARK_PALETTE` (dark basemap).
+
+    Dark railway, boundary and road colours vanish on the dark basemap; they are swapped for
+    light ones in the layer's compact JSON (colours are exact ``[r,g,b,a]`` lists, see
+    :data:`DARK_PALETTE`). Layers without such colours come back unchanged.
+
+    Parameters
+    ----------
+    layer
+        A pydeck layer or a :class:`FrozenLayer`.
+
+    Returns
+    -------
+    pydeck.Layer or FrozenLayer
+        A :class:`FrozenLayer` when a colour was swapped, else ``layer`` itself.
+    """
+    raw = layer.json if isinstance(layer, FrozenLayer) else _dumps(layer)
+    dark = _dark_json(raw)
+    if dark == raw:
+        return layer
+    out = FrozenLayer.__new__(FrozenLayer)
+    out.id = layer.id
+    out.json = dark
+    return out
+
+
 def make_deck(layers: Sequence[pdk.Layer | None], view: Mapping[str, float] | None = None,
               basemap: str = "light") -> MapDeck:
     """Assemble the deck with a basemap choice, initial view and the shared tooltip.
@@ -1039,7 +1166,8 @@ def make_deck(layers: Sequence[pdk.Layer | None], view: Mapping[str, float] | No
         ``latitude``, ``longitude``, ``zoom`` (and optionally ``pitch``, ``bearing``); missing
         keys come from :data:`DEFAULT_VIEW` (Pakistan).
     basemap
-        ``"light"`` / ``"dark"`` (CARTO tiles, need internet) or ``"none"`` (no tiles; our own
+        ``"light"`` / ``"dark"`` (CARTO tiles, need internet; ``"dark"`` swaps the line colours
+        for :data:`DARK_PALETTE`) or ``"none"`` (no tiles and no style fetched; our own
         boundary layers keep the map readable, background follows the app theme).
 
     Returns
@@ -1067,11 +1195,16 @@ def make_deck(layers: Sequence[pdk.Layer | None], view: Mapping[str, float] | No
     tooltip = {"html": _TOOLTIP_HTML, "style": dict(_TOOLTIP_STYLE)}
     kw: dict[str, Any] = {}
     if basemap == "none":
-        kw.update(map_provider=None, map_style=None)
+        # pydeck's own "no style" sentinel; map_style=None would drop the key, and Streamlit then
+        # fetches its theme's default CARTO style (console errors offline).
+        kw.update(map_provider=None, map_style=NO_BASEMAP_STYLE)
     else:
         kw.update(map_provider="carto", map_style=basemap)
+    stack = [lyr for lyr in layers if lyr is not None]
+    if basemap == "dark":
+        stack = [dark_variant(lyr) for lyr in stack]
     return MapDeck(
-        layers=[lyr for lyr in layers if lyr is not None],
+        layers=stack,
         initial_view_state=pdk.ViewState(**v),
         tooltip=tooltip,
         **kw,

@@ -51,9 +51,12 @@ def terminal_color(port_id: str) -> list[int]:
 
 def occurrence_deck(context: Sequence[AnyLayer], occ: pd.DataFrame,
                     extra: Sequence[AnyLayer | None] = (), view: Mapping[str, float] | None = None,
-                    basemap: str = "light") -> MapDeck:
-    """Context layers, the occurrence layers of ``occ``, then ``extra`` (None entries dropped)."""
-    stack: list[AnyLayer] = [*context, *layers.occurrence_layers(occ)]
+                    basemap: str = "light", under: Sequence[AnyLayer | None] = ()) -> MapDeck:
+    """Context layers, ``under`` (e.g. the selected occurrence's route, which starts at its
+    marker and must not catch the clicks meant for it), the occurrence layers of ``occ``, then
+    ``extra`` (None entries dropped)."""
+    stack: list[AnyLayer] = [*context, *(lyr for lyr in under if lyr is not None),
+                             *layers.occurrence_layers(occ)]
     stack += [lyr for lyr in extra if lyr is not None]
     return layers.make_deck(stack, view=view, basemap=basemap)
 
@@ -75,7 +78,7 @@ def candidate_layer(cand: pd.DataFrame) -> pdk.Layer:
                      get_fill_color=_CANDIDATE_STYLE["fill"],
                      get_line_color=_CANDIDATE_STYLE["line"], get_radius=3.5, radius_units=_PX,
                      line_width_units=_PX, get_line_width=1, stroked=True, filled=True,
-                     pickable=True, auto_highlight=True, highlight_color=[255, 255, 0, 160])
+                     pickable=True, auto_highlight=False)  # see layers._marker_layer
 
 
 def region_deck(context: Sequence[AnyLayer], region: BaseGeometry | None, rows: pd.DataFrame,
@@ -141,6 +144,9 @@ def scenario_deck(context: Sequence[AnyLayer], result: scenario.ScenarioResult,
 
 def _swatch(color: str, symbol: str) -> str:
     color = html.escape(color, quote=True)
+    if symbol == "line":
+        return (f"<span style='display:inline-block;width:18px;height:0;border-top:3px solid "
+                f"{color};margin:0 4px 0 10px;vertical-align:middle'></span>")
     if symbol in ("filled", "filled-outlined", "dot"):
         return (f"<span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
                 f"background:{color};margin:0 4px 0 10px;vertical-align:middle'></span>")
@@ -171,3 +177,68 @@ def terminal_legend_html(terminals: pd.DataFrame) -> str:
             f"{md_escape(html.escape(str(r.port)))}{suffix}"
         )
     return "Routes to: " + "".join(parts)
+
+
+#: Legend entries of the occurrence markers shown in one line each by :func:`compact_legend_html`.
+_LEGEND_GROUPS: tuple[tuple[str, str], ...] = (("commodity", "Commodity"),
+                                                ("precision", "Location"),
+                                                ("context", "Layers"))
+_SHORT_LABELS = {
+    "Antimony (Sb)": "Sb", "Rare-earth elements (REE)": "REE", "Other commodity": "other",
+    "Uncertainty circle (radius = location precision)": "uncertainty circle",
+}
+
+
+def _compact_swatch(color: str, symbol: str, stroke: str) -> str:
+    """A 14 px inline SVG drawing the symbol: lines as lines, rings as rings, dots as dots."""
+    c = html.escape(color, quote=True)
+    k = html.escape(stroke, quote=True)
+    shapes = {
+        "line": f"<line x1='0' y1='7' x2='14' y2='7' stroke='{c}' stroke-width='3'/>",
+        "filled": f"<circle cx='7' cy='7' r='5' fill='{c}'/>",
+        "dot": f"<circle cx='7' cy='7' r='5' fill='{c}' stroke='{k}' stroke-width='1'/>",
+        "filled-outlined": f"<circle cx='7' cy='7' r='5' fill='{c}' stroke='{k}' "
+                           "stroke-width='2'/>",
+        "ring": f"<circle cx='7' cy='7' r='5' fill='none' stroke='{c}' stroke-width='2'/>",
+        "small-ring": f"<circle cx='7' cy='7' r='3' fill='none' stroke='{c}' stroke-width='1'/>",
+        "circle": f"<circle cx='7' cy='7' r='6' fill='{c}' fill-opacity='0.25' stroke='{c}'/>",
+    }
+    body = shapes.get(symbol, shapes["filled"])
+    return (f"<svg width='14' height='14' viewBox='0 0 14 14' aria-hidden='true' "
+            f"style='vertical-align:middle;margin-right:3px'>{body}</svg>")
+
+
+def compact_legend_html(visible: Collection[str] = (), basemap: str = "light") -> str:
+    """The map legend in three short lines (commodity, location precision, visible layers):
+    lines drawn as lines, only the visible context layers, colours of the basemap's palette, on
+    a background like the basemap's. Every label is escaped.
+
+    Parameters
+    ----------
+    visible
+        Context layers shown on the map.
+    basemap
+        ``"light"``, ``"dark"`` or ``"none"``.
+    """
+    dark = basemap == "dark"
+    fg, bg, border = (("#eeeeee", "#262626", "#444444") if dark
+                      else ("#222222", "rgba(255,255,255,0.92)", "#dddddd"))
+    stroke = "#eeeeee" if dark else "#141414"
+    entries = layers.legend_entries(tuple(visible), dark=dark)
+    rows = []
+    for kind, title in _LEGEND_GROUPS:
+        items = [e for e in entries if e["kind"] == kind]
+        if not items:
+            continue
+        cells = []
+        for e in items:
+            text = _SHORT_LABELS.get(e["label"], e["label"])
+            if kind == "precision":
+                text = text.removeprefix("Location ").split(" (")[0]
+            cells.append(f"<span style='white-space:nowrap;margin-right:10px'>"
+                         f"{_compact_swatch(e['color'], e.get('symbol', ''), stroke)}"
+                         f"{html.escape(text)}</span>")
+        rows.append(f"<div><b>{html.escape(title)}:</b> {''.join(cells)}</div>")
+    return (f"<div class='mm-legend' style='font-size:0.78em;line-height:1.7;color:{fg};"
+            f"background:{bg};border:1px solid {border};border-radius:6px;padding:4px 8px'>"
+            + "".join(rows) + "</div>")

@@ -154,3 +154,20 @@ def map_key(selected_ids: Iterable[str], candidate_ids: Iterable[str],
         h.update(b"\x1e")
     h.update(region.wkb if region is not None else b"")
     return f"{prefix}{h.hexdigest()[:12]}"
+
+
+def stack_members(occ: pd.DataFrame, occ_id: str | None) -> list[str]:
+    """Ids of the rows drawn at the same point as ``occ_id`` (itself included, frame order).
+
+    Several rows can share one coordinate (district centroids); only the top marker of such a
+    stack can be clicked, so the page lists the others (see
+    :func:`mineralmap.layers.stacked_points`). One id (or none, when ``occ_id`` is not a mapped
+    row of ``occ``) means there is no stack.
+    """
+    if occ_id is None or occ.empty:
+        return []
+    for ids in layers.stacked_points(occ)["ids"]:
+        if str(occ_id) in ids:
+            return list(ids)
+    ids = occ["id"].astype(str)
+    return [str(occ_id)] if (ids == str(occ_id)).any() else []

@@ -12,6 +12,7 @@ from mineralmap.ui import context as ctx
 
 cat = ui.load_catalog_or_stop()
 st.title("Market and logistics")
+ctx.candidate_from_link(cat)  # before the notes: a link's bad candidate is noted with the rest
 ui.param_notes()
 occ, sentence = ui.filtered_occurrences(cat)
 
@@ -43,6 +44,7 @@ except MineralmapError as exc:
     ui.show_error(exc)
     st.stop()
 res = view.result
+ui.no_match_notice(occ, "the scenario has nothing to assign")
 
 for note in res.notes:
     st.info(md_escape(note))

@@ -13,6 +13,7 @@ occ, sentence = ui.filtered_occurrences(cat)
 counts = summary.counts(occ)
 
 st.title("Pakistan's critical minerals, joined to infrastructure")
+ui.param_notes()
 st.markdown(
     "Known **antimony (Sb)** and **rare-earth (REE)** occurrences, with context deposits, placed "
     "on a map with ports, railways, roads and borders. Every point carries its source and a "
@@ -26,6 +27,7 @@ c[1].metric("Antimony (Sb)", int(counts.by_commodity.get("Sb", 0)))
 c[2].metric("Rare earths (REE)", int(counts.by_commodity.get("REE", 0)))
 c[3].metric("Mapped", counts.mapped)
 c[4].metric("Unmapped (no coordinate)", counts.unmapped)
+ui.no_match_notice(occ)
 
 left, right = st.columns([3, 2])
 with left:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as hs
 
@@ -107,3 +108,12 @@ def test_source_lines_never_fail_and_only_link_http(titles, urls):
         for target in re.findall(r"\]\(([^)]*)\)", md):
             assert target.lower().startswith(("http://", "https://"))
             assert " " not in target
+
+
+def test_member_labels_escaped_in_stack_order():
+    occ = pd.DataFrame({"id": ["b", "a"], "name": ["B *bold*", "A [x](https://e.x)"],
+                        "commodity": ["Sb", "REE"], "precision": ["district", "district"]})
+    labels = details.member_labels(occ, ["a", "b", "gone"])
+    assert list(labels) == ["a", "b", "gone"]
+    assert labels["a"].startswith("A \\[x\\](https:") and "· REE · district" in labels["a"]
+    assert "\\*bold\\*" in labels["b"] and labels["gone"] == "gone"

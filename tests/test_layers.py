@@ -77,7 +77,8 @@ def test_occurrence_layer_ids_types_and_unmapped_rows_skipped(enriched):
     assert [lyr["id"] for lyr in spec["layers"]] == ["occ-uncertainty", "occurrences"]
     assert all(lyr["@@type"] == "ScatterplotLayer" for lyr in spec["layers"])
     markers = layer_by_id(spec, "occurrences")
-    assert markers["pickable"] is True and markers["autoHighlight"] is True
+    # pickable without auto_highlight (a hover must not redraw the scene: see _marker_layer)
+    assert markers["pickable"] is True and markers["autoHighlight"] is False
     assert [r["id"] for r in markers["data"]] == ["Sb-001", "REE-002", "CU-003"]
     assert list(view.ids) == ["Sb-001", "REE-002", "CU-003"]
     assert "Sb-004" not in json.dumps(spec)
@@ -264,7 +265,10 @@ def test_context_layers_only_when_visible(layers):
 
 def test_boundaries_drawn_with_basemap_none(layers):
     spec = deck_json(ml.context_layers(layers, ["provinces", "districts"]), basemap="none")
-    assert spec.get("mapStyle") is None and spec.get("mapProvider") is None
+    # no provider, and pydeck's "no style" sentinel: without it Streamlit would fetch its theme's
+    # default CARTO style (issue 14, item 11)
+    assert spec.get("mapProvider") is None and spec["mapStyle"] == ml.NO_BASEMAP_STYLE
+    assert "carto" not in json.dumps(spec).lower()
     prov, dist = layer_by_id(spec, "provinces"), layer_by_id(spec, "districts")
     assert prov["@@type"] == dist["@@type"] == "PathLayer"
     assert len(prov["data"]) == 2 and len(dist["data"]) == 4
@@ -466,3 +470,38 @@ def test_frozen_layers_give_the_same_deck_json(layers, enriched):
     assert frozen == plain
     ids = [lyr["id"] for lyr in json.loads(frozen)["layers"]]
     assert ids[:3] == [x.id for x in static] and "occurrences" in ids
+
+
+def test_dark_basemap_swaps_line_colours(layers):
+    frozen = [ml.freeze(lyr) for lyr in ml.context_layers(layers, ["provinces", "railways"])]
+    light = deck_json(frozen, basemap="light")
+    dark = deck_json(frozen, basemap="dark")
+    assert layer_by_id(light, "provinces")["getColor"] != layer_by_id(dark, "provinces")["getColor"]
+    assert sum(layer_by_id(light, "provinces")["getColor"][:3]) < 3 * 128  # dark on light
+    assert sum(layer_by_id(dark, "provinces")["getColor"][:3]) > 3 * 128  # light on dark
+    light_rail = {tuple(r["c"]) for r in layer_by_id(light, "railways")["data"]}
+    dark_rail = {tuple(r["c"]) for r in layer_by_id(dark, "railways")["data"]}
+    assert light_rail <= set(ml.DARK_PALETTE)
+    assert dark_rail == {ml.DARK_PALETTE[c] for c in light_rail}
+    # every swapped colour is light on the dark basemap, and layers without them stay as they are
+    assert all(sum(v[:3]) > 3 * 80 for v in ml.DARK_PALETTE.values())
+    occ_layer = ml.occurrence_layers(pd.DataFrame({"lon": [65.0], "lat": [28.0]}))[0]
+    assert ml.dark_variant(occ_layer) is occ_layer
+    # the legend shows the palette of the basemap
+    dark_legend = {e["label"]: e["color"] for e in ml.legend_entries(["railways"], dark=True)}
+    assert dark_legend["Railway, active"] == ml.hex_color(ml.DARK_PALETTE[tuple(ml._RAIL_ACTIVE[0])])
+
+
+def test_stacked_points_get_a_count_badge():
+    occ = pd.DataFrame({"id": ["a", "b", "c", "d", "e"], "name": list("ABCDE"),
+                        "lon": [66.0, 66.0, 67.0, 66.000001, np.nan],
+                        "lat": [29.0, 29.0, 30.0, 29.0, np.nan]})
+    stacks = ml.stacked_points(occ)
+    assert stacks[["lon", "lat", "n"]].values.tolist() == [[66.0, 29.0, 3]]
+    assert stacks["ids"].iloc[0] == ("a", "b", "d")  # equal as drawn (5 decimals)
+    spec = deck_json(ml.occurrence_layers(occ))
+    badge = layer_by_id(spec, "occ-stacks")
+    assert badge["@@type"] == "TextLayer" and badge["pickable"] is False
+    assert badge["data"] == [{"p": [66.0, 29.0], "n": "3"}]
+    # no stack, no badge layer
+    assert "occ-stacks" not in {lyr.id for lyr in ml.occurrence_layers(occ.iloc[[0, 2]])}

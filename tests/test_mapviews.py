@@ -64,3 +64,26 @@ def test_legend_html_lists_every_entry_escaped():
     for e in layers.legend_entries(("roads",)):
         assert e["label"].replace("&", "&amp;") in html
     assert html.count("white-space:nowrap") == len(layers.legend_entries(("roads",)))
+
+
+def test_compact_legend_draws_lines_as_lines_and_only_visible_layers():
+    html_ = mapviews.compact_legend_html(["railways"], "light")
+    assert "<line" in html_ and "Railway, active" in html_
+    assert "Province boundaries" not in html_ and "Seaport" not in html_
+    with_ports = mapviews.compact_legend_html(["ports", "provinces"], "light")
+    assert "Seaport" in with_ports and "Province boundaries" in with_ports
+    # the dark basemap: dark background and the dark palette's railway colour
+    dark = mapviews.compact_legend_html(["railways"], "dark")
+    rail = layers.hex_color(layers.DARK_PALETTE[tuple(layers._RAIL_ACTIVE[0])])
+    assert "#262626" in dark and rail in dark
+    # three short lines at most: commodity, location, layers
+    assert with_ports.count("<b>") == 3 and mapviews.compact_legend_html([]).count("<b>") == 2
+    # the old legend also draws lines as lines now
+    assert "border-top:3px solid" in mapviews.legend_html(["railways"])
+
+
+def test_route_goes_under_the_markers(enriched):
+    route = layers.route_layer(LineString([(65.6, 29.0), (65.0, 26.9)]), "Gwadar")
+    spec = json.loads(mapviews.occurrence_deck([], enriched, under=[route, None]).to_json())
+    ids = [lyr["id"] for lyr in spec["layers"]]
+    assert ids.index("route") < ids.index("occurrences")  # a click on the marker reaches it

@@ -130,3 +130,74 @@ def test_context_smoke_on_real_data(use_real_cache):
     assert len(pp) == len(SEAPORT_IDS) and pp["occurrences"].sum() > 0
     assert any(d for d in at.dataframe if "crossing_closer_than_port" in d.value.columns)
     assert len(at.get("deck_gl_json_chart")) >= 1
+
+
+# ---------------------------------------------------------------------------- issue 14
+
+
+def _context_link(query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.switch_page("pages/context.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _query(at: AppTest) -> dict[str, str]:
+    return {k: at.query_params[k][-1] if isinstance(at.query_params[k], list)
+            else at.query_params[k] for k in at.query_params}
+
+
+def test_candidate_terminal_travels_in_the_link(use_toy_world):
+    lon, lat = ON_COAST[0]
+    at = _context()
+    _candidate(at, lon, lat)
+    at.text_input(key="ctx_cand_name").set_value("Sonmiani").run()
+    q = _query(at)
+    assert q["cand"] == f"{lon:g},{lat:g}" and q["cand_name"] == "Sonmiani"
+    shared = _context_link(q)
+    assert shared.checkbox(key="ctx_cand_on").value
+    assert (shared.number_input(key="ctx_cand_lon").value,
+            shared.number_input(key="ctx_cand_lat").value) == (lon, lat)
+    assert _per_port(shared).iloc[-1]["port"] == "Sonmiani"
+    assert _per_port(shared).equals(_per_port(at))
+    # a minor-port site travels by name
+    site = _context_link({"cand_site": "Pasni"})
+    assert site.selectbox(key="ctx_cand_site").value == "Pasni"
+    assert _query(site) == {"cand_site": "Pasni"}
+    by_hand = _context()
+    by_hand.checkbox(key="ctx_cand_on").check().run()
+    by_hand.selectbox(key="ctx_cand_site").set_value("Pasni").run()
+    assert _per_port(site).equals(_per_port(by_hand))
+    assert [e.value for e in site.error] == [e.value for e in by_hand.error]
+    # switching it off removes it from the link
+    site.checkbox(key="ctx_cand_on").uncheck().run()
+    assert not {"cand", "cand_site", "cand_name"} & set(_query(site))
+
+
+def test_bad_candidate_link_is_noted_and_removed(use_toy_world):
+    at = _context_link({"cand_site": "Atlantis", "cand_name": "X"})
+    notes = " ".join(i.value for i in at.info)
+    assert "Some link parameters were ignored" in notes and "Atlantis" in notes
+    assert not at.checkbox(key="ctx_cand_on").value
+    assert not {"cand_site", "cand_name"} & set(_query(at))
+
+
+def test_typed_candidate_errors_say_what_is_wrong(use_toy_world):
+    at = _context()
+    at.checkbox(key="ctx_cand_on").check().run()
+    assert any(c.value == "Enter both coordinates to add the candidate." for c in at.caption)
+    _candidate(at, 250.0, 25.2)
+    errors = " ".join(e.value for e in at.error)
+    assert "Longitude 250 is not a longitude" in errors and "Enter both" not in errors
+    lon, lat = ON_COAST[0]
+    _candidate(at, lat, lon)  # typed the other way round
+    errors = " ".join(e.value for e in at.error)
+    assert "look swapped" in errors and f"did you mean longitude {lon:g}" in errors
+    at.button(key="ctx_cand_swap").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert (at.number_input(key="ctx_cand_lon").value,
+            at.number_input(key="ctx_cand_lat").value) == (lon, lat)
+    assert _per_port(at).iloc[-1]["port"] == "Candidate terminal"

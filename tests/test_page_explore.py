@@ -5,10 +5,13 @@ checks the structure only."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
+
+from mineralmap import layers, params, viewport
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -18,6 +21,7 @@ def _explore(query: dict[str, str] | None = None) -> AppTest:
     for k, v in (query or {}).items():
         at.query_params[k] = v
     at.switch_page("pages/explore.py")
+    at.session_state["explore_table_open"] = True  # the table is sent only while its toggle is on
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -91,3 +95,98 @@ def test_explore_smoke_on_real_data(use_real_cache):
     assert len(at.get("deck_gl_json_chart")) >= 1
     rows = at.dataframe[0].value
     assert len(rows) > 0 and {"id", "commodity_group"} <= set(rows.columns)
+
+
+# ---- issue 14: fitted view, search, empty results, hidden selection, basemap -----------------
+
+def _deck(at: AppTest) -> dict:
+    return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+
+
+def _view(at: AppTest) -> dict:
+    return _deck(at)["initialViewState"]
+
+
+def _url_view(at: AppTest) -> dict:
+    raw = at.query_params["view"]
+    view, notes = params.parse_view(raw[0] if isinstance(raw, list) else raw)
+    assert not notes
+    return view
+
+
+def _close(a: dict, b: dict, tol: float = 1e-3) -> bool:
+    return all(abs(a[k] - b[k]) <= tol for k in ("latitude", "longitude", "zoom"))
+
+
+def test_filter_fits_view_and_writes_it_to_the_url(use_toy_world):
+    occ = use_toy_world.catalog.occurrences
+    at = _explore()
+    assert _close(_view(at), viewport.fit_points(occ["lon"], occ["lat"]))
+    assert _close(_url_view(at), _view(at), 1e-2)
+    before = _deck(at)["initialViewState"]
+    at.run()  # a rerun without a change sends the very same view: the user's panning stays
+    assert _deck(at)["initialViewState"] == before
+    at.multiselect(key="flt_provinces").set_value(["Balochistan"]).run()
+    kept = occ[_province(occ) == "Balochistan"]
+    fitted = viewport.fit_points(kept["lon"], kept["lat"])
+    new = _view(at)
+    assert _close(new, fitted)
+    assert all(new[k] != before[k] for k in before)  # every key changes (Streamlit merges keys)
+    assert _close(_url_view(at), new, 1e-2)
+
+
+def test_view_from_the_url_is_kept_on_first_load(use_toy_world):
+    at = _explore({"view": "28.5000,66.0000,8.00"})
+    assert _close(_view(at), {"latitude": 28.5, "longitude": 66.0, "zoom": 8.0}, 1e-5)
+
+
+def test_search_flies_to_a_town_and_opens_an_occurrence(use_toy_world):
+    cat = use_toy_world.catalog
+    town = cat.layers["towns"].iloc[0]
+    at = _explore()
+    at.text_input(key="map_search").set_value(str(town["name"])).run()
+    assert not at.exception
+    v = _view(at)
+    assert abs(v["longitude"] - town.geometry.x) < 1e-4 and abs(v["latitude"] - town.geometry.y) < 1e-4
+    # an occurrence: flies there and opens its panel
+    occ = cat.occurrences[cat.occurrences["mapped"].astype(bool)].iloc[-1]
+    at.text_input(key="map_search").set_value(str(occ["name"])).run()
+    assert not at.exception
+    assert any(str(occ["name"]) in s.value for s in at.subheader)
+    v = _view(at)
+    assert abs(v["longitude"] - occ["lon"]) < 1e-4 and abs(v["latitude"] - occ["lat"]) < 1e-4
+    assert at.query_params["sel"] in ([occ["id"]], occ["id"])
+    # nothing found: said so, escaped
+    at.text_input(key="map_search").set_value("no *such* place").run()
+    assert any("no \\*such\\* place" in c.value for c in at.caption)
+
+
+def test_empty_result_names_the_nearest_and_widens(use_toy_world):
+    occ = use_toy_world.catalog.occurrences
+    sb = occ[occ["commodity_group"] == "Sb"]
+    port_km = sb["haul_road_km"].where(sb["haul_road_km"].notna(), sb["port_nearest_km"])
+    nearest = sb.loc[port_km.idxmin()]
+    at = _explore({"commodity": "Sb", "max_port_km": str(int(port_km.min() // 2))})
+    assert not at.dataframe
+    warning = " ".join(w.value for w in at.warning)
+    assert str(nearest["id"]) in warning and f"{port_km.min():,.0f} km" in warning
+    widen_btn = next(b for b in at.button if b.label.startswith("Widen the limit"))
+    widen_btn.click().run()
+    assert not at.exception
+    assert str(nearest["id"]) in set(at.dataframe[0].value["id"])
+
+
+def test_selection_the_filters_hide_is_closed(use_toy_world):
+    occ = use_toy_world.catalog.occurrences
+    row = occ[(occ["commodity_group"] == "Sb") & occ["mapped"].astype(bool)].iloc[0]
+    at = _explore({"sel": str(row["id"])})
+    assert any(str(row["name"]) in s.value for s in at.subheader)
+    at.multiselect(key="flt_commodities").set_value(["REE"]).run()
+    assert not any(str(row["name"]) in s.value for s in at.subheader)
+    assert "sel" not in at.query_params
+    assert "route" not in {lyr.get("id") for lyr in _deck(at)["layers"]}
+
+
+def test_basemap_none_fetches_no_style(use_toy_world):
+    spec = _deck(_explore({"basemap": "none"}))
+    assert spec["mapStyle"] == layers.NO_BASEMAP_STYLE and not spec.get("mapProvider")

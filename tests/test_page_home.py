@@ -67,3 +67,16 @@ def test_home_smoke_on_real_data(use_real_cache):
     assert metrics["Antimony (Sb)"] + metrics["Rare earths (REE)"] <= metrics["Occurrences"]
     assert len(at.get("deck_gl_json_chart")) == 1
     assert any("OpenStreetMap" in c.value for c in at.caption)
+
+
+def test_overview_notes_ignored_link_parameters_and_removes_them(use_toy_world):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["bogus"] = "1"
+    at.query_params["province"] = "Atlantis"
+    at.query_params["commodity"] = "Sb"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    notes = " ".join(i.value for i in at.info)
+    assert "Some link parameters were ignored" in notes
+    assert "bogus" in notes and "Atlantis" in notes
+    assert dict(at.query_params) == {"commodity": "Sb"} or set(at.query_params) == {"commodity"}

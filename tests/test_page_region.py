@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mineralmap import regionform
 from mineralmap._geo import GEOD
 from mineralmap.ui import region
 
@@ -34,6 +35,8 @@ def _page(query: dict[str, str] | None = None, state: dict | None = None) -> App
     for k, v in (state or {}).items():
         at.session_state[k] = v
     at.switch_page("pages/region_export.py")
+    if "rg_table_open" not in (state or {}):
+        at.session_state["rg_table_open"] = True  # the table is sent only while its toggle is on
     at.run()
     _ok(at)
     return at
@@ -340,3 +343,128 @@ def test_region_smoke_on_real_data(use_real_cache):
     assert len(_ids(at)) == total
     assert set(_downloads(at)) == set(TOTAL_KEYS)
     assert len(at.get("deck_gl_json_chart")) >= 1
+
+
+# ---------------------------------------------------------------------------- issue 14: links
+
+
+def _query(at: AppTest) -> dict[str, str]:
+    return {k: at.query_params[k][-1] if isinstance(at.query_params[k], list)
+            else at.query_params[k] for k in at.query_params}
+
+
+def _infos(at: AppTest) -> str:
+    return " ".join(i.value for i in at.info)
+
+
+def test_region_link_restores_district_commodity_and_box(cat):
+    occ = cat.occurrences
+    box = (66.0, 28.0, 70.0, 32.0)
+    w, s, e, n = box
+    in_box = occ[occ["mapped"].astype(bool) & occ["lon"].between(w, e)
+                 & occ["lat"].between(s, n)].dropna(subset=["district_geo"])
+    district, commodity = (str(v) for v in in_box[["district_geo", "commodity_group"]].iloc[0])
+    at = _page({"commodity": commodity, "rdist": district, "rbox": "66,28,70,32"})
+    assert at.multiselect(key="rg_dist").value == [district]
+    assert at.checkbox(key="rg_bbox_on").value
+    assert (at.number_input(key="rg_w").value, at.number_input(key="rg_n").value) == (66.0, 32.0)
+    expected = set(occ.loc[(occ["district_geo"] == district)
+                           & (occ["commodity_group"] == commodity)
+                           & occ["lon"].between(w, e) & occ["lat"].between(s, n), "id"])
+    assert expected and _ids(at) == expected
+    assert not at.warning and not at.error
+    # the link states the region, so copying it restores the same page
+    q = _query(at)
+    assert q["rdist"] == district and q["rbox"] == "66,28,70,32" and q["commodity"] == commodity
+    again = _page(q)
+    assert _ids(again) == expected and _sentence(again) == _sentence(at)
+    # the share hint says what a link cannot carry
+    assert any("Share:" in c.value and "uploaded polygon cannot travel" in c.value
+               for c in at.caption)
+
+
+def test_region_link_radius_and_picks_round_trip(cat):
+    occ = cat.occurrences
+    keep = [str(i) for i in occ["id"]][:2]
+    at = _page({"rradius": "300", "rcentre": "port:Gwadar", "rremove": keep[0]})
+    gwadar_km = occ["port_gwadar_km"].to_numpy(float)
+    expected = set(occ.loc[gwadar_km <= 300, "id"]) - {keep[0]}
+    assert _ids(at) == expected
+    assert at.selectbox(key="rg_centre_port").value == "Gwadar"
+    q = _query(at)
+    assert (q["rradius"], q["rcentre"], q["rremove"]) == ("300", "port:Gwadar", keep[0])
+    # switching the radius off removes it from the link
+    at.checkbox(key="rg_rad_on").uncheck().run()
+    _ok(at)
+    assert "rradius" not in _query(at) and "rcentre" not in _query(at)
+
+
+def test_bad_region_link_values_are_noted_and_removed(cat):
+    at = _page({"rprov": "Atlantis", "rbox": "71,28,70,32", "rcentre": "x", "rradius": "50",
+                "bogus": "1"})
+    text = _infos(at)
+    assert "Some link parameters were ignored" in text
+    assert "Atlantis" in text and "west (71)" in text and "bogus" in text
+    assert _selected(at) == len(cat.occurrences)
+    q = _query(at)
+    assert not {"rprov", "rbox", "rcentre", "rradius", "bogus"} & set(q)
+
+
+def test_district_outside_the_filter_province_is_reported(cat):
+    occ = cat.occurrences
+    by_prov = occ.dropna(subset=["district_geo"]).groupby("province_geo")["district_geo"].first()
+    (p0, _d0), (_p1, d1) = list(by_prov.items())[:2]
+    at = _page({"province": p0, "district": d1})
+    assert d1 in _infos(at) and "not in" in _infos(at)
+    assert at.sidebar.multiselect(key="flt_districts").value == []
+    assert "district" not in _query(at)
+
+
+def test_oversize_upload_and_polygon_outside_pakistan_are_said_in_the_page(cat):
+    at = _page()
+    big = b" " * (region.MAX_UPLOAD_MB * 1_000_000 + 10)
+    at.get("file_uploader")[0].set_value(("big.geojson", big, "application/geo+json")).run()
+    _ok(at)
+    assert "big.geojson is 5.0 MB; the limit is 5 MB" in _errors(at)
+    at.get("file_uploader")[0].set_value(
+        ("alps.geojson", _box_geojson(10, 45, 11, 46), "application/geo+json")).run()
+    _ok(at)
+    assert not at.success
+    assert any("alps.geojson lies outside Pakistan" in w.value for w in at.warning)
+    assert _selected(at) == 0
+
+
+def test_file_contents_caption_matches_the_selection(cat):
+    at = _page()
+    occ = cat.occurrences
+    n, mapped = len(occ), int(occ["mapped"].astype(bool).sum())
+    assert 0 < mapped < n
+    files = next(c.value for c in at.caption if c.value.startswith("Files:"))
+    assert f"GeoJSON and CSV: all {n} occurrence(s) ({n - mapped} without coordinates" in files
+    assert f"GeoPackage and KML: the {mapped} with coordinates" in files
+    helps = {b.key: b.help for b in at.get("download_button")}
+    assert helps["dl_csv"].startswith(f"{n} occurrence(s)")
+    assert helps["dl_kml"].startswith(f"{mapped} occurrence(s)")
+
+
+def test_drawing_a_box_shows_the_grid_and_applies_the_drawn_box(cat):
+    at = _page()
+    deck = at.get("deck_gl_json_chart")[0]
+    assert "draw_grid" not in deck.proto.json
+    at.toggle(key="rg_draw").set_value(True).run()
+    _ok(at)
+    deck = at.get("deck_gl_json_chart")[0]
+    assert '"id":"draw_grid"' in deck.proto.json
+    assert any("click one corner cell" in c.value for c in at.caption)
+    # two clicked cells make a box (set by the map's selection; here the pending box directly)
+    box = regionform.box_from_cells([{"cell": [22, 18]}, {"cell": [38, 34]}])
+    at.session_state["_mm_region_drawn_box"] = box
+    at.run()
+    _ok(at)
+    assert at.checkbox(key="rg_bbox_on").value and not at.toggle(key="rg_draw").value
+    got = tuple(at.number_input(key=k).value for k in ("rg_w", "rg_s", "rg_e", "rg_n"))
+    assert got == box
+    ids, lon, lat = _mapped(cat)
+    w, s, e, n = box
+    assert _ids(at) == set(ids[(lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)])
+    assert "draw_grid" not in at.get("deck_gl_json_chart")[0].proto.json

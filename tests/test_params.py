@@ -8,6 +8,8 @@ from hypothesis import strategies as hs
 from mineralmap import filters, params
 from mineralmap.filters import FilterSpec
 from mineralmap.layers import BASEMAPS, CONTEXT_LAYER_LABELS
+from mineralmap.summary import md_escape
+from tests._mdcheck import unescaped
 
 
 def _options(enriched) -> dict[str, list[str]]:
@@ -102,3 +104,60 @@ def test_any_view_layers_basemap_text_is_handled(raw):
     visible, _ = params.parse_layers(raw, CONTEXT_LAYER_LABELS, ())
     assert set(visible) <= set(CONTEXT_LAYER_LABELS)
     assert params.parse_basemap(raw)[0] in BASEMAPS
+
+
+# ---------------------------------------------------------------------------- issue 14: links
+
+
+def test_a_district_of_another_province_is_reported_not_dropped_silently(enriched):
+    opts = _options(enriched)
+    p0, p1 = opts["provinces"][:2]
+    d1 = params.district_choices(opts, [p1])[0]
+    d0 = params.district_choices(opts, [p0])[0]
+    spec, notes = params.filter_from_params({"province": [p0], "district": [f"{d0},{d1}"]}, opts)
+    assert spec.provinces == (p0,) and spec.districts == (d0,)
+    assert len(notes) == 1 and d1 in notes[0] and p0 in notes[0] and "not in" in notes[0]
+    # without a province every district is offered: nothing to report
+    spec, notes = params.filter_from_params({"district": [d1]}, opts)
+    assert spec.districts == (d1,) and notes == []
+
+
+def test_value_helpers():
+    assert params.first_value({"a": ["1", "2"]}, "a") == "2"
+    assert params.first_value({"a": "x"}, "a") == "x"
+    assert params.first_value({"a": ["", ""]}, "a") is None
+    assert params.first_value({}, "a") is None
+    assert params.split_list(" a, b,,a ,c") == ["a", "b", "c"]
+    assert params.parse_floats("66, 28,70,32", 4) == (66.0, 28.0, 70.0, 32.0)
+    for bad in ("66,28,70", "66,28,70,x", "66,28,70,nan", None, ""):
+        assert params.parse_floats(bad, 4) is None, bad
+    assert [params.fmt_number(v) for v in (66.0, 66.25, -0.0, 1e-9, 64.123456789)] == [
+        "66", "66.25", "0", "0", "64.123457"]
+
+
+def test_param_updates_touch_only_owned_keys():
+    current = {"rbox": ["1,2,3,4"], "rprov": ["A"], "province": ["Sindh"], "cand": ["1,2"]}
+    delete, put = params.param_updates(current, params.REGION_PARAMS, {"rprov": "A",
+                                                                        "rdist": "B"})
+    assert delete == ["rbox"] and put == {"rdist": "B"}
+
+
+def test_unknown_page_note():
+    known = ["", "explore", "region_export", "context"]
+    assert params.unknown_page_note("http://h:1/", known) is None
+    assert params.unknown_page_note("http://h:1/context", known) is None
+    assert params.unknown_page_note(None, known) is None
+    note = params.unknown_page_note("http://h:1/nosuch", known)
+    assert note and "'nosuch'" in note and "region_export" in note
+    assert params.unknown_page_note("http://h/app/", known, base_path="app") is None
+    assert params.unknown_page_note("http://h/app/context", known, base_path="/app/") is None
+    assert params.unknown_page_note("http://h/app/x%20y", known, base_path="app")
+
+
+@given(hs.text(max_size=80))
+def test_any_url_gives_an_escaped_note_or_none(path):
+    for url in (path, f"http://h:1/{path}", f"http://h:1/{path}?x=1#y"):
+        note = params.unknown_page_note(url, ["", "explore"])
+        assert note is None or isinstance(note, str)
+        if note:
+            assert not unescaped(md_escape(note))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as hs
@@ -84,3 +85,12 @@ def test_names_and_map_key(enriched):
     assert k.startswith("region_map_") and k == picks.map_key(["b", "a"], ["c"], None)
     assert k != picks.map_key(["a"], ["b", "c"], None)
     assert k != picks.map_key(["a", "b"], ["c"], box(66, 28, 67, 29))
+
+
+def test_stack_members_lists_rows_at_one_point():
+    occ = pd.DataFrame({"id": ["a", "b", "c", "d"], "name": list("ABCD"),
+                        "lon": [72.2266, 72.2266, 70.0, 72.2266],
+                        "lat": [36.2263, 36.2263, 30.0, 36.2263]})
+    assert picks.stack_members(occ, "b") == ["a", "b", "d"]
+    assert picks.stack_members(occ, "c") == ["c"]  # alone at its point
+    assert picks.stack_members(occ, "zz") == [] and picks.stack_members(occ, None) == []

@@ -3,14 +3,20 @@ cannot be applied falls back to the filter."""
 
 from __future__ import annotations
 
+import io
 import json
+import sqlite3
 
-from hypothesis import given, settings
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from mineralmap import regionform, selection
+from mineralmap import export, params, regionform, selection
 from mineralmap.filters import FilterSpec
 from mineralmap.regions import RegionSpec
+from mineralmap.summary import md_escape
+from tests._mdcheck import unescaped
 
 
 def _box(w: float, s: float, e: float, n: float) -> bytes:
@@ -54,7 +60,7 @@ def test_parse_upload_messages():
        hs.sampled_from(["a.geojson", "a.json", "a.kml", "a.zip", "a.txt"]))
 def test_any_upload_is_a_message_never_an_exception(content, name):
     kw, msgs = regionform.parse_upload(content, name)
-    assert (kw and all(level == "info" for level, _ in msgs)) or (
+    assert (kw and all(level in ("info", "warning") for level, _ in msgs)) or (
         kw == {} and len(msgs) == 1 and msgs[0][0] == "error")
 
 
@@ -80,3 +86,194 @@ def test_unexpected_parser_failure_message_has_no_raw_text():
     kw, msgs = regionform.parse_upload(b"x", "area.zip", parser)
     assert kw == {} and msgs[0][0] == "error"
     assert "/tmp" not in msgs[0][1] and "area.zip" in msgs[0][1]
+
+
+# ---------------------------------------------------------------------------- issue 14
+
+
+def test_oversize_upload_is_refused_before_parsing_with_its_size():
+    calls = []
+
+    def parser(content: bytes, name: str):
+        calls.append(name)
+        raise AssertionError("not reached")
+
+    big = b" " * (regionform.MAX_UPLOAD_BYTES + 1)
+    kw, msgs = regionform.parse_upload(big, "big.geojson", parser)
+    assert kw == {} and calls == []
+    assert msgs == [("error", f"Upload ignored: big.geojson is {len(big) / 1e6:.1f} MB; the limit "
+                              f"is {regionform.MAX_UPLOAD_MB} MB. Simplify the polygon or zip the "
+                              "shapefile.")]
+    assert regionform.UPLOADER_LIMIT_MB > regionform.MAX_UPLOAD_MB
+
+
+def test_polygon_outside_pakistan_is_a_warning():
+    kw, msgs = regionform.parse_upload(_box(10, 45, 11, 46), "alps.geojson")
+    assert kw["polygon_label"] == "alps.geojson"  # still applied: it selects nothing
+    assert [lvl for lvl, _ in msgs] == ["warning"]
+    assert "alps.geojson lies outside Pakistan" in msgs[0][1]
+    # lat/lon swapped: also outside
+    kw, msgs = regionform.parse_upload(_box(28, 66, 29, 67), "swapped.geojson")
+    assert msgs and msgs[0][0] == "warning"
+    # inside: no warning
+    assert regionform.parse_upload(_box(66, 28, 67, 29), "ok.geojson")[1] == []
+
+
+def _world(enriched, layers):
+    names = selection.admin_names(layers)
+    centres = selection.centre_choices(layers, enriched)
+    ids = set(enriched["id"].astype(str))
+    return names, centres, ids
+
+
+def test_region_form_round_trips_through_a_link(enriched, layers):
+    names, centres, ids = _world(enriched, layers)
+    port = next(iter(centres["ports"]))
+    occ_ids = sorted(ids)
+    forms = [
+        regionform.RegionForm(),
+        regionform.RegionForm(provinces=tuple(names["provinces"][:1]),
+                              districts=tuple(names["districts"][-1:]),
+                              tehsils=tuple(names["tehsils"][:1]),
+                              bbox=(66.0, 28.0, 70.5, 32.25)),
+        regionform.RegionForm(radius_km=250.0, centre_kind="port", centre=port,
+                              add_ids=tuple(occ_ids[:1]), remove_ids=tuple(occ_ids[1:3])),
+        regionform.RegionForm(radius_km=100.0, centre_kind="lon/lat",
+                              centre_lonlat=(68.5, 29.5)),
+    ]
+    for form in forms:
+        query = {k: [v] for k, v in form.to_params().items()}
+        assert set(query) <= set(params.REGION_PARAMS)
+        back, notes = regionform.form_from_params(query, names, centres, ids)
+        assert notes == [] and back == form, (form, query)
+
+
+def test_region_link_notes_every_ignored_value(enriched, layers):
+    names, centres, ids = _world(enriched, layers)
+    query = {"rprov": "Atlantis," + names["provinces"][0], "rbox": "71,28,70,32",
+             "rradius": "100", "rcentre": "port:Nowhere", "radd": "NOPE"}
+    form, notes = regionform.form_from_params(query, names, centres, ids)
+    assert form == regionform.RegionForm(provinces=(names["provinces"][0],))
+    text = " | ".join(notes)
+    assert len(notes) == 4
+    assert "'Atlantis'" in text and "'Nowhere'" in text and "'NOPE'" in text
+    assert "west (71) must be less than east" in text
+    for query, word in (({"rbox": "1,2"}, "west,south,east,north"),
+                        ({"rradius": "5000", "rcentre": "66,28"}, "1 to 2000"),
+                        ({"rradius": "50"}, "no centre"),
+                        ({"rradius": "50", "rcentre": "34,71"}, "lat,lon instead of lon,lat"),
+                        ({"rradius": "50", "rcentre": "x"}, "port:NAME")):
+        form, notes = regionform.form_from_params(query, names, centres, ids)
+        assert form == regionform.RegionForm() and len(notes) == 1 and word in notes[0], notes
+
+
+_region_keys = hs.sampled_from([*params.REGION_PARAMS, "other"])
+_region_values = hs.one_of(
+    hs.text(max_size=40),
+    hs.lists(hs.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=5).map(
+        lambda xs: ",".join(map(str, xs))),
+    hs.sampled_from(["port:Gwadar", "town:Quetta", "occurrence:Sb-001", "66.9,30.1",
+                     "Balochistan", "Sb-001,Sb-004"]),
+)
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # read-only fixtures
+@given(hs.dictionaries(_region_keys, hs.one_of(_region_values, hs.lists(_region_values,
+                                                                         max_size=3)),
+                       max_size=8))
+def test_any_region_link_gives_a_valid_form(enriched, layers, raw):
+    names, centres, ids = _world(enriched, layers)
+    form, notes = regionform.form_from_params(raw, names, centres, ids)
+    assert set(form.provinces) <= set(names["provinces"])
+    assert set(form.add_ids) <= ids and set(form.remove_ids) <= ids
+    kw = {"bbox": form.bbox} if form.bbox else {}
+    if form.radius_km is not None:
+        kw["radius_km"] = form.radius_km
+        kw.update({"center_lonlat": form.centre_lonlat} if form.centre_lonlat
+                  else {"center": form.centre})
+    RegionSpec(**kw)  # every part that survived is a valid region
+    assert all(isinstance(n, str) and n and not unescaped(md_escape(n)) for n in notes)
+    back, more = regionform.form_from_params(
+        {k: [v] for k, v in form.to_params().items()}, names, centres, ids)
+    assert back == form and more == []
+
+
+def _gpkg_rows(data: bytes, tmp_path) -> int:
+    path = tmp_path / "x.gpkg"
+    path.write_bytes(data)
+    with sqlite3.connect(path) as con:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
+        occ = [t for t in tables if "region" not in t]
+        assert len(occ) == 1, tables
+        return int(con.execute(f'SELECT COUNT(*) FROM "{occ[0]}"').fetchone()[0])
+
+
+def _kml_rows(data: bytes) -> int:
+    text = data.decode("utf-8")
+    return text.count("<Placemark") - text.count("<name>region</name>")
+
+
+@pytest.mark.parametrize("with_region", [False, True])
+def test_file_contents_match_the_written_files(enriched, layers, tmp_path, with_region):
+    region = RegionSpec(provinces=("Balochistan",)) if with_region else RegionSpec()
+    sel = selection.select(enriched, layers, FilterSpec(), region)
+    contents = regionform.file_contents(sel.rows)
+    assert contents.total == len(sel.rows)
+    assert 0 < contents.mapped < contents.total, "the toy world has an unmapped row"
+    files = {fmt: export.export_selection(
+        sel.rows, fmt, region=sel.region, spec_sentence=sel.filter_sentence,
+        region_description=sel.region_description, attributions=[], app_version="t")[0]
+        for fmt in ("geojson", "csv", "gpkg", "kml")}
+    doc = json.loads(files["geojson"])
+    n_geojson = sum(f["properties"].get("feature_type") == "occurrence" for f in doc["features"])
+    n_csv = len(pd.read_csv(io.BytesIO(files["csv"])))
+    got = {"geojson": n_geojson, "csv": n_csv, "gpkg": _gpkg_rows(files["gpkg"], tmp_path),
+           "kml": _kml_rows(files["kml"])}
+    assert got == {fmt: contents.rows(fmt) for fmt in got}
+    sentence = contents.sentence({"geojson": "GeoJSON", "csv": "CSV", "gpkg": "GeoPackage",
+                                  "kml": "KML"})
+    assert f"GeoJSON and CSV: all {contents.total}" in sentence
+    assert f"GeoPackage and KML: the {contents.mapped} with coordinates" in sentence
+    assert f"{contents.unmapped} without coordinates" in sentence
+
+
+def test_file_contents_of_empty_and_fully_mapped(enriched):
+    assert regionform.file_contents(enriched.iloc[:0]) == regionform.FileContents(0, 0)
+    mapped = enriched[enriched.geometry.notna() & ~enriched.geometry.is_empty]
+    c = regionform.file_contents(mapped)
+    assert c.unmapped == 0 and c.sentence({"csv": "CSV"}) == f"Every file: all {len(mapped)} occurrence(s)."
+
+
+def test_draw_grid_and_box_from_clicked_cells():
+    grid = regionform.draw_grid()
+    w, s, e, n = regionform.PAKISTAN_EXTENT
+    step = regionform.DRAW_STEP_DEG
+    xs = [x for c in grid for x, _ in c["polygon"]]
+    ys = [y for c in grid for _, y in c["polygon"]]
+    assert min(xs) == w and min(ys) == s and max(xs) >= e and max(ys) >= n
+    assert max(xs) < e + step and max(ys) < n + step
+    by_cell = {tuple(c["cell"]): c for c in grid}
+    assert len(by_cell) == len(grid)
+    a, b = by_cell[(4, 10)], by_cell[(20, 30)]
+    box = regionform.box_from_cells([b, a])  # click order does not matter
+    assert box == (a["polygon"][0][0], a["polygon"][0][1], b["polygon"][2][0], b["polygon"][2][1])
+    assert regionform.check_mode("Bounding box", {"bbox": box})[1] is None
+    # the last row/column is clipped to Pakistan's extent, so the box is always valid
+    last = max(by_cell)
+    box = regionform.box_from_cells([by_cell[(0, 0)], by_cell[last]])
+    assert box == (w, s, e, n)
+    for junk in (None, "x", [None], [{"cell": "1,2"}], [{"cell": [True, 1]}],
+                 [{"cell": [10_000, 1]}], [{"cell": [-1, 0]}], [{}]):
+        assert regionform.box_from_cells(junk) is None, junk
+
+
+@given(hs.lists(hs.one_of(
+    hs.fixed_dictionaries({"cell": hs.lists(hs.integers(-5, 100), min_size=0, max_size=3)}),
+    hs.dictionaries(hs.text(max_size=5), hs.integers()), hs.none(), hs.text(max_size=5)),
+    max_size=6))
+def test_any_selection_event_gives_a_valid_box_or_none(objects):
+    box = regionform.box_from_cells(objects)
+    if box is not None:
+        assert regionform.check_mode("Bounding box", {"bbox": box})[1] is None

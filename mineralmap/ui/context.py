@@ -8,16 +8,19 @@ The computations are cached in :mod:`mineralmap.ui.cache` by the catalog key and
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from mineralmap import mapviews, market, scenario, terminals
+from mineralmap import mapviews, market, params, scenario, terminals
 from mineralmap.catalog import Catalog
 from mineralmap.scenario import ScenarioResult
-from mineralmap.ui import cache
+from mineralmap.summary import md_escape
+from mineralmap.ui import cache, shell, tables
 
 WEIGHT_COLUMN = "ore_tonnage_t"
 _CUSTOM = "a coordinate I enter"
@@ -79,9 +82,42 @@ class ScenarioControls:
     weights: str | None
 
 
+_LINK_INIT = "_mm_cand_url_init"
+
+
+def candidate_from_link(cat: Catalog) -> None:
+    """On the first run of a session on this page, set the candidate widgets from the link
+    (``cand_site`` or ``cand=lon,lat``, ``cand_name``); notes go with the other link notes."""
+    if st.session_state.get(_LINK_INIT):
+        return
+    st.session_state[_LINK_INIT] = True
+    minor = terminals.minor_ports(cat.layer("ports"))
+    link, notes = terminals.candidate_from_params(shell.query_params(), minor)
+    shell.add_param_notes(notes)
+    if link is None:
+        return
+    st.session_state["ctx_cand_on"] = True
+    if link.site is not None:
+        st.session_state["ctx_cand_site"] = link.site
+    elif link.lonlat is not None:
+        st.session_state["ctx_cand_site"] = _CUSTOM
+        st.session_state["ctx_cand_lon"], st.session_state["ctx_cand_lat"] = link.lonlat
+    if link.name:
+        st.session_state["ctx_cand_name"] = link.name
+
+
+def _swap_typed() -> None:
+    """Swap the typed longitude and latitude (the button under a swapped pair)."""
+    lon, lat = st.session_state.get("ctx_cand_lon"), st.session_state.get("ctx_cand_lat")
+    st.session_state["ctx_cand_lon"], st.session_state["ctx_cand_lat"] = lat, lon
+
+
 def scenario_controls(cat: Catalog) -> ScenarioControls:
-    """Candidate-terminal and weight widgets (keys ``ctx_*``)."""
+    """Candidate-terminal and weight widgets (keys ``ctx_*``), restored from and written to
+    the link."""
+    candidate_from_link(cat)
     left, right = st.columns([3, 2])
+    link = terminals.CandidateLink()
     with left:
         on = st.checkbox("Add a candidate terminal", key="ctx_cand_on",
                          help="Compare a proposed export terminal on the coast with the "
@@ -96,30 +132,45 @@ def scenario_controls(cat: Catalog) -> ScenarioControls:
             )
             a, b, c = st.columns([2, 2, 3])
             if site == _CUSTOM:
-                lon = a.number_input("Longitude (°E)", min_value=-180.0, max_value=180.0,
-                                     value=None, step=0.05, format="%.4f", key="ctx_cand_lon",
-                                     placeholder="e.g. 64.6")
-                lat = b.number_input("Latitude (°N)", min_value=-90.0, max_value=90.0,
-                                     value=None, step=0.05, format="%.4f", key="ctx_cand_lat",
-                                     placeholder="e.g. 25.2")
-                if lon is not None and lat is not None:
-                    candidate = (float(lon), float(lat))
-                else:
-                    st.caption("Enter both coordinates to add the candidate.")
+                # no min/max: a wrong value is explained below instead of refused by the widget
+                lon = a.number_input("Longitude (°E)", value=None, step=0.05, format="%.4f",
+                                     key="ctx_cand_lon", placeholder="e.g. 64.6")
+                lat = b.number_input("Latitude (°N)", value=None, step=0.05, format="%.4f",
+                                     key="ctx_cand_lat", placeholder="e.g. 25.2")
+                candidate, message, is_error = terminals.check_candidate_input(lon, lat)
+                if message and is_error:
+                    st.error(md_escape(message))
+                    if "swapped" in message:
+                        st.button("Swap longitude and latitude", key="ctx_cand_swap",
+                                  on_click=_swap_typed, icon=":material/swap_horiz:")
+                elif message:
+                    st.caption(md_escape(message))
+                if lon is not None and lat is not None and all(
+                        math.isfinite(v) for v in (lon, lat)):
+                    link = terminals.CandidateLink(lonlat=(float(lon), float(lat)))
             else:
                 candidate = minor[site]
                 a.metric("Longitude", f"{candidate[0]:.4f}")
                 b.metric("Latitude", f"{candidate[1]:.4f}")
-                name = f"Candidate at {site}"
-            name = c.text_input("Name", value=name, key="ctx_cand_name") or name
+                name = terminals.site_name(site)
+                link = terminals.CandidateLink(site=site)
+            if st.session_state.get("_mm_cand_last_site", site) != site:
+                st.session_state.pop("ctx_cand_name", None)  # a new site: its default name
+            st.session_state["_mm_cand_last_site"] = site
+            name_kw = {} if "ctx_cand_name" in st.session_state else {"value": name}
+            name = c.text_input("Name", key="ctx_cand_name", **name_kw) or name
+            link = dataclasses.replace(link, name=name)
             x0, y0, x1, y1 = scenario.COASTAL_BAND
-            st.caption(f"Allowed: Pakistan's coastal band, {x0}–{x1} °E, {y0}–{y1} °N.")
+            st.caption(f"Allowed: Pakistan's coastal band, {x0}–{x1} °E, {y0}–{y1} °N. "
+                       "**Share:** the address in the browser's bar carries this candidate "
+                       "terminal and the filters; copy it.")
     with right:
         weighted = st.toggle(
             "Weight by ore tonnage", key="ctx_weights",
             help=f"Multiply each haul by the source's tonnage estimate ({WEIGHT_COLUMN}); rows "
             "without one are left out of the t·km totals.",
         )
+    shell.sync_query_params(params.CANDIDATE_PARAMS, link.to_params())
     return ScenarioControls(candidate, name, WEIGHT_COLUMN if weighted else None)
 
 
@@ -205,8 +256,11 @@ def per_occurrence_table(res: ScenarioResult) -> None:
     }
     for c in haul_cols:
         cfg[c] = st.column_config.NumberColumn(f"km to {names.get(c[5:-3], c)}", format="%,.0f")
-    st.dataframe(df[["id", "name", "port", "haul_km", "access_km", *haul_cols, "weight"]],
-                 hide_index=True, width="stretch", column_config=cfg, key="ctx_per_occ")
+    tables.lazy_paged_table(
+        df[["id", "name", "port", "haul_km", "access_km", *haul_cols, "weight"]],
+        key="ctx_per_occ", label="Show the table by occurrence", column_config=cfg,
+        file_name="mineralmap_terminal_scenario_by_occurrence.csv",
+        empty="No mapped occurrence in the selection, so no haul per occurrence.")
 
 
 def trace_table(trace: pd.DataFrame) -> None:
@@ -225,5 +279,6 @@ def trace_table(trace: pd.DataFrame) -> None:
         "crossing_closer_by_road": st.column_config.CheckboxColumn("crossing closer (road vs road)"),
     }
     cols = [c for c in trace.columns if c != "province"]
-    st.dataframe(trace[cols], hide_index=True, width="stretch", column_config=cfg,
-                 key="ctx_trace")
+    tables.paged_table(trace[cols], key="ctx_trace", column_config=cfg,
+                       file_name="mineralmap_traceability.csv",
+                       empty="No antimony occurrence in the selection.")

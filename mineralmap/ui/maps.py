@@ -1,9 +1,11 @@
-"""Map glue shared by the pages: layer toggles and basemap (URL-backed), deck assembly,
-click selection, the detail panel of one occurrence."""
+"""Map glue shared by the pages: layer toggles and basemap (URL-backed), deck assembly, the map
+view (fitted when the filter, the selection or a search changes, else left to the user), the
+place search, click selection and marker stacks, the detail panel of one occurrence, the
+compact legend and the way forward from an empty result."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -11,7 +13,18 @@ import pydeck as pdk
 import streamlit as st
 from shapely.geometry import LineString
 
-from mineralmap import details, layers, mapviews, params, picks, summary, terminals
+from mineralmap import (
+    details,
+    layers,
+    mapviews,
+    params,
+    picks,
+    search,
+    summary,
+    terminals,
+    viewport,
+    widen,
+)
 from mineralmap.catalog import Catalog
 from mineralmap.ui import cache, shell
 from mineralmap.viewport import PAKISTAN_VIEW
@@ -20,11 +33,18 @@ BASEMAPS = layers.BASEMAPS
 DEFAULT_LAYERS = ("provinces", "ports", "railways", "border_crossings")
 _SEL_KEY = "_mm_selected"
 _LAST_PICK_KEY = "_mm_last_pick"
+_FLY_KEY = "_mm_fly"  # (number of flights so far, view of the last one)
+_SEARCH_KEY = "_mm_search"  # (query searched, hits)
+#: Prefix of the sidebar filter widgets' keys (mineralmap.ui.shell), for "widen the limit".
+_FILTER_WIDGET_PREFIX = "flt_"
+#: Height of the Explore map (px).
+MAP_HEIGHT = viewport.FIT_HEIGHT_PX
 
 __all__ = [
-    "BASEMAPS", "DEFAULT_LAYERS", "PAKISTAN_VIEW", "MapControls", "deck",
-    "detail_panel", "initial_view", "map_controls", "map_notes", "route_for", "select_clicked",
-    "selected_id", "set_selected",
+    "BASEMAPS", "DEFAULT_LAYERS", "MAP_HEIGHT", "PAKISTAN_VIEW", "MapControls", "close_hidden",
+    "deck", "detail_panel", "empty_result_hint", "explore_view", "fitted_view", "initial_view",
+    "legend", "map_controls", "map_notes", "route_for", "search_box", "select_clicked",
+    "selected_id", "set_selected", "stack_picker",
 ]
 
 
@@ -88,11 +108,12 @@ def initial_view() -> dict[str, float] | None:
 
 
 def deck(cat: Catalog, occ: pd.DataFrame, controls: MapControls,
-         extra: list[pdk.Layer | None] | None = None, view: dict | None = None) -> pdk.Deck:
-    """Assemble the deck: cached static layers + occurrence layers + page extras."""
+         extra: list[pdk.Layer | None] | None = None, view: dict | None = None,
+         under: list[pdk.Layer | None] | None = None) -> pdk.Deck:
+    """Assemble the deck: cached static layers + ``under`` + occurrence layers + page extras."""
     return mapviews.occurrence_deck(cache.context_layers(cat, controls.visible), occ,
                                     extra=extra or (), view=view or initial_view(),
-                                    basemap=controls.basemap)
+                                    basemap=controls.basemap, under=under or ())
 
 
 def selected_id(cat: Catalog) -> str | None:
@@ -154,3 +175,168 @@ def detail_panel(cat: Catalog, occ_id: str) -> None:
         with st.expander("All attributes"):
             st.dataframe(pd.DataFrame({"attribute": list(d), "value": [str(v) for v in d.values()]}),
                          hide_index=True, width="stretch")
+
+
+
+# --------------------------------------------------------------------------------------------
+# map view: fitted on change, else the user's
+
+
+def fitted_view(key: str, trigger: Hashable, fit: Callable[[Hashable | None], dict[str, float]]
+                ) -> dict[str, float]:
+    """The view to send to ``st.pydeck_chart``: a new fitted view when ``trigger`` changed since
+    the last run, else exactly the view sent last time (so the chart keeps the user's panning,
+    see :mod:`mineralmap.viewport`). The first run of a session takes the ``view=`` URL
+    parameter when there is one. The view sent is written into the URL (``view=``).
+
+    Parameters
+    ----------
+    key
+        Names the map (one memo per map).
+    trigger
+        What the view is fitted to (filter, selection, search); hashable.
+    fit
+        Called with the previous trigger (None on the first run) when a new view is needed.
+    """
+    memo_key = f"_mm_view_{key}"
+    memo = st.session_state.get(memo_key)
+    if memo is not None and memo[0] == trigger:
+        view = memo[1]
+    else:
+        asked = initial_view() if memo is None else None
+        new = asked if asked is not None else fit(None if memo is None else memo[0])
+        view = viewport.distinct_view(new, None if memo is None else memo[1])
+        st.session_state[memo_key] = (trigger, view)
+    text = viewport.view_param(view)
+    if st.query_params.get("view") != text:
+        st.query_params["view"] = text
+    return view
+
+
+def explore_view(occ: pd.DataFrame, sel: str | None, route: LineString | None) -> dict[str, float]:
+    """The Explore map's view: a search hit, else the selected occurrence with its route, else
+    the filtered occurrences; refitted only when one of them changes (see :func:`fitted_view`).
+    """
+    fly = st.session_state.get(_FLY_KEY, (0, None))
+    trigger = (shell.current_filter(), sel, fly[0])
+
+    def fit(previous: Hashable | None) -> dict[str, float]:
+        if fly[1] is not None and (previous is None or previous[2] != fly[0]):
+            return fly[1]
+        if sel is not None and (previous is None or previous[1] != sel):
+            row = occ.loc[occ["id"].astype(str) == sel]
+            lon = pd.to_numeric(row["lon"], errors="coerce").tolist()
+            lat = pd.to_numeric(row["lat"], errors="coerce").tolist()
+            if route is not None and not route.is_empty:
+                w, s, e, n = route.bounds
+                lon, lat = [*lon, w, e], [*lat, s, n]
+            if any(pd.notna(lon)):
+                return viewport.fit_points(lon, lat)
+        return viewport.fit_points(pd.to_numeric(occ["lon"], errors="coerce").tolist(),
+                                   pd.to_numeric(occ["lat"], errors="coerce").tolist())
+
+    return fitted_view("explore", trigger, fit)
+
+
+def _fly(view: dict[str, float]) -> None:
+    n, _ = st.session_state.get(_FLY_KEY, (0, None))
+    st.session_state[_FLY_KEY] = (n + 1, view)
+
+
+def _go(place: search.Place) -> None:
+    _fly(search.view_for(place))
+    if place.kind == "occurrence" and place.ref:
+        set_selected(place.ref)
+
+
+# --------------------------------------------------------------------------------------------
+# search
+
+
+def search_box(cat: Catalog, occ: pd.DataFrame) -> None:
+    """One search box for occurrences (those the filters show), towns, districts, ports and
+    border crossings: the best match flies the map there (an occurrence also opens its panel);
+    the other matches are offered as buttons."""
+    query = st.text_input(
+        "Search places", key="map_search", max_chars=search.MAX_QUERY_CHARS,
+        placeholder="Occurrence, town, district, port or border crossing",
+        help="Searches our own layers (no online geocoder); press Enter to go to the best match.",
+    )
+    last = st.session_state.get(_SEARCH_KEY)
+    if query and (last is None or last[0] != query):
+        hits = search.find(search.places(occ, cat.layers), query)
+        st.session_state[_SEARCH_KEY] = (query, hits)
+        if hits:
+            _go(hits[0])
+    elif not query:
+        st.session_state.pop(_SEARCH_KEY, None)
+        return
+    hits = st.session_state[_SEARCH_KEY][1]
+    if not hits:
+        st.caption(f"No occurrence, town, district, port or border crossing is named like "
+                   f"“{details.md_escape(query)}”.")
+        return
+    st.caption(f"Showing **{search.label_markdown(hits[0])}**")
+    if len(hits) > 1:
+        cols = st.columns(min(len(hits) - 1, 4))
+        for i, hit in enumerate(hits[1:5]):
+            cols[i].button(search.label_markdown(hit), key=f"map_search_hit_{i}",
+                           on_click=_go, args=(hit,), width="stretch")
+
+
+# --------------------------------------------------------------------------------------------
+# selection that the filters hide, stacks, legend, empty results
+
+
+def close_hidden(occ: pd.DataFrame, sel: str | None) -> str | None:
+    """Close the selection (panel and route) when the filters no longer show it; returns the
+    selection that stays (None when closed, with a caption saying why)."""
+    if sel is None or (occ["id"].astype(str) == sel).any():
+        return sel
+    set_selected(None)
+    st.caption(f"Closed {details.md_escape(sel)}: the filters no longer show it.")
+    return None
+
+
+def stack_picker(occ: pd.DataFrame, sel: str) -> None:
+    """When the selected marker is one of a stack (several rows at one point), list the stack;
+    choosing one opens its panel."""
+    members = picks.stack_members(occ, sel)
+    if len(members) < 2:
+        return
+    labels = details.member_labels(occ, members)
+    key = f"map_stack_{sel}"
+    st.radio(f"{len(members)} occurrences share this point; choose one:", members,
+             index=members.index(sel), format_func=labels.get, key=key,
+             on_change=lambda: set_selected(st.session_state[key]))
+
+
+def legend(controls: MapControls) -> None:
+    """Compact legend of the map: lines as lines, only the visible layers, the basemap's palette.
+
+    Put it after the detail panel in the page's flow so that on a phone (columns stacked) the
+    panel comes first.
+    """
+    st.markdown(mapviews.compact_legend_html(controls.visible, controls.basemap),
+                unsafe_allow_html=True)
+
+
+def _widen(field: str, km: float) -> None:
+    st.session_state[_FILTER_WIDGET_PREFIX + field] = float(km)
+
+
+def empty_result_hint(cat: Catalog, occ: pd.DataFrame) -> None:
+    """When the filters keep nothing: the nearest row each distance limit keeps out, and a
+    button that widens that limit just enough (computed from the data)."""
+    if len(occ):
+        return
+    misses = widen.near_misses(cat.occurrences, shell.current_filter())
+    if not misses:
+        st.info("No occurrence matches these filters. Remove a filter in the sidebar, or "
+                "“Reset filters”.")
+        return
+    for m in misses:
+        st.warning(widen.message_markdown(m))
+        more = "occurrence" if m.count == 1 else "occurrences"
+        st.button(f"Widen the limit to {m.widened_km:,.0f} km ({m.count} {more})",
+                  key=f"map_widen_{m.field}", on_click=_widen, args=(m.field, m.widened_km))

@@ -11,18 +11,31 @@ of an older map.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 
+import pydeck as pdk
 import streamlit as st
 
-from mineralmap import __version__, brief, details, export, mapviews, picks, regionform, selection
+from mineralmap import (
+    __version__,
+    brief,
+    details,
+    export,
+    layers,
+    mapviews,
+    params,
+    picks,
+    regionform,
+    selection,
+)
 from mineralmap.catalog import Catalog
 from mineralmap.errors import MineralmapError
 from mineralmap.filters import FilterSpec
 from mineralmap.picks import apply_picks
 from mineralmap.regionform import MAX_UPLOAD_MB, UPLOAD_TYPES, check_mode
 from mineralmap.regions import PAKISTAN_EXTENT, RegionSpec
-from mineralmap.ui import cache, maps
+from mineralmap.ui import cache, maps, shell
 from mineralmap.viewport import fit_view
 
 _PICKS = "_mm_region_picks"
@@ -52,12 +65,100 @@ def clear_picks() -> None:
 # ---------------------------------------------------------------------------- region controls
 
 
+_URL_INIT = "_mm_region_url_init"
+#: Widget defaults (the form shows them before the user or a link sets anything).
+_DEFAULTS: dict[str, object] = {"rg_w": 66.0, "rg_s": 28.0, "rg_e": 70.0, "rg_n": 32.0,
+                                "rg_lon": 66.99, "rg_lat": 30.19, "rg_km": 200.0}
+
+
+def _init_from_link(cat: Catalog) -> None:
+    """On the first run of a session on this page, set the region widgets from the link."""
+    if st.session_state.get(_URL_INIT):
+        return
+    st.session_state[_URL_INIT] = True
+    form, notes = regionform.form_from_params(
+        shell.query_params(), cache.admin_names(cat.key), cache.centre_choices(cat.key),
+        set(cat.occurrences["id"].astype(str)))
+    shell.add_param_notes(notes)
+    state = st.session_state
+    if form.provinces:
+        state["rg_prov"] = list(form.provinces)
+    if form.districts:
+        state["rg_dist"] = list(form.districts)
+    if form.tehsils:
+        state["rg_teh"] = list(form.tehsils)
+    if form.bbox is not None:
+        state["rg_bbox_on"] = True
+        for key, v in zip(("rg_w", "rg_s", "rg_e", "rg_n"), form.bbox, strict=True):
+            state[key] = float(v)
+    if form.radius_km is not None:
+        state["rg_rad_on"] = True
+        state["rg_kind"] = form.centre_kind
+        state["rg_km"] = float(form.radius_km)
+        if form.centre_lonlat is not None:
+            state["rg_lon"], state["rg_lat"] = (float(v) for v in form.centre_lonlat)
+        elif form.centre is not None:
+            state[f"rg_centre_{form.centre_kind}"] = form.centre
+    if form.add_ids or form.remove_ids:
+        state[_PICKS] = {"add": list(form.add_ids), "remove": list(form.remove_ids)}
+
+
+def link_notes(cat: Catalog) -> None:
+    """Restore the region from the link (first run of a session) and show every note about
+    link parameters that were ignored (filters, region, page)."""
+    _init_from_link(cat)
+    shell.param_notes()
+
+
+_DRAWN = "_mm_region_drawn_box"
+
+
+def _apply_drawn_box() -> None:
+    """Put a box drawn on the map (last run) into the box widgets, before they are drawn."""
+    box = st.session_state.pop(_DRAWN, None)
+    if box is None:
+        return
+    for key, v in zip(("rg_w", "rg_s", "rg_e", "rg_n"), box, strict=True):
+        st.session_state[key] = float(v)
+    st.session_state["rg_bbox_on"] = True
+    st.session_state["rg_draw"] = False
+
+
+@functools.lru_cache(maxsize=2)
+def _draw_layer(key: str) -> layers.FrozenLayer:
+    """The drawing grid over Pakistan, serialised once per catalog (``key``)."""
+    provinces = cache.get_catalog().layer("provinces")
+    outline = provinces.geometry.union_all() if len(provinces) else None
+    return layers.freeze(pdk.Layer(
+        "PolygonLayer", data=regionform.draw_grid(within=outline), id=regionform.DRAW_LAYER,
+        get_polygon="polygon", get_fill_color=[230, 120, 0, 18], get_line_color=[230, 120, 0, 70],
+        line_width_min_pixels=0.5, stroked=True, filled=True, pickable=True,
+        auto_highlight=False,  # a highlight redraws every cell on hover and delays the click
+    ))
+
+
+def _number(label: str, key: str, **kw) -> float:
+    """``st.number_input`` with its default from :data:`_DEFAULTS` unless a link set it (a
+    default together with a Session State value makes Streamlit warn)."""
+    if key not in st.session_state:
+        kw["value"] = _DEFAULTS[key]
+    return st.number_input(label, key=key, **kw)
+
+
 def region_controls(cat: Catalog) -> RegionSpec:
-    """Render the region modes (they combine); return the RegionSpec. Errors are shown inline."""
+    """Render the region modes (they combine); return the RegionSpec. Errors are shown inline.
+
+    The form is restored from the link on the first run of a session and written back to the
+    link on every run (the uploaded polygon excepted: it cannot travel in a link).
+    """
+    _init_from_link(cat)
+    _apply_drawn_box()
     names = cache.admin_names(cat.key)
     labels = cache.admin_labels(cat.key)
     kw: dict = {}
+    link: dict = {}
     errors: list[str] = []
+    warnings: list[str] = []
     infos: list[str] = []
     admin, bbox, radius, upload, pick_tab = st.tabs(
         ["Administrative units", "Bounding box", "Radius", "Upload polygon", "Pick on map"]
@@ -73,59 +174,77 @@ def region_controls(cat: Catalog) -> RegionSpec:
         kw["tehsils"] = tuple(c[2].multiselect(
             "Tehsils", names["tehsils"], key="rg_teh",
             format_func=lambda t: labels["tehsils"].get(t, t)))
+        link.update(provinces=kw["provinces"], districts=kw["districts"], tehsils=kw["tehsils"])
     with bbox:
         w, s, e, n = PAKISTAN_EXTENT
         use_bbox = st.checkbox("Use a bounding box", key="rg_bbox_on")
         c = st.columns(4)
-        west = c[0].number_input("West (lon °E)", value=66.0, min_value=-180.0, max_value=180.0,
-                                 step=0.5, key="rg_w")
-        south = c[1].number_input("South (lat °N)", value=28.0, min_value=-90.0, max_value=90.0,
-                                  step=0.5, key="rg_s")
-        east = c[2].number_input("East (lon °E)", value=70.0, min_value=-180.0, max_value=180.0,
-                                 step=0.5, key="rg_e")
-        north = c[3].number_input("North (lat °N)", value=32.0, min_value=-90.0, max_value=90.0,
-                                  step=0.5, key="rg_n")
+        with c[0]:
+            west = _number("West (lon °E)", "rg_w", min_value=-180.0, max_value=180.0, step=0.5)
+        with c[1]:
+            south = _number("South (lat °N)", "rg_s", min_value=-90.0, max_value=90.0, step=0.5)
+        with c[2]:
+            east = _number("East (lon °E)", "rg_e", min_value=-180.0, max_value=180.0, step=0.5)
+        with c[3]:
+            north = _number("North (lat °N)", "rg_n", min_value=-90.0, max_value=90.0, step=0.5)
         st.caption(f"Must lie inside Pakistan's extent (lon {w}…{e} °E, lat {s}…{n} °N), with "
                    "west < east and south < north.")
+        if st.toggle("Draw the box on the map", key="rg_draw",
+                     help="Shows a faint grid on the preview map: click the cells at two "
+                     "opposite corners and the box covers them."):
+            st.caption(f"Click two opposite corners on the preview map (a faint "
+                       f"{regionform.DRAW_STEP_DEG:g}° grid; corners snap to it): the box covers "
+                       "every clicked cell and is switched on. Refine it with the numbers.")
         if use_bbox:
             part, err = check_mode("Bounding box", {"bbox": (west, south, east, north)})
             kw.update(part)
             errors += [err] if err else []
+            if part:
+                link["bbox"] = part["bbox"]
     with radius:
         centres = cache.centre_choices(cat.key)
         use_radius = st.checkbox("Use a radius", key="rg_rad_on")
-        kind = st.radio("Centre", ["port", "town", "occurrence", "lon/lat"], horizontal=True,
-                        key="rg_kind")
+        kind = st.radio("Centre", list(regionform.CENTRE_KINDS), horizontal=True, key="rg_kind")
         if kind == "lon/lat":
             c = st.columns(2)
-            lon = c[0].number_input("Longitude (°E)", value=66.99, format="%.4f", key="rg_lon")
-            lat = c[1].number_input("Latitude (°N)", value=30.19, format="%.4f", key="rg_lat")
+            with c[0]:
+                lon = _number("Longitude (°E)", "rg_lon", format="%.4f")
+            with c[1]:
+                lat = _number("Latitude (°N)", "rg_lat", format="%.4f")
             centre: dict = {"center_lonlat": (lon, lat)}
+            centre_link: dict = {"centre_kind": kind, "centre_lonlat": (lon, lat)}
         else:
-            options = centres[{"port": "ports", "town": "towns", "occurrence": "occurrences"}[kind]]
+            options = centres[regionform.CENTRE_CHOICE_KEYS[kind]]
             value = st.selectbox(f"{kind.capitalize()}", list(options), key=f"rg_centre_{kind}",
                                  format_func=lambda v, o=options: o.get(v, v))
             centre = {"center": value}
-        km = st.number_input("Radius (km, geodesic)", min_value=1.0, max_value=2000.0,
-                             value=200.0, step=25.0, key="rg_km")
+            centre_link = {"centre_kind": kind, "centre": value}
+        lo, hi = regionform.RADIUS_KM_RANGE
+        km = _number("Radius (km, geodesic)", "rg_km", min_value=lo, max_value=hi, step=25.0)
         if use_radius:
             part, err = check_mode("Radius", {**centre, "radius_km": km})
             kw.update(part)
             errors += [err] if err else []
+            if part:
+                link.update(radius_km=km, **centre_link)
     with upload:
         st.caption(
             f"GeoJSON (.geojson/.json), KML (.kml) or a zipped shapefile (.zip with .shp, .shx, "
             f".dbf, .prj) holding one or more polygons; at most {MAX_UPLOAD_MB} MB. A declared "
-            "CRS other than WGS84 is reprojected; self-intersecting polygons are repaired."
+            "CRS other than WGS84 is reprojected; self-intersecting polygons are repaired. "
+            + regionform.SHARE_LIMITS
         )
+        # the browser refuses files over this limit with a message shown only on hover: keep
+        # it above MAX_UPLOAD_MB (as far as the server accepts) so the parser's reason shows here
+        limit = min(regionform.UPLOADER_LIMIT_MB, int(st.get_option("server.maxUploadSize")))
         up = st.file_uploader("Region file", type=list(UPLOAD_TYPES), key="rg_file",
-                              max_upload_size=MAX_UPLOAD_MB)
+                              max_upload_size=limit)
         if up is not None:
             part, messages = parse_upload(up.getvalue(), up.name)
             kw.update(part)
             for level, text in messages:
-                (errors if level == "error" else infos).append(text)
-            if part:
+                {"error": errors, "warning": warnings}.get(level, infos).append(text)
+            if part and not any(level == "warning" for level, _ in messages):
                 st.success(f"Using the polygon of {details.md_escape(up.name)}.")
     with pick_tab:
         state = st.session_state.setdefault(_PICKS, picks.empty_picks())
@@ -139,11 +258,27 @@ def region_controls(cat: Catalog) -> RegionSpec:
                   disabled=not (state["add"] or state["remove"]))
     for text in errors:  # messages quote the uploaded file: shown as literal text
         st.error(details.md_escape(text))
+    for text in warnings:
+        st.warning(details.md_escape(text))
     for text in infos:
         st.info(details.md_escape(text))
     kw["add_ids"] = tuple(state["add"])
     kw["remove_ids"] = tuple(state["remove"])
+    form = regionform.RegionForm(**link, add_ids=kw["add_ids"], remove_ids=kw["remove_ids"])
+    shell.sync_query_params(params.REGION_PARAMS, form.to_params())
+    share_hint(up is not None)
     return RegionSpec(**kw)
+
+
+def share_hint(uploaded: bool) -> None:
+    """How to share this region, and what a link cannot carry."""
+    text = ("**Share:** the address in the browser's bar restores the filters and this region "
+            "(administrative units, box, radius, picks); copy it. ")
+    if uploaded:
+        text += "**The uploaded polygon is not in the link:** send the file with it."
+    else:
+        text += "An uploaded polygon cannot travel in a link."
+    st.caption(text)
 
 
 def _names(ids: Sequence[str], id_names: dict[str, str]) -> str:
@@ -168,9 +303,21 @@ def preview_map(cat: Catalog, spec: FilterSpec, sel: selection.Selection, height
     context = cache.context_layers(cat, mapviews.REGION_CONTEXT)
     view = maps.initial_view() or fit_view(sel.region)
     deck = mapviews.region_deck(context, sel.region, sel.rows, cand, view)
+    drawing = bool(st.session_state.get("rg_draw"))
+    if drawing:  # above the region outline, under the markers
+        deck.layers.insert(len(context) + 1, _draw_layer(cat.key))
     event = st.pydeck_chart(deck, on_select="rerun", selection_mode="multi-object",
-                            key=picks.map_key(sel.rows["id"], cand["id"], sel.region),
+                            key=picks.map_key(sel.rows["id"], cand["id"], sel.region,
+                                              prefix="region_draw_" if drawing else "region_map_"),
                             height=height)
+    if drawing:
+        cells = _selected_objects(event, regionform.DRAW_LAYER)
+        box = regionform.box_from_cells(cells)
+        if box is not None and len(cells) >= 2:
+            st.session_state[_DRAWN] = box
+            st.rerun()
+        st.caption("Drawing a box: click one corner cell, then the opposite one."
+                   if not cells else "One corner set: click the opposite corner.")
     ids = picks.picked_ids(event, sel.rows)
     st.caption(("Orange outline: the region. " if sel.region is not None else "")
                + "Coloured markers: selected occurrences"
@@ -184,6 +331,15 @@ def preview_map(cat: Catalog, spec: FilterSpec, sel: selection.Selection, height
                     args=(ids, "add"), type="primary", width="stretch")
         c[1].button("Remove from selection", key="rg_pick_remove", on_click=record_picks,
                     args=(ids, "remove"), width="stretch")
+
+
+def _selected_objects(event: object, layer_id: str) -> list:
+    """Objects of ``layer_id`` in a chart selection event ([] when there are none)."""
+    try:
+        objs = event.selection.objects.get(layer_id, [])  # type: ignore[attr-defined]
+    except AttributeError:
+        return []
+    return list(objs) if isinstance(objs, list | tuple) else []
 
 
 # ---------------------------------------------------------------------------- export
@@ -253,6 +409,7 @@ def export_buttons(cat: Catalog, sel: selection.Selection) -> None:
     names = {fmt: export.suggest_filename(sel.rows, fmt, spec_sentence=sel.filter_sentence,
                                           region_description=sel.region_description, day=today)
              for fmt in FORMATS}
+    contents = regionform.file_contents(sel.rows)
     if files is not None:
         cols = st.columns(len(FORMATS))
         for col, (fmt, label) in zip(cols, FORMATS.items(), strict=True):
@@ -260,13 +417,13 @@ def export_buttons(cat: Catalog, sel: selection.Selection) -> None:
                 f"Download {label}", data=files[fmt], file_name=names[fmt],
                 mime=export.MIME_TYPES[fmt], on_click="ignore", key=f"dl_{fmt}",
                 width="stretch", icon=":material/download:",
-                help=f"{len(files[fmt]) / 1024:,.0f} KB",
+                help=f"{contents.rows(fmt):,} occurrence(s), {len(files[fmt]) / 1024:,.0f} KB",
             )
     stem = names["geojson"].rsplit(".", 1)[0]
     st.caption(
-        f"Files: `{stem}.*` — {len(sel.rows)} occurrence(s)"
-        + (" and the region polygon" if sel.region is not None else "")
-        + ". GeoJSON (RFC 7946) and GeoPackage carry the filter, region, counts, time and the "
+        f"Files: `{stem}.*` — {contents.sentence(FORMATS)}"
+        + (" Each file also holds the region polygon." if sel.region is not None else "")
+        + " GeoJSON (RFC 7946) and GeoPackage carry the filter, region, counts, time and the "
         "attribution of every layer; CSV has lon/lat columns."
     )
 

@@ -9,12 +9,12 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from mineralmap import filters, mapviews, params, summary
+from mineralmap import filters, mapviews, params
 from mineralmap.catalog import Catalog
 from mineralmap.errors import MineralmapError
 from mineralmap.filters import FilterSpec
 from mineralmap.summary import md_escape
-from mineralmap.ui import cache
+from mineralmap.ui import cache, freshness
 
 _SPEC_KEY = "_mm_filter_spec"
 _NOTES_KEY = "_mm_param_notes"
@@ -63,6 +63,7 @@ def missing_layers_banner(cat: Catalog) -> None:
                    icon=":material/cloud_off:")
     else:
         st.caption(f"Showing {md_escape(cat.dataset_label)} (see Data & sources).")
+    freshness.watch(cat.dataset_version)
     if cat.missing:
         items = "\n".join(f"- **{md_escape(name)}**: {md_escape(msg)}"
                           for name, msg in sorted(cat.missing.items()))
@@ -71,6 +72,40 @@ def missing_layers_banner(cat: Catalog) -> None:
 
 def _query_params() -> dict[str, list[str]]:
     return {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+
+
+def query_params() -> dict[str, list[str]]:
+    """The URL's query parameters now: key -> list of values."""
+    return _query_params()
+
+
+def sync_query_params(owned: Iterable[str], wanted: dict[str, str]) -> None:
+    """Make the URL state ``wanted`` for the keys in ``owned`` (others are left alone); a value
+    the page ignored is so removed from the URL once its note has been shown."""
+    delete, put = params.param_updates(_query_params(), owned, wanted)
+    for k in delete:
+        del st.query_params[k]
+    for k, v in put.items():
+        st.query_params[k] = v
+
+
+def add_param_notes(notes: Iterable[str]) -> None:
+    """Add notes about ignored link parameters (shown by :func:`param_notes`)."""
+    have = st.session_state.setdefault(_NOTES_KEY, [])
+    have.extend(n for n in notes if n not in have)
+
+
+def unknown_page_notice(pages: Iterable[st.Page]) -> None:
+    """Note (with the link notes, see :func:`param_notes`) when the address names a page the
+    app does not have (Streamlit then runs the default page)."""
+    known = [p.url_path for p in pages]
+    try:
+        url = st.context.url
+    except Exception:  # noqa: BLE001 - no browser context (bare script run, AppTest)
+        url = None
+    note = params.unknown_page_note(url, known, base_path=str(st.get_option("server.baseUrlPath")))
+    if note:  # kept with the other link notes: the next run no longer sees the bad path
+        add_param_notes([note])
 
 
 def _init_from_query(cat: Catalog) -> None:
@@ -86,7 +121,7 @@ def _init_from_query(cat: Catalog) -> None:
     st.session_state[_W + "max_road_km"] = spec.max_road_km
     st.session_state[_W + "name_query"] = spec.name_query or ""
     st.session_state[_W + "include_unmapped"] = spec.include_unmapped
-    st.session_state[_NOTES_KEY] = notes
+    add_param_notes(notes)
 
 
 def _reset_filters() -> None:
@@ -107,9 +142,12 @@ def sidebar_filters(cat: Catalog) -> FilterSpec:
         provinces = st.multiselect("Province", opts["provinces"], key=_W + "provinces")
         district_opts = params.district_choices(opts, provinces)
         if _W + "districts" in st.session_state:  # keep only districts still offered
-            st.session_state[_W + "districts"] = [
-                d for d in st.session_state[_W + "districts"] if d in district_opts
-            ]
+            chosen = st.session_state[_W + "districts"]
+            st.session_state[_W + "districts"] = [d for d in chosen if d in district_opts]
+            dropped = [d for d in chosen if d not in district_opts]
+            if dropped:
+                st.info(f"District filter {md_escape(', '.join(dropped))} removed: not in "
+                        f"{md_escape(' or '.join(provinces))}.", icon=":material/info:")
         districts = st.multiselect(
             "District", district_opts, key=_W + "districts",
             help="Limited to the chosen provinces; from the district polygon each point falls in.",
@@ -188,9 +226,19 @@ def sentence_header(sentence: str) -> None:
     st.markdown(f"#### {md_escape(sentence)}")
 
 
-def legend(visible: Iterable[str] = ()) -> None:
-    """Colour and marker legend of the occurrence layer (and of the visible context layers)."""
-    st.markdown(mapviews.legend_html(tuple(visible)), unsafe_allow_html=True)
+def no_match_notice(occ: pd.DataFrame, what: str = "") -> bool:
+    """Say so (and how to get results back) when no occurrence matches; True when empty."""
+    if len(occ):
+        return False
+    st.info("No occurrence matches these filters" + (f", so {what}" if what else "") + ". Remove "
+            "a filter in the sidebar, or use “Reset filters”.", icon=":material/filter_alt_off:")
+    return True
+
+
+def legend(visible: Iterable[str] = (), basemap: str = "light") -> None:
+    """Compact legend of the occurrence layer and of the visible context layers (lines drawn as
+    lines), in the palette of ``basemap``."""
+    st.markdown(mapviews.compact_legend_html(tuple(visible), basemap), unsafe_allow_html=True)
 
 
 def attributions(cat: Catalog, names: Iterable[str] | None = None) -> None:
@@ -208,22 +256,3 @@ def attributions(cat: Catalog, names: Iterable[str] | None = None) -> None:
 def show_error(exc: Exception) -> None:
     """Turn a project error into a visible message (pages call this in ``except`` blocks)."""
     st.error(md_escape(exc))
-
-
-TABLE_MAX_ROWS = 5_000
-
-
-def occurrence_table(occ: pd.DataFrame, max_rows: int = TABLE_MAX_ROWS) -> None:
-    """The occurrence table shared by the pages: readable headers, km formats, source links."""
-    if len(occ) > max_rows:
-        st.caption(f"Showing the first {max_rows:,} of {len(occ):,} rows; narrow the filters, or "
-                   "download them all on the Region & export page.")
-    table = summary.display_table(occ, max_rows=max_rows)
-    labels = summary.DISPLAY_LABELS
-    config: dict[str, object] = {c: st.column_config.Column(labels.get(c, c)) for c in table.columns}
-    for c in table.columns:
-        if c.endswith("_km"):
-            config[c] = st.column_config.NumberColumn(labels.get(c, c), format="%.0f")
-    config["first_url"] = st.column_config.LinkColumn(labels["first_url"])
-    config["name"] = st.column_config.TextColumn(labels["name"], width="medium", pinned=True)
-    st.dataframe(table, hide_index=True, width="stretch", column_config=config)

@@ -42,6 +42,7 @@ __all__ = [
     "commodity_groups",
     "districts_in",
     "filter_options",
+    "ids_in",
     "port_distance_basis",
 ]
 
@@ -86,6 +87,21 @@ def unique_names(value: object, name: str, error: type[Exception] = FilterError,
         if s and s not in out:
             out.append(s)
     return tuple(out)
+
+
+def ids_in(values: pd.Series, ids: Iterable[object]) -> np.ndarray:
+    """Boolean mask: which of ``values`` are among ``ids`` (compared as text; a missing value
+    is never among them).
+
+    One set lookup per value: ``Series.isin`` (pyarrow strings) and ``Index.isin`` (objects)
+    both cost about 0.6 s for 100,000 values against 100,000 ids; this takes milliseconds.
+    """
+    if isinstance(ids, pd.Series | pd.Index | np.ndarray):
+        ids = pd.Series(ids).to_numpy(dtype=object)
+    wanted = {str(i) for i in ids}
+    have = values.to_numpy(dtype=object)
+    hit = np.fromiter((str(v) in wanted for v in have), dtype=bool, count=len(have))
+    return hit & ~pd.isna(have)
 
 
 def _coalesce(df: pd.DataFrame, primary: str, fallback: str) -> pd.Series:

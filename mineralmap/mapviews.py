@@ -15,7 +15,7 @@ import pandas as pd
 import pydeck as pdk
 from shapely.geometry.base import BaseGeometry
 
-from mineralmap import layers, scenario
+from mineralmap import filters, layers, scenario
 from mineralmap.details import md_escape
 from mineralmap.layers import FrozenLayer, MapDeck
 from mineralmap.picks import CANDIDATE_LAYER
@@ -130,7 +130,7 @@ def scenario_deck(context: Sequence[AnyLayer], result: scenario.ScenarioResult,
         The filtered occurrences; only those in ``result.per_occurrence`` are drawn.
     """
     colors = {r.port: terminal_color(r.port_id) for r in result.terminals.itertuples(index=False)}
-    routed = occ[occ["id"].astype(str).isin(set(result.per_occurrence["id"]))]
+    routed = occ[filters.ids_in(occ["id"], result.per_occurrence["id"])]
     return layers.make_deck(
         [*context, layers.routes_layer(list(drawn_routes), colors),
          *layers.occurrence_layers(routed), terminals_layer(result.terminals)],

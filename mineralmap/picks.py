@@ -128,7 +128,7 @@ def candidates(occurrences: pd.DataFrame, spec: FilterSpec, selected_ids: Iterab
         Ids of the current selection.
     """
     filtered, _ = filters.apply(occurrences, spec)
-    out = filtered.loc[~filtered["id"].isin(list(selected_ids))]
+    out = filtered.loc[~filters.ids_in(filtered["id"], selected_ids)]
     lon = pd.to_numeric(out["lon"], errors="coerce")
     lat = pd.to_numeric(out["lat"], errors="coerce")
     return out.loc[lon.notna() & lat.notna()]

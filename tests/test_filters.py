@@ -16,6 +16,7 @@ from mineralmap.filters import (
     commodity_groups,
     districts_in,
     filter_options,
+    ids_in,
     port_distance_basis,
 )
 
@@ -253,3 +254,14 @@ def test_from_params_never_raises_anything_but_a_spec(params):
         assert str(exc)
         return
     assert isinstance(spec, FilterSpec) and all(isinstance(n, str) and n for n in notes)
+
+
+def test_ids_in_matches_series_isin_for_any_id_types():
+    """Same answer as Series.isin (missing ids are never matched), whatever the ids' types."""
+    values = pd.Series(["a", "b", None, "7", "c"], dtype="string[pyarrow]")
+    for ids in (["b", "7"], pd.Series(["c", "zz"]), np.array([7, "a"], dtype=object), set(),
+                ["None", "<NA>"]):
+        got = ids_in(values, ids)
+        want = (values.astype(str).isin([str(i) for i in ids]) & values.notna()).to_numpy(
+            dtype=bool)
+        assert got.dtype == bool and got.tolist() == want.tolist()

@@ -26,8 +26,9 @@ $(DEVSTAMP): $(STAMP) requirements-dev.txt
 data: $(STAMP)
 	@$(PY) -m mineralmap data || echo "mineralmap: some layers could not be prepared (see above); the app lists them in a banner."
 
+# serve.py = app.py plus one HTTP route (/layers/…) for the static map layers (see README).
 run: data
-	$(PY) -m streamlit run app.py --server.port $(PORT) \
+	$(PY) -m streamlit run serve.py --server.port $(PORT) \
 		--server.headless $$( [ -n "$$DISPLAY" ] && echo false || echo true ) \
 		--browser.gatherUsageStats false
 

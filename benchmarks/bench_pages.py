@@ -169,8 +169,9 @@ def _free_port() -> int:
 def start_server(tree: Path, cache: Path, scale: int, compression: bool,
                  log: Path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
+    script = "serve.py" if (tree / "serve.py").is_file() else "app.py"  # what `make run` starts
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none",
          "--server.enableWebsocketCompression", "true" if compression else "false"],

@@ -270,7 +270,8 @@ def _start_other(app_dir: Path, cache: Path) -> tuple[subprocess.Popen, str, Pat
     log = Path(f"/tmp/mineralmap_load_{port}.log")
     env = {**os.environ, "MINERALMAP_CACHE": str(cache), "PYTHONPATH": str(app_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run",
+         "serve.py" if (Path(app_dir) / "serve.py").is_file() else "app.py", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=app_dir, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)

@@ -49,6 +49,7 @@ __all__ = [
     "AGGREGATE_CELL_DEG",
     "AGGREGATE_THRESHOLD",
     "BASEMAPS",
+    "DRAW_ORDER",
     "COMMODITY_COLORS",
     "COMMODITY_LABELS",
     "CONTEXT_LAYER_IDS",
@@ -142,8 +143,8 @@ CONTEXT_LAYER_LABELS: dict[str, str] = {
 }
 CONTEXT_LAYER_IDS: tuple[str, ...] = tuple(CONTEXT_LAYER_LABELS)
 
-# Drawing order (bottom to top) of the context layers.
-_DRAW_ORDER: tuple[str, ...] = (
+#: Drawing order (bottom to top) of the context layers (inline and by URL alike).
+DRAW_ORDER: tuple[str, ...] = (
     "districts", "provinces", "roads", "railways", "power_plants", "towns", "rail_stations",
     "airports", "dry_ports", "border_crossings", "ports",
 )
@@ -943,7 +944,7 @@ def context_layers(layers: Mapping[str, gpd.GeoDataFrame],
             f"unknown map layer(s) {', '.join(map(repr, unknown))}; choose from "
             f"{', '.join(CONTEXT_LAYER_IDS)}")
     return [context_layer(n, static_layer_payload(n, layers[n]))
-            for n in _DRAW_ORDER if n in visible and n in layers]
+            for n in DRAW_ORDER if n in visible and n in layers]
 
 
 # --------------------------------------------------------------------------------------------

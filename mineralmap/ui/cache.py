@@ -16,7 +16,17 @@ from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
 
 from mineralmap import catalog as _catalog
-from mineralmap import export, filters, layers, market, network, scenario, selection, terminals
+from mineralmap import (
+    export,
+    filters,
+    layerfiles,
+    layers,
+    market,
+    network,
+    scenario,
+    selection,
+    terminals,
+)
 from mineralmap.catalog import Catalog
 from mineralmap.config import get_settings
 from mineralmap.errors import MineralmapError
@@ -122,9 +132,29 @@ def context_layers(cat: Catalog, visible: Collection[str]) -> list[layers.Frozen
     """Static context layers (boundaries, roads, rail …), built and serialised once per catalog
     and layer name; every rerun reuses their JSON."""
     out: list[layers.FrozenLayer] = []
-    for name in layers.CONTEXT_LAYER_IDS:
+    for name in layers.DRAW_ORDER:  # boundaries at the bottom, points on top (as layerfiles)
         if name in visible:
             out.extend(_static_layers(cat.key, name))
+    return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _layer_file(key: str, name: str) -> tuple[layerfiles.LayerFile, layerfiles.LayerFile]:
+    return layerfiles.write_layer_file(name, get_catalog().layers[name])
+
+
+def layer_files(cat: Catalog, visible: Collection[str]) -> dict[tuple[str, bool], layerfiles.LayerFile]:
+    """The content-hashed files of the visible context layers (written once per catalog and
+    layer; rewritten when a file has gone, e.g. the cache folder was cleaned)."""
+    out: dict[tuple[str, bool], layerfiles.LayerFile] = {}
+    for name in visible:
+        if name not in cat.layers:
+            continue
+        light, dark = _layer_file(cat.key, name)
+        if not (light.path.is_file() and dark.path.is_file()):
+            _layer_file.clear()
+            light, dark = _layer_file(cat.key, name)
+        out[(name, False)], out[(name, True)] = light, dark
     return out
 
 

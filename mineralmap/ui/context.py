@@ -20,7 +20,7 @@ from mineralmap import mapviews, market, params, scenario, terminals
 from mineralmap.catalog import Catalog
 from mineralmap.scenario import ScenarioResult
 from mineralmap.summary import md_escape
-from mineralmap.ui import cache, shell, tables
+from mineralmap.ui import cache, maps, shell, tables
 
 WEIGHT_COLUMN = "ore_tonnage_t"
 _CUSTOM = "a coordinate I enter"
@@ -214,7 +214,7 @@ def traceability_table(cat: Catalog, occ: pd.DataFrame) -> pd.DataFrame:
 
 def scenario_deck(cat: Catalog, view: ScenarioView, occ: pd.DataFrame) -> pdk.Deck:
     """Provinces, routes coloured by destination, occurrences, terminals (candidate marked)."""
-    context = cache.context_layers(cat, mapviews.SCENARIO_CONTEXT)
+    context = maps.context_layers(cat, mapviews.SCENARIO_CONTEXT)
     return mapviews.scenario_deck(context, view.result, view.drawn_routes, occ)
 
 

@@ -15,6 +15,7 @@ from shapely.geometry import LineString
 
 from mineralmap import (
     details,
+    layerfiles,
     layers,
     mapviews,
     params,
@@ -26,7 +27,7 @@ from mineralmap import (
     widen,
 )
 from mineralmap.catalog import Catalog
-from mineralmap.ui import cache, shell
+from mineralmap.ui import asgi, cache, shell
 from mineralmap.viewport import PAKISTAN_VIEW
 
 BASEMAPS = layers.BASEMAPS
@@ -42,7 +43,7 @@ MAP_HEIGHT = viewport.FIT_HEIGHT_PX
 
 __all__ = [
     "BASEMAPS", "DEFAULT_LAYERS", "MAP_HEIGHT", "PAKISTAN_VIEW", "MapControls", "close_hidden",
-    "deck", "detail_panel", "empty_result_hint", "explore_view", "fitted_view", "initial_view",
+    "context_layers", "deck", "detail_panel", "empty_result_hint", "explore_view", "fitted_view", "initial_view",
     "legend", "map_controls", "map_notes", "route_for", "search_box", "select_clicked",
     "selected_id", "set_selected", "stack_picker",
 ]
@@ -107,11 +108,23 @@ def initial_view() -> dict[str, float] | None:
     return view
 
 
+def context_layers(cat: Catalog, visible: Sequence[str], basemap: str = "light") -> list:
+    """The static context layers of a map: by URL when the server has the ``/layers/`` route
+    (``streamlit run serve.py``; fetched once over HTTP, cached by the browser), inline
+    otherwise (``streamlit run app.py``, AppTest)."""
+    if asgi.layer_route_mounted():
+        return layerfiles.url_layers(
+            cache.layer_files(cat, visible), visible,
+            dark=basemap == "dark", base=st.get_option("server.baseUrlPath") or "")
+    return cache.context_layers(cat, visible)
+
+
 def deck(cat: Catalog, occ: pd.DataFrame, controls: MapControls,
          extra: list[pdk.Layer | None] | None = None, view: dict | None = None,
          under: list[pdk.Layer | None] | None = None) -> pdk.Deck:
     """Assemble the deck: cached static layers + ``under`` + occurrence layers + page extras."""
-    return mapviews.occurrence_deck(cache.context_layers(cat, controls.visible), occ,
+    context = context_layers(cat, controls.visible, controls.basemap)
+    return mapviews.occurrence_deck(context, occ,
                                     extra=extra or (), view=view or initial_view(),
                                     basemap=controls.basemap, under=under or ())
 

@@ -300,7 +300,7 @@ def preview_map(cat: Catalog, spec: FilterSpec, sel: selection.Selection, height
     """The preview map (region outline, selected occurrences, pickable candidates) and the pick
     buttons under it."""
     cand = picks.candidates(cat.occurrences, spec, sel.rows["id"])
-    context = cache.context_layers(cat, mapviews.REGION_CONTEXT)
+    context = maps.context_layers(cat, mapviews.REGION_CONTEXT)
     view = maps.initial_view() or fit_view(sel.region)
     deck = mapviews.region_deck(context, sel.region, sel.rows, cand, view)
     drawing = bool(st.session_state.get("rg_draw"))

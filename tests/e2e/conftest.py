@@ -53,7 +53,8 @@ def start_app(cache: Path, extra_env: dict[str, str] | None = None) -> tuple[sub
     env.update(extra_env or {})
     log = ARTIFACTS / f"streamlit_{port}.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        # serve.py: what `make run` starts (app.py + the /layers/ route for static map layers)
+        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,

@@ -1,0 +1,83 @@
+"""HTTP routes of the app's ASGI server (``st.App``): the static context-layer files.
+
+``streamlit run serve.py`` (see ``serve.py`` at the top level) starts Streamlit's own Starlette
+server for ``app.py`` with :func:`routes` added, so the layer files travel over plain HTTP, once,
+instead of inside every websocket delta (issue 16). One process, one port, no CDN.
+
+``GET /layers/<name>[-dark].<hash>.json`` answers with the file from
+:func:`mineralmap.layerfiles.layer_dir` and ``Cache-Control: public, max-age=31536000,
+immutable`` plus an ``ETag`` (the content hash); ``If-None-Match`` gets a 304; a client that
+accepts gzip gets the pre-compressed copy. Anything else under ``/layers/`` is a 404: only names
+that :func:`mineralmap.layerfiles.resolve_layer_file` accepts are read, never a path outside
+the folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from mineralmap import layerfiles
+
+__all__ = ["layer_endpoint", "layer_route_mounted", "routes"]
+
+# Set by :func:`routes`, i.e. when this process serves the app through ``serve.py``. Without the
+# route (``streamlit run app.py``, AppTest) the pages keep sending the layers inline.
+_MOUNTED: dict[str, bool] = {"layers": False}
+
+
+def layer_route_mounted() -> bool:
+    """True when this server answers ``/layers/…`` (started with ``streamlit run serve.py``)."""
+    return _MOUNTED["layers"]
+
+
+def _accepts_gzip(request: Request) -> bool:
+    enc = request.headers.get("accept-encoding", "")
+    return any(part.split(";")[0].strip().lower() == "gzip" for part in enc.split(","))
+
+
+def layer_endpoint(folder: Callable[[], Path] = layerfiles.layer_dir
+                   ) -> Callable[[Request], Response]:
+    """The request handler of ``/layers/{file_name}``, reading from ``folder()``.
+
+    Parameters
+    ----------
+    folder
+        Returns the folder of the layer files (called per request, so a changed cache
+        setting applies without a restart).
+    """
+
+    async def endpoint(request: Request) -> Response:
+        path = layerfiles.resolve_layer_file(folder(), request.path_params.get("file_name", ""))
+        if path is None:
+            return PlainTextResponse("Not found", status_code=404)
+        digest = path.name.rsplit(".", 2)[1]
+        etag = f'"{digest}"'
+        # Vary: the GZip middleware of Streamlit's server adds it to the uncompressed answer
+        headers = {"Cache-Control": layerfiles.CACHE_CONTROL, "ETag": etag,
+                   "X-Content-Type-Options": "nosniff"}
+        if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers=headers)
+        gz = path.with_name(path.name + ".gz")
+        if _accepts_gzip(request) and gz.is_file():
+            # already compressed: Streamlit's GZip middleware leaves a Content-Encoding alone
+            return FileResponse(gz, media_type="application/json",
+                                headers={**headers, "Content-Encoding": "gzip",
+                                         "Vary": "Accept-Encoding"})
+        return FileResponse(path, media_type="application/json", headers=headers)
+
+    return endpoint
+
+
+def routes(folder: Callable[[], Path] = layerfiles.layer_dir) -> list[BaseRoute]:
+    """Routes to pass to ``st.App(..., routes=...)``: ``GET /layers/{file_name}``.
+
+    Calling it marks the layer route as mounted in this process (:func:`layer_route_mounted`).
+    """
+    _MOUNTED["layers"] = True
+    return [Route(layerfiles.URL_PREFIX + "{file_name}", layer_endpoint(folder),
+                  methods=["GET", "HEAD"])]

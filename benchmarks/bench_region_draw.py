@@ -5,10 +5,12 @@ Usage::
 
     .venv/bin/python benchmarks/bench_region_draw.py
 
-``st.pydeck_chart`` selections report the objects clicked, never a coordinate, so the page draws
-a faint pickable grid (:func:`mineralmap.regionform.draw_grid`, cells of
-:data:`~mineralmap.regionform.DRAW_STEP_DEG` degrees touching Pakistan) while "Draw the box on the
-map" is on. Printed: the grid's one-off build and serialisation time (cached per catalog), and
+``st.pydeck_chart`` selections report the objects clicked, never a coordinate, so a box would be
+drawn on a faint pickable grid (:func:`mineralmap.regionform.draw_grid`, cells of
+:data:`~mineralmap.regionform.DRAW_STEP_DEG` degrees touching Pakistan) by clicking two corner
+cells. The grid is not in the app yet: in headless Chromium with software WebGL the click on a
+cell never reached the app's selection (issue 14 item 8 stays open), so only its cost is
+measured here. Printed: the grid's one-off build and serialisation time (cached per catalog), and
 the bytes the browser receives per rerun with the grid against the preview map alone (baseline:
 the same deck without the grid). The alternative measured for the report (a Leaflet map via
 streamlit-folium with its Draw plugin) needs 12 CDN scripts/styles at run time; that is stated

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from mineralmap import regionform
 from mineralmap._geo import GEOD
 from mineralmap.ui import region
 
@@ -445,26 +444,3 @@ def test_file_contents_caption_matches_the_selection(cat):
     helps = {b.key: b.help for b in at.get("download_button")}
     assert helps["dl_csv"].startswith(f"{n} occurrence(s)")
     assert helps["dl_kml"].startswith(f"{mapped} occurrence(s)")
-
-
-def test_drawing_a_box_shows_the_grid_and_applies_the_drawn_box(cat):
-    at = _page()
-    deck = at.get("deck_gl_json_chart")[0]
-    assert "draw_grid" not in deck.proto.json
-    at.toggle(key="rg_draw").set_value(True).run()
-    _ok(at)
-    deck = at.get("deck_gl_json_chart")[0]
-    assert '"id":"draw_grid"' in deck.proto.json
-    assert any("click one corner cell" in c.value for c in at.caption)
-    # two clicked cells make a box (set by the map's selection; here the pending box directly)
-    box = regionform.box_from_cells([{"cell": [22, 18]}, {"cell": [38, 34]}])
-    at.session_state["_mm_region_drawn_box"] = box
-    at.run()
-    _ok(at)
-    assert at.checkbox(key="rg_bbox_on").value and not at.toggle(key="rg_draw").value
-    got = tuple(at.number_input(key=k).value for k in ("rg_w", "rg_s", "rg_e", "rg_n"))
-    assert got == box
-    ids, lon, lat = _mapped(cat)
-    w, s, e, n = box
-    assert _ids(at) == set(ids[(lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)])
-    assert "draw_grid" not in at.get("deck_gl_json_chart")[0].proto.json

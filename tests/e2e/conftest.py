@@ -192,6 +192,7 @@ def click_marker(page, marker: Marker, attempts: int = 4) -> None:
     """
     canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
     canvas.wait_for()
+    canvas.scroll_into_view_if_needed()  # the map may sit below the fold (Region & export)
     box = canvas.bounding_box()
     assert box is not None
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

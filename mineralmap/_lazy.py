@@ -11,7 +11,10 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-__all__ = ["LazyModule", "csgraph", "psycopg", "psycopg_json", "psycopg_sql", "sparse", "spatial"]
+__all__ = [
+    "LazyModule", "csgraph", "psycopg", "psycopg_json", "psycopg_sql", "pyogrio", "sparse", "spatial",
+    "tqdm_auto",
+]
 
 
 class LazyModule:
@@ -47,6 +50,10 @@ spatial = LazyModule("scipy.spatial")
 sparse = LazyModule("scipy.sparse")
 #: :mod:`scipy.sparse.csgraph` (Dijkstra, components, breadth-first order).
 csgraph = LazyModule("scipy.sparse.csgraph")
+#: :mod:`pyogrio` (reading source files and uploads, writing GeoPackage/KML).
+pyogrio = LazyModule("pyogrio")
+#: :mod:`tqdm.auto` (progress bars of ``python -m mineralmap data``; pulls in asyncio).
+tqdm_auto = LazyModule("tqdm.auto")
 #: :mod:`psycopg` (only with ``MINERALMAP_DATABASE_URL=postgresql://…``).
 psycopg = LazyModule("psycopg")
 #: :mod:`psycopg.sql` (composed identifiers).

@@ -37,11 +37,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
-from tqdm.auto import tqdm
 
 from mineralmap._geo import GEOD, METRIC_CRS, missing_or_empty
+from mineralmap._lazy import pyogrio, tqdm_auto
 from mineralmap._store import (
     MANIFEST_FILE,
     atomic_target,
@@ -347,7 +346,7 @@ def _download(url: str, dest: Path, progress: bool) -> None:
             req = urllib.request.Request(url, headers={"User-Agent": "mineralmap-ingest"})
             with urllib.request.urlopen(req, timeout=_DOWNLOAD_TIMEOUT_S) as resp:
                 total = int(resp.headers.get("Content-Length") or 0) or None
-                with open(tmp, "wb") as out, tqdm(
+                with open(tmp, "wb") as out, tqdm_auto.tqdm(
                     total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress,
                     leave=False,
                 ) as bar:
@@ -1083,7 +1082,7 @@ def build_cache(
                if (cache / MANIFEST_FILE).is_file() else "")
     run = _Run(mirror, cache, progress, force)
     report = BuildReport(cache=cache)
-    with tqdm(specs, desc="layers", unit="layer", disable=not progress, leave=False) as bar:
+    with tqdm_auto.tqdm(specs, desc="layers", unit="layer", disable=not progress, leave=False) as bar:
         for spec in bar:
             bar.set_postfix_str(spec.name)
             _build_layer(spec, run, manifest, report)

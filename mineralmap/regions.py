@@ -30,7 +30,6 @@ from xml.etree.ElementTree import ParseError
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
@@ -40,6 +39,7 @@ from shapely.geometry import MultiPolygon, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
 from mineralmap._geo import GEOD, missing_or_empty
+from mineralmap._lazy import pyogrio
 from mineralmap.errors import RegionError
 from mineralmap.filters import unique_names
 from mineralmap.schema import CRS

@@ -1,22 +1,28 @@
 """Load test: N concurrent sessions drive the real app over Streamlit's websocket protocol.
 
-Usage: ``python benchmarks/load_test.py [--sessions 10] [--rounds 3] [--json]``
+Usage: ``python benchmarks/load_test.py [--sessions 10 [20 …]] [--rounds 3] [--json]``
 
-Starts ``streamlit run app.py`` on a free port of 127.0.0.1 (``tests/e2e/conftest.start_app``, on
-the real data cache), then runs protocol-level clients: each opens ``/_stcore/stream`` like a
-browser tab, sends ``rerun_script`` back-messages with widget states and reads the forward
+Starts ``streamlit run serve.py`` (what ``make run`` starts) on a free port of 127.0.0.1
+(``tests/e2e/conftest.start_app``, on the real data cache), then runs protocol-level clients:
+each opens ``/_stcore/stream`` like a browser tab, sends ``rerun_script`` back-messages with widget states and reads the forward
 messages until ``script_finished``. One round of a session is:
 
 1. switch to *Explore map*, 2. change the commodity filter (sidebar multiselect), 3. click an
 occurrence on the map (the pydeck selection event a browser sends), 4. switch to *Region &
 export*, wait a random 0–1.5 s (other sessions keep running scripts meanwhile, which is what
 made deferred downloads disappear) and fetch all four downloads (GeoJSON, CSV, GeoPackage, KML)
-over HTTP from the URLs the page sent, checking status 200 and each format's signature.
+over HTTP from the URLs the page sent, checking status 200 and each format's signature. Behind
+``serve.py`` the page sends links to the ``/download/<token>/<name>`` route (``link_button``,
+issue 15 item 8; the answer must also say ``Content-Disposition: attachment``); an app without
+the route (``--app-dir`` of an older checkout) sends ``download_button`` media URLs or deferred
+files, fetched as a browser would.
 
 Prints sessions, actions, errors (exceptions shown by a page, failed or timed-out runs, dropped
 connections), failed downloads, p50/p95 latency of script runs and of downloads, and the
 server's RSS before/after. The baseline is one session alone, measured first in the same
-process (same server): the ratios say what the concurrency costs. Figures are merged into
+process (same server): the ratios say what the concurrency costs. Several ``--sessions`` counts
+run one after the other on the same server (``by_sessions`` in the JSON; ``concurrent`` is the
+first). Figures are merged into
 ``benchmarks/latest.json`` under ``sections.load_test`` (``sections.load`` is the layer-loading
 benchmark). The loops are bounded (``--rounds``) and every wait has a timeout.
 """
@@ -69,6 +75,7 @@ class Stats:
     failed_downloads: list[str] = field(default_factory=list)
     run_ms: list[float] = field(default_factory=list)
     download_ms: list[float] = field(default_factory=list)
+    via_route: int = 0  # downloads fetched from the /download/ route (links)
 
 
 class Session:
@@ -163,11 +170,14 @@ class Session:
         self.widgets[widget_id] = WidgetState(id=widget_id, string_value=json.dumps(value))
 
     def download_urls(self) -> dict[str, str]:
-        """``key -> URL`` of the download buttons; a deferred (callable) download has no URL
-        yet: ``"deferred:<file id>"`` (see :meth:`deferred_url`)."""
+        """``key -> URL`` of the downloads: links to the ``/download/`` route, or download
+        buttons; a deferred (callable) download has no URL yet: ``"deferred:<file id>"`` (see
+        :meth:`deferred_url`)."""
         out = {}
         for el in self.elements:
-            if el.WhichOneof("type") == "download_button":
+            if el.WhichOneof("type") == "link_button" and "/download/" in el.link_button.url:
+                out[el.link_button.id.rsplit("-", 1)[-1]] = el.link_button.url
+            elif el.WhichOneof("type") == "download_button":
                 b = el.download_button
                 deferred = b.HasField("deferred_file_id")
                 out[b.id.rsplit("-", 1)[-1]] = f"deferred:{b.deferred_file_id}" if deferred else b.url
@@ -193,14 +203,14 @@ class Session:
                     return resp.deferred_file.url or None
 
 
-def _fetch(url: str) -> tuple[int, bytes]:
+def _fetch(url: str) -> tuple[int, bytes, dict[str, str]]:
     try:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as r:
-            return r.status, r.read()
+            return r.status, r.read(), {k.lower(): v for k, v in r.headers.items()}
     except urllib.error.HTTPError as exc:
-        return exc.code, b""
+        return exc.code, b"", {}
     except OSError as exc:
-        return -1, str(exc).encode()
+        return -1, str(exc).encode(), {}
 
 
 async def download_all(s: Session, stats: Stats) -> None:
@@ -217,11 +227,14 @@ async def download_all(s: Session, stats: Stats) -> None:
             if not url:
                 stats.failed_downloads.append(f"{s.name}: {key}: no URL for the deferred file")
                 return
-        status, body = await asyncio.to_thread(_fetch, s.base + url)
+        status, body, headers = await asyncio.to_thread(_fetch, s.base + url)
         stats.download_ms.append((time.perf_counter() - t0) * 1e3)
         stats.downloads += 1
         ext = "." + url.rsplit(".", 1)[-1]
         ok = status == 200 and len(body) > 0 and body.startswith(SIGNATURES.get(ext, b""))
+        if url.startswith("/download/"):
+            stats.via_route += 1
+            ok = ok and headers.get("content-disposition", "").startswith("attachment;")
         if ok and ext == ".geojson":
             try:
                 ok = json.loads(body).get("type") == "FeatureCollection"
@@ -327,6 +340,7 @@ def _summary(stats: Stats, wall: float, sessions: int) -> dict:
     return {
         "sessions": sessions, "actions": stats.actions, "errors": len(stats.errors),
         "downloads": stats.downloads, "failed_downloads": len(stats.failed_downloads),
+        "downloads_via_route": stats.via_route,
         "run_p50_ms": _pct(stats.run_ms, 50), "run_p95_ms": _pct(stats.run_ms, 95),
         "download_p50_ms": _pct(stats.download_ms, 50),
         "download_p95_ms": _pct(stats.download_ms, 95), "wall_s": round(wall, 1),
@@ -342,7 +356,8 @@ def _merge(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sessions", type=int, default=10, help="concurrent sessions (10-20)")
+    ap.add_argument("--sessions", type=int, nargs="+", default=[10],
+                    help="concurrent sessions (10-20); several counts run one after the other")
     ap.add_argument("--rounds", type=int, default=3, help="rounds per session (bounded)")
     ap.add_argument("--json", action="store_true", help="print the JSON result")
     ap.add_argument("--no-write", action="store_true", help="do not update latest.json")
@@ -367,7 +382,10 @@ def main(argv: list[str] | None = None) -> int:
         # baseline: one session alone on the warm server
         base_stats, base_wall = asyncio.run(_phase(base, 1, args.rounds, occ_ids))
         rss_warm = _rss_mb(proc.pid)
-        stats, wall = asyncio.run(_phase(base, args.sessions, args.rounds, occ_ids))
+        phases = {}
+        for n in args.sessions:
+            stats, wall = asyncio.run(_phase(base, n, args.rounds, occ_ids))
+            phases[n] = (stats, wall, _rss_mb(proc.pid))
         rss_after = _rss_mb(proc.pid)
     finally:
         proc.terminate()
@@ -376,34 +394,44 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
     baseline = _summary(base_stats, base_wall, 1)
-    loaded = _summary(stats, wall, args.sessions)
-    ratio = {k: (round(loaded[k] / baseline[k], 2) if loaded[k] and baseline[k] else None)
-             for k in ("run_p50_ms", "run_p95_ms", "download_p50_ms", "download_p95_ms")}
+    by_n = {n: _summary(sts, w, n) | {"server_rss_mb_after": round(rss, 1)}
+            for n, (sts, w, rss) in phases.items()}
+    ratios = {n: {k: (round(lo[k] / baseline[k], 2) if lo[k] and baseline[k] else None)
+                  for k in ("run_p50_ms", "run_p95_ms", "download_p50_ms", "download_p95_ms")}
+              for n, lo in by_n.items()}
+    first = args.sessions[0]
+    loaded, ratio = by_n[first], ratios[first]
     result = {"baseline_1_session": baseline, "concurrent": loaded,
               "ratio_concurrent_vs_1_session": ratio, "rounds": args.rounds,
+              "by_sessions": {str(n): {"concurrent": lo, "ratio_vs_1_session": ratios[n]}
+                              for n, lo in by_n.items()},
               "server_rss_mb": {"before": round(rss_before, 1), "after_warm_up_and_1_session":
                                 round(rss_warm, 1), "after": round(rss_after, 1)},
               "server_log": str(log.relative_to(REPO)) if log.is_relative_to(REPO) else str(log),
               "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     print(f"load test on {base}: {args.sessions} sessions x {args.rounds} rounds "
           f"(explore, filter, map click, region page, 4 downloads)")
-    for label, s in (("1 session (baseline)", baseline), (f"{args.sessions} sessions", loaded)):
+    for label, s in (("1 session (baseline)", baseline),
+                     *((f"{n} sessions", lo) for n, lo in by_n.items())):
         print(f"  {label:22s} actions {s['actions']:4d}  errors {s['errors']}  downloads "
-              f"{s['downloads']:3d}  failed downloads {s['failed_downloads']}  run p50/p95 "
+              f"{s['downloads']:3d} ({s['downloads_via_route']} via /download/)  failed "
+              f"downloads {s['failed_downloads']}  run p50/p95 "
               f"{s['run_p50_ms']}/{s['run_p95_ms']} ms  download p50/p95 "
               f"{s['download_p50_ms']}/{s['download_p95_ms']} ms  wall {s['wall_s']} s")
-    print(f"  ratio {args.sessions} sessions / 1 session: {ratio}")
+    for n, r in ratios.items():
+        print(f"  ratio {n} sessions / 1 session: {r}")
     print(f"  server RSS MB: before {rss_before:.0f}, after 1 session {rss_warm:.0f}, "
           f"after {rss_after:.0f}")
-    for e in (loaded["error_samples"] + loaded["failed_download_samples"]
-              + baseline["error_samples"] + baseline["failed_download_samples"]):
+    samples = [e for lo in by_n.values() for e in lo["error_samples"] + lo["failed_download_samples"]]
+    for e in (samples + baseline["error_samples"] + baseline["failed_download_samples"]):
         print("  !", e)
     if args.json:
         print(json.dumps(result, indent=1))
     if not args.no_write:
         _merge(result)
-    bad = len(warm.errors) + len(warm.failed_downloads) + loaded["errors"] + loaded["failed_downloads"] + baseline["errors"] \
-        + baseline["failed_downloads"]
+    bad = (len(warm.errors) + len(warm.failed_downloads) + baseline["errors"]
+           + baseline["failed_downloads"]
+           + sum(lo["errors"] + lo["failed_downloads"] for lo in by_n.values()))
     return 1 if bad else 0
 
 

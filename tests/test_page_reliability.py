@@ -1,19 +1,24 @@
 """AppTest of issue 15's page items on the toy world: text a link or a user controls is shown as
 literal text (no live link or image), picked rows are counted apart from the filter, and every
-download button serves bytes registered for the session (never a deferred callable)."""
+download is a link to the server's /download/ route when it is mounted (serve.py), else a
+download button with bytes registered for the session (never a deferred callable)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import tomllib
+import urllib.parse
 from pathlib import Path
 
+from starlette.routing import Route, Router
 from streamlit.testing.v1 import AppTest
 
-from mineralmap import filters, inventory, regions, selection
+from mineralmap import downloads, filters, inventory, regions, selection
 from mineralmap.filters import FilterSpec
 from mineralmap.regions import RegionSpec
 from mineralmap.summary import ZWSP
+from mineralmap.ui import asgi
 from tests.conftest import TOY_COAST_LAT, TOY_COAST_ROAD
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -102,7 +107,8 @@ def test_picked_rows_are_counted_apart_from_the_filter(use_toy_world):
     assert f"{n_match} surveyed" in _sentence(at) and "+ 2 added by hand" in _sentence(at)
 
 
-def test_download_buttons_serve_bytes_registered_for_the_session(use_toy_world):
+def test_download_buttons_serve_bytes_registered_for_the_session(use_toy_world, monkeypatch):
+    monkeypatch.setitem(asgi._MOUNTED, "downloads", False)  # streamlit run app.py, AppTest
     at = _run("pages/region_export.py", {"commodity": "Sb"})
     buttons = {b.key: b for b in at.get("download_button")}
     assert set(buttons) == set(DOWNLOAD_KEYS)
@@ -112,6 +118,53 @@ def test_download_buttons_serve_bytes_registered_for_the_session(use_toy_world):
         assert not proto.HasField("deferred_file_id"), key
         assert "/media/" in proto.url, (key, proto.url)
     assert len({b.proto.url for b in buttons.values()}) == 4
+
+
+def test_downloads_are_links_to_the_route_when_it_is_mounted(use_toy_world, monkeypatch):
+    """Behind serve.py (the route mounted in this process) the four downloads are links to
+    /download/<token>/<name>, and the route serves each file from the process's store."""
+    monkeypatch.setitem(asgi._MOUNTED, "downloads", True)  # what serve.py's asgi.routes() sets
+    at = _run("pages/region_export.py", {"commodity": "Sb"})
+    assert not at.get("download_button")
+    links = {b.proto.id.rsplit("-", 1)[-1]: b.proto for b in at.get("link_button")}
+    assert set(DOWNLOAD_KEYS) <= set(links)
+    heads = {"dl_geojson": b"{", "dl_csv": b"", "dl_gpkg": b"SQLite format 3\x00",
+             "dl_kml": b"<?xml"}
+    mimes = {"dl_geojson": "application/geo+json", "dl_csv": "text/csv",
+             "dl_gpkg": "application/geopackage+sqlite3"}
+    app = Router(routes=[Route(downloads.URL_PREFIX + "{token}/{file_name}",
+                               asgi.download_endpoint())])
+    for key in DOWNLOAD_KEYS:
+        url = links[key].url
+        assert url.startswith("/download/"), url
+        status, headers, body = _get(app, urllib.parse.unquote(url))
+        assert status == 200 and len(body) > 0 and body.startswith(heads[key]), (key, body[:20])
+        assert headers["content-disposition"].startswith("attachment; filename=")
+        assert headers["cache-control"] == "no-store"
+        if key in mimes:
+            assert headers["content-type"].startswith(mimes[key])
+    # the same selection keeps its links (the same token per selection and format)
+    at.run()
+    assert {b.proto.url for b in at.get("link_button")} >= {p.url for p in links.values()}
+
+
+def _get(app, path: str) -> tuple[int, dict, bytes]:
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
+             "http_version": "1.1", "method": "GET", "scheme": "http", "path": path,
+             "raw_path": path.encode("utf-8", "surrogatepass"), "root_path": "",
+             "query_string": b"", "server": ("test", 80), "headers": []}
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
 
 
 def test_server_upload_limit_is_set_and_bounded():

@@ -1,4 +1,4 @@
-"""HTTP routes of the app's ASGI server (``st.App``): the static context-layer files.
+"""HTTP routes of the app's ASGI server (``st.App``): static context-layer files and downloads.
 
 ``streamlit run serve.py`` (see ``serve.py`` at the top level) starts Streamlit's own Starlette
 server for ``app.py`` with :func:`routes` added, so the layer files travel over plain HTTP, once,
@@ -10,6 +10,14 @@ immutable`` plus an ``ETag`` (the content hash); ``If-None-Match`` gets a 304; a
 accepts gzip gets the pre-compressed copy. Anything else under ``/layers/`` is a 404: only names
 that :func:`mineralmap.layerfiles.resolve_layer_file` accepts are read, never a path outside
 the folder.
+
+``GET /download/<token>/<file name>`` answers with a prepared export or brief from
+:func:`mineralmap.downloads.default_store` (issue 15 item 8): ``Content-Disposition:
+attachment`` (RFC 6266 ``filename*``), the file's MIME type and ``Cache-Control: no-store``. An
+unknown or expired token, or a file name that is not the token's, gets a 404 with a short text
+that says to click the download again. The pages draw these links only when
+:func:`route_mounted` says the route is served (``serve.py``); otherwise they keep
+``st.download_button``.
 """
 
 from __future__ import annotations
@@ -21,18 +29,30 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from mineralmap import layerfiles
+from mineralmap import downloads, layerfiles
 
-__all__ = ["layer_endpoint", "layer_route_mounted", "routes"]
+__all__ = ["download_endpoint", "download_route_mounted", "layer_endpoint",
+           "layer_route_mounted", "route_mounted", "routes"]
 
 # Set by :func:`routes`, i.e. when this process serves the app through ``serve.py``. Without the
-# route (``streamlit run app.py``, AppTest) the pages keep sending the layers inline.
-_MOUNTED: dict[str, bool] = {"layers": False}
+# routes (``streamlit run app.py``, AppTest) the pages keep sending the layers inline and use
+# st.download_button.
+_MOUNTED: dict[str, bool] = {"layers": False, "downloads": False}
+
+
+def route_mounted(name: str) -> bool:
+    """True when this server answers the route ``name`` (``"layers"`` or ``"downloads"``)."""
+    return _MOUNTED.get(name, False)
 
 
 def layer_route_mounted() -> bool:
     """True when this server answers ``/layers/…`` (started with ``streamlit run serve.py``)."""
-    return _MOUNTED["layers"]
+    return route_mounted("layers")
+
+
+def download_route_mounted() -> bool:
+    """True when this server answers ``/download/…`` (started with ``streamlit run serve.py``)."""
+    return route_mounted("downloads")
 
 
 def _accepts_gzip(request: Request) -> bool:
@@ -73,11 +93,41 @@ def layer_endpoint(folder: Callable[[], Path] = layerfiles.layer_dir
     return endpoint
 
 
-def routes(folder: Callable[[], Path] = layerfiles.layer_dir) -> list[BaseRoute]:
-    """Routes to pass to ``st.App(..., routes=...)``: ``GET /layers/{file_name}``.
+_NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
-    Calling it marks the layer route as mounted in this process (:func:`layer_route_mounted`).
+
+def download_endpoint(store: Callable[[], downloads.DownloadStore] = downloads.default_store
+                      ) -> Callable[[Request], Response]:
+    """The request handler of ``/download/{token}/{file_name}``, reading from ``store()``.
+
+    Parameters
+    ----------
+    store
+        Returns the store of prepared files (called per request).
+    """
+
+    async def endpoint(request: Request) -> Response:
+        token = request.path_params.get("token", "")
+        got = store().get(token) if downloads.valid_token(token) else None
+        if got is None or request.path_params.get("file_name", "") != got.filename:
+            return PlainTextResponse(downloads.EXPIRED_TEXT, status_code=404, headers=_NO_STORE)
+        return Response(got.data, media_type=got.mime, headers={
+            **_NO_STORE, "Content-Disposition": downloads.content_disposition(got.filename)})
+
+    return endpoint
+
+
+def routes(folder: Callable[[], Path] = layerfiles.layer_dir,
+           store: Callable[[], downloads.DownloadStore] = downloads.default_store
+           ) -> list[BaseRoute]:
+    """Routes to pass to ``st.App(..., routes=...)``: ``GET /layers/{file_name}`` and
+    ``GET /download/{token}/{file_name}``.
+
+    Calling it marks both routes as mounted in this process (:func:`route_mounted`).
     """
     _MOUNTED["layers"] = True
+    _MOUNTED["downloads"] = True
     return [Route(layerfiles.URL_PREFIX + "{file_name}", layer_endpoint(folder),
+                  methods=["GET", "HEAD"]),
+            Route(downloads.URL_PREFIX + "{token}/{file_name}", download_endpoint(store),
                   methods=["GET", "HEAD"])]

@@ -8,7 +8,7 @@ wrapper is one call into the library.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Hashable
 
 import pandas as pd
 import streamlit as st
@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mineralmap import catalog as _catalog
 from mineralmap import (
+    downloads,
     export,
     filters,
     layerfiles,
@@ -34,6 +35,7 @@ from mineralmap.pgstore import redact_url
 from mineralmap.regions import parse_region_file
 from mineralmap.scenario import ScenarioResult
 from mineralmap.store import Store, open_store, store_path
+from mineralmap.ui import asgi
 
 #: File whose change means the layer cache was rebuilt.
 _MANIFEST = "manifest.json"
@@ -285,3 +287,19 @@ def export_file(key: str, fingerprint: str, fmt: str, allow_empty: bool, day: st
     )
     return content
 
+
+
+def download_url(key: Hashable, data: bytes, file_name: str, mime: str) -> str | None:
+    """URL of ``data`` on the server's ``/download/`` route, or ``None`` to use a download button.
+
+    When the route is mounted (``serve.py``, :func:`mineralmap.ui.asgi.download_route_mounted`)
+    the bytes go into the process's :func:`mineralmap.downloads.default_store` under ``key`` (the
+    same key keeps its URL), where no session's run can delete them (issue 15 item 8). ``None``
+    without the route (``streamlit run app.py``, AppTest) or for a file larger than the store.
+    """
+    if not asgi.download_route_mounted():
+        return None
+    got = downloads.default_store().put(key, data, file_name, mime)
+    if got is None:
+        return None
+    return downloads.download_url(got, base=str(st.get_option("server.baseUrlPath") or ""))

@@ -11,10 +11,8 @@ of an older map.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
 
-import pydeck as pdk
 import streamlit as st
 
 from mineralmap import (
@@ -22,7 +20,6 @@ from mineralmap import (
     brief,
     details,
     export,
-    layers,
     mapviews,
     params,
     picks,
@@ -110,33 +107,6 @@ def link_notes(cat: Catalog) -> None:
     shell.param_notes()
 
 
-_DRAWN = "_mm_region_drawn_box"
-
-
-def _apply_drawn_box() -> None:
-    """Put a box drawn on the map (last run) into the box widgets, before they are drawn."""
-    box = st.session_state.pop(_DRAWN, None)
-    if box is None:
-        return
-    for key, v in zip(("rg_w", "rg_s", "rg_e", "rg_n"), box, strict=True):
-        st.session_state[key] = float(v)
-    st.session_state["rg_bbox_on"] = True
-    st.session_state["rg_draw"] = False
-
-
-@functools.lru_cache(maxsize=2)
-def _draw_layer(key: str) -> layers.FrozenLayer:
-    """The drawing grid over Pakistan, serialised once per catalog (``key``)."""
-    provinces = cache.get_catalog().layer("provinces")
-    outline = provinces.geometry.union_all() if len(provinces) else None
-    return layers.freeze(pdk.Layer(
-        "PolygonLayer", data=regionform.draw_grid(within=outline), id=regionform.DRAW_LAYER,
-        get_polygon="polygon", get_fill_color=[230, 120, 0, 18], get_line_color=[230, 120, 0, 70],
-        line_width_min_pixels=0.5, stroked=True, filled=True, pickable=True,
-        auto_highlight=False,  # a highlight redraws every cell on hover and delays the click
-    ))
-
-
 def _number(label: str, key: str, **kw) -> float:
     """``st.number_input`` with its default from :data:`_DEFAULTS` unless a link set it (a
     default together with a Session State value makes Streamlit warn)."""
@@ -152,7 +122,6 @@ def region_controls(cat: Catalog) -> RegionSpec:
     link on every run (the uploaded polygon excepted: it cannot travel in a link).
     """
     _init_from_link(cat)
-    _apply_drawn_box()
     names = cache.admin_names(cat.key)
     labels = cache.admin_labels(cat.key)
     kw: dict = {}
@@ -189,12 +158,6 @@ def region_controls(cat: Catalog) -> RegionSpec:
             north = _number("North (lat °N)", "rg_n", min_value=-90.0, max_value=90.0, step=0.5)
         st.caption(f"Must lie inside Pakistan's extent (lon {w}…{e} °E, lat {s}…{n} °N), with "
                    "west < east and south < north.")
-        if st.toggle("Draw the box on the map", key="rg_draw",
-                     help="Shows a faint grid on the preview map: click the cells at two "
-                     "opposite corners and the box covers them."):
-            st.caption(f"Click two opposite corners on the preview map (a faint "
-                       f"{regionform.DRAW_STEP_DEG:g}° grid; corners snap to it): the box covers "
-                       "every clicked cell and is switched on. Refine it with the numbers.")
         if use_bbox:
             part, err = check_mode("Bounding box", {"bbox": (west, south, east, north)})
             kw.update(part)
@@ -303,21 +266,9 @@ def preview_map(cat: Catalog, spec: FilterSpec, sel: selection.Selection, height
     context = maps.context_layers(cat, mapviews.REGION_CONTEXT)
     view = maps.initial_view() or fit_view(sel.region)
     deck = mapviews.region_deck(context, sel.region, sel.rows, cand, view)
-    drawing = bool(st.session_state.get("rg_draw"))
-    if drawing:  # above the region outline, under the markers
-        deck.layers.insert(len(context) + 1, _draw_layer(cat.key))
     event = st.pydeck_chart(deck, on_select="rerun", selection_mode="multi-object",
-                            key=picks.map_key(sel.rows["id"], cand["id"], sel.region,
-                                              prefix="region_draw_" if drawing else "region_map_"),
+                            key=picks.map_key(sel.rows["id"], cand["id"], sel.region),
                             height=height)
-    if drawing:
-        cells = _selected_objects(event, regionform.DRAW_LAYER)
-        box = regionform.box_from_cells(cells)
-        if box is not None and len(cells) >= 2:
-            st.session_state[_DRAWN] = box
-            st.rerun()
-        st.caption("Drawing a box: click one corner cell, then the opposite one."
-                   if not cells else "One corner set: click the opposite corner.")
     ids = picks.picked_ids(event, sel.rows)
     st.caption(("Orange outline: the region. " if sel.region is not None else "")
                + "Coloured markers: selected occurrences"
@@ -333,15 +284,6 @@ def preview_map(cat: Catalog, spec: FilterSpec, sel: selection.Selection, height
                     args=(ids, "remove"), width="stretch")
 
 
-def _selected_objects(event: object, layer_id: str) -> list:
-    """Objects of ``layer_id`` in a chart selection event ([] when there are none)."""
-    try:
-        objs = event.selection.objects.get(layer_id, [])  # type: ignore[attr-defined]
-    except AttributeError:
-        return []
-    return list(objs) if isinstance(objs, list | tuple) else []
-
-
 # ---------------------------------------------------------------------------- export
 
 
@@ -351,13 +293,32 @@ EAGER_EXPORT_MAX_ROWS = 500
 _PREPARED = "_mm_export_files"
 
 
-def export_buttons(cat: Catalog, sel: selection.Selection) -> None:
-    """One download button per format, each serving bytes made before the button is drawn.
+def _download(label: str, store_key: tuple, data: bytes, file_name: str, mime: str, *,
+              key: str, width: str = "content", help: str | None = None) -> None:
+    """A link to the ``/download/`` route when the server has it, else a download button.
 
-    Why bytes and not ``data=callable``: Streamlit stores a deferred (callable) download unmapped
-    to any session, so the end of another session's script run can delete it before the browser
-    fetches it (HTTP 404 under concurrency). Bytes given to ``download_button`` are registered
-    for this session and stay served until this session's next run. Up to
+    The link (:func:`mineralmap.ui.cache.download_url`) serves bytes kept in the process's
+    download store, so no other session's run can make it 404; it opens in a new tab, which
+    the browser closes when the file arrives (and where an expired link shows what to do).
+    """
+    url = cache.download_url(store_key, data, file_name, mime)
+    if url is not None:
+        st.link_button(label, url, key=key, width=width, help=help, icon=":material/download:")
+    else:
+        st.download_button(label, data=data, file_name=file_name, mime=mime, on_click="ignore",
+                           key=key, width=width, icon=":material/download:", help=help)
+
+
+def export_buttons(cat: Catalog, sel: selection.Selection) -> None:
+    """One download per format, each serving bytes made before it is drawn.
+
+    Behind ``serve.py`` each download is a link to the server's ``/download/`` route
+    (:func:`_download`): the bytes sit in :mod:`mineralmap.downloads`' store, where no session's
+    run can delete them. Without the route (``streamlit run app.py``, AppTest) it is a
+    ``download_button`` with bytes, never ``data=callable``: Streamlit stores a deferred download
+    unmapped to any session, so the end of another session's script run can delete it before the
+    browser fetches it (HTTP 404 under concurrency); bytes are registered for this session and
+    stay served until this session's next run (a narrow race remains there). Up to
     :data:`EAGER_EXPORT_MAX_ROWS` rows the files are made with the page (cached per selection in
     :func:`mineralmap.ui.cache.export_file`); a larger selection shows "Prepare the files" first
     and keeps the result in this session for the same selection (as the PDF brief does).
@@ -413,12 +374,11 @@ def export_buttons(cat: Catalog, sel: selection.Selection) -> None:
     if files is not None:
         cols = st.columns(len(FORMATS))
         for col, (fmt, label) in zip(cols, FORMATS.items(), strict=True):
-            col.download_button(
-                f"Download {label}", data=files[fmt], file_name=names[fmt],
-                mime=export.MIME_TYPES[fmt], on_click="ignore", key=f"dl_{fmt}",
-                width="stretch", icon=":material/download:",
-                help=f"{contents.rows(fmt):,} occurrence(s), {len(files[fmt]) / 1024:,.0f} KB",
-            )
+            with col:
+                _download(f"Download {label}", ("export", *want, fmt), files[fmt], names[fmt],
+                          export.MIME_TYPES[fmt], key=f"dl_{fmt}", width="stretch",
+                          help=f"{contents.rows(fmt):,} occurrence(s), "
+                               f"{len(files[fmt]) / 1024:,.0f} KB")
     stem = names["geojson"].rsplit(".", 1)[0]
     st.caption(
         f"Files: `{stem}.*` — {contents.sentence(FORMATS)}"
@@ -455,7 +415,6 @@ def brief_controls(cat: Catalog, spec: FilterSpec, sel: selection.Selection) -> 
             bar.empty()
     got = st.session_state.get("_mm_brief")
     if got and got[0] == want:
-        st.download_button("Download brief (PDF)", got[1], file_name=got[2],
-                           mime=brief.MIME_TYPE, key="rg_brief_download",
-                           icon=":material/download:", on_click="ignore")
+        _download("Download brief (PDF)", ("brief", cat.key, sel.fingerprint(), title), got[1],
+                  got[2], brief.MIME_TYPE, key="rg_brief_download")
         st.caption(f"{got[2]} — {len(got[1]) / 1024:,.0f} KB, A4, made for this selection.")

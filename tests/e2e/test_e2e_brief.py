@@ -23,7 +23,7 @@ def test_brief_download_is_a_valid_pdf(page, app_url, real_cache, tmp_path):
     assert len(want) > 0
     page.get_by_text("Region brief (PDF) for a delegation").click()
     page.get_by_role("button", name="Make brief (PDF)").click()
-    download = page.get_by_role("button", name="Download brief (PDF)")
+    download = page.get_by_role("link", name="Download brief (PDF)")  # the /download/ route
     download.wait_for(state="visible", timeout=180_000)
     assert_no_exception(page)
     with page.expect_download(timeout=60_000) as info:

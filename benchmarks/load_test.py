@@ -55,6 +55,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
 from mineralmap.catalog import load_catalog  # noqa: E402
 from mineralmap.config import get_settings  # noqa: E402
+from mineralmap.filters import FilterSpec  # noqa: E402
 from tests.e2e.conftest import start_app  # noqa: E402
 
 OUT = REPO / "benchmarks" / "latest.json"
@@ -250,7 +251,7 @@ async def download_all(s: Session, stats: Stats) -> None:
         await asyncio.gather(*(one(k, u) for k, u in urls.items()))
 
 
-async def client(base: str, name: str, rounds: int, occ_ids: list[str], stats: Stats,
+async def client(base: str, name: str, rounds: int, occ_ids: dict[tuple[str, ...], list[str]], stats: Stats,
                  seed: int) -> None:
     rng = random.Random(seed)
     try:
@@ -258,10 +259,11 @@ async def client(base: str, name: str, rounds: int, occ_ids: list[str], stats: S
             for _ in range(rounds):
                 await s.run(page="explore")  # page switch
                 flt = s.element("multiselect", "flt_commodities")
-                s.set_strings(flt.id, rng.choice(COMMODITIES))  # filter change
+                choice = rng.choice(COMMODITIES)
+                s.set_strings(flt.id, choice)  # filter change
                 await s.run()
                 chart = s.element("deck_gl_json_chart", "explore_map")
-                occ_id = rng.choice(occ_ids)  # map click (the event a browser sends)
+                occ_id = rng.choice(occ_ids[tuple(choice)])  # map click on a shown marker
                 s.set_json(chart.id, {"selection": {"indices": {"occurrences": [0]},
                                                     "objects": {"occurrences": [{"id": occ_id}]}}})
                 await s.run()
@@ -328,7 +330,7 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1], 1)
 
 
-async def _phase(base: str, sessions: int, rounds: int, occ_ids: list[str]) -> tuple[Stats, float]:
+async def _phase(base: str, sessions: int, rounds: int, occ_ids: dict[tuple[str, ...], list[str]]) -> tuple[Stats, float]:
     stats = Stats()
     t0 = time.perf_counter()
     await asyncio.gather(*(client(base, f"s{i}", rounds, occ_ids, stats, seed=i)
@@ -367,7 +369,11 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     cache = get_settings().cache_dir
     occ = load_catalog(cache).occurrences
-    occ_ids = sorted(occ.loc[occ["mapped"].astype(bool), "id"].astype(str))
+    # a browser can only click a marker the filter shows (a hidden selection closes its panel):
+    # per commodity choice, the mapped ids that pass that filter
+    mapped = occ["mapped"].astype(bool)
+    occ_ids = {tuple(c): sorted(occ.loc[mapped & FilterSpec(commodities=tuple(c)).mask(occ), "id"]
+                                .astype(str)) for c in COMMODITIES}
     if args.app_dir is not None:
         proc, base, log = _start_other(args.app_dir.resolve(), cache)
         args.no_write = True

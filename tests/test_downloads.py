@@ -4,12 +4,12 @@ thread safety, and the route through a real ASGI app (RFC 6266 header, no-store,
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 import urllib.parse
 
 import pytest
+from _asgi import asgi_get
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.routing import Route, Router
@@ -189,27 +189,7 @@ def test_content_disposition_keeps_a_plain_and_a_unicode_name():
 
 
 def _get(app, path: str, method: str = "GET") -> tuple[int, dict, bytes]:
-    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
-             "http_version": "1.1", "method": method, "scheme": "http", "path": path,
-             "raw_path": path.encode("utf-8", "surrogatepass"), "root_path": "",
-             "query_string": b"", "server": ("test", 80), "headers": []}
-    sent: list[dict] = []
-    asked: list[bool] = []
-
-    async def receive() -> dict:
-        if asked:
-            return {"type": "http.disconnect"}
-        asked.append(True)
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], {k.decode("latin-1"): v.decode("latin-1")
-                             for k, v in start["headers"]}, body
+    return asgi_get(app, path, method=method)
 
 
 @pytest.fixture

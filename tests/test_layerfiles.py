@@ -7,13 +7,13 @@ the files are real files in a temporary folder.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import hashlib
 import json
 from pathlib import Path
 
 import pytest
+from _asgi import asgi_get
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.routing import Route, Router
@@ -129,28 +129,7 @@ def test_resolve_never_leaves_the_folder(files, folder, name):
 
 
 def _get(app, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
-    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
-             "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": path, "raw_path": path.encode("utf-8", "surrogatepass"),
-             "root_path": "", "query_string": b"", "server": ("test", 80),
-             "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]}
-    sent: list[dict] = []
-    asked: list[bool] = []
-
-    async def receive() -> dict:
-        # the request once, then (a server would wait for it) the client going away
-        if asked:
-            return {"type": "http.disconnect"}
-        asked.append(True)
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
+    return asgi_get(app, path, headers)
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ download button with bytes registered for the session (never a deferred callable
 
 from __future__ import annotations
 
-import asyncio
 import re
 import tomllib
 import urllib.parse
 from pathlib import Path
 
+from _asgi import asgi_get
 from starlette.routing import Route, Router
 from streamlit.testing.v1 import AppTest
 
@@ -149,22 +149,7 @@ def test_downloads_are_links_to_the_route_when_it_is_mounted(use_toy_world, monk
 
 
 def _get(app, path: str) -> tuple[int, dict, bytes]:
-    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"},
-             "http_version": "1.1", "method": "GET", "scheme": "http", "path": path,
-             "raw_path": path.encode("utf-8", "surrogatepass"), "root_path": "",
-             "query_string": b"", "server": ("test", 80), "headers": []}
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
+    return asgi_get(app, path)
 
 
 def test_server_upload_limit_is_set_and_bounded():

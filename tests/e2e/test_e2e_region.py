@@ -131,7 +131,7 @@ def test_select_province_and_download_geojson(page, app_url, tmp_path):
     assert n == by_filter > 0
     screenshot(page, "region_province")
     with page.expect_download(timeout=120_000) as info:
-        page.get_by_role("button", name="Download GeoJSON").click()
+        page.get_by_role("link", name="Download GeoJSON").click()  # the /download/ route
     dl = info.value
     assert re.fullmatch(r"mineralmap_balochistan_[a-z-]+_\d{4}-\d\d-\d\d\.geojson",
                         dl.suggested_filename), dl.suggested_filename

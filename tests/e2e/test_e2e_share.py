@@ -228,7 +228,7 @@ def test_region_page_on_a_phone(browser, app_url):
     wait_for_app(page)
     assert_no_exception(page)
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Selected").first
-    download = page.get_by_role("button", name="Download GeoJSON")
+    download = page.get_by_role("link", name="Download GeoJSON")
     canvas = page.locator("[data-testid='stDeckGlJsonChart']").first
     tops = {name: loc.bounding_box()["y"] for name, loc in
             (("counts", metric), ("download", download), ("map", canvas))}

@@ -171,6 +171,8 @@ def test_radius_and_bbox_modes(page, app_url):
     page.get_by_role("tab", name="Bounding box").click(no_wait_after=True)
     with rerun(page):
         page.get_by_text("Use a bounding box").click()
+    # the run that applies the box can follow the one the click started: wait for its sentence
+    page.get_by_text("region: box 66,28 to 70,32").first.wait_for(timeout=60_000)
     assert _sentence(page).endswith("region: box 66,28 to 70,32")
     in_box = _selected_within(page, 1, total - 1)
     assert 0 < in_box < total

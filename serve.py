@@ -2,7 +2,9 @@
 
 Streamlit finds the ``st.App`` below and serves ``app.py`` (navigation, pages, sidebar) with its
 own Starlette server, plus the routes of :mod:`mineralmap.ui.asgi`: the static context layers
-as cached HTTP files (``/layers/…``), so they are not re-sent over the websocket on every rerun.
+and the occurrence points as cached HTTP files (``/layers/…``), so they are not re-sent over the
+websocket on every rerun (a distance limit is applied in the browser, see
+:func:`mineralmap.ui.maps.occurrence_layers`).
 ``streamlit run app.py`` still works, but its maps then carry no layer files (see issue 16).
 """
 

@@ -14,13 +14,20 @@ own copy of the real cache:
   ``/layers/`` route of ``mineralmap/ui/asgi.py``): the deck references the layers by URL,
   deck.gl fetches them once over HTTP (cached, immutable).
 
-For "all layers on" and for the default layers it records: first load (websocket bytes, HTTP
+Scenarios (``--scenarios``): ``all`` (every layer on), ``default`` (the default layers) and
+``scale`` (default layers, the server started with ``MINERALMAP_DEMO_SCALE=10000``: bundled +
+10,000 synthetic points). For each it records: first load (websocket bytes, HTTP
 bytes of layer files, time until the map is drawn), then ``--changes`` filter changes (the
 "to a seaport by road" limit, typed + Enter): websocket bytes per change, layer-file requests
 per change and time from the key press until the rerun has finished and the browser has
 painted two more frames; then a revisit (new tab, same browser cache). It also checks that
 the prototype's map looks like the baseline's (pixel difference of the map canvas) and that no
-layer file failed to load. Prints figures and ratios; writes ``benchmarks/wire_latest.json``.
+layer file failed to load. The occurrence points (``/layers/occurrences.<hash>.json`` under
+``serve.py``) are counted apart: their HTTP bytes per point at first load, requests per filter
+change, and per filter change every byte received (websocket + points files) over the points
+drawn, an upper bound of what the occurrence layers cost (the baseline sends them inline, twice).
+Prints figures and ratios; writes ``benchmarks/wire_latest.json`` and a summary under the
+``wire`` key of ``benchmarks/latest.json`` (its other keys are kept).
 
 The pixel difference is not zero with every layer on: the app's ``mineralmap.ui.cache.
 context_layers`` stacks the layers in menu order (:data:`mineralmap.layers.CONTEXT_LAYER_IDS`,
@@ -37,6 +44,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -51,6 +59,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from mineralmap.layerfiles import OCCURRENCE_FILE  # noqa: E402
 from mineralmap.layers import CONTEXT_LAYER_IDS  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
     _ARM_JS,
@@ -63,6 +72,11 @@ from tests.e2e.conftest import (  # noqa: E402
 #: Longest wait for one step (s): with software WebGL on a loaded 2-core machine the baseline's
 #: first draw of every layer took ~100 s in one run.
 TIMEOUT_S = 900
+
+#: URL part of the shared occurrence-point files (mineralmap.layerfiles.OCCURRENCE_FILE).
+_OCC_FILE = f"/layers/{OCCURRENCE_FILE}."
+#: Synthetic points added (MINERALMAP_DEMO_SCALE) for the bytes-per-point run.
+SCALE_N = 10_000
 
 #: Values typed into the "to a seaport by road" limit, one per filter change (cycled).
 LIMITS_KM = (1500, 1100, 900, 1300, 1000, 1200, 800)
@@ -89,11 +103,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tree: Path, script: str, cache: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(tree: Path, script: str, cache: Path, log: Path,
+                 extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = os.environ.copy()
+    env.pop("MINERALMAP_DEMO_SCALE", None)
     env.update({"MINERALMAP_CACHE": str(cache), "MINERALMAP_GEODATA": str(tree / "geodata"),
-                "MINERALMAP_OFFLINE": "1", "PYTHONPATH": str(tree)})
+                "MINERALMAP_OFFLINE": "1", "PYTHONPATH": str(tree), **(extra_env or {})})
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -147,7 +163,7 @@ class Meter:
         self.ws_bytes += len(payload)
 
     def _sent(self, ev: dict) -> None:
-        if "/layers/" in ev["request"]["url"]:
+        if "/layers/" in ev["request"]["url"]:  # context layers and shared occurrence points
             self.layer_requests[ev["requestId"]] = {"url": ev["request"]["url"], "bytes": 0,
                                                     "done": False, "cache": False, "status": None}
 
@@ -178,13 +194,58 @@ class Meter:
 
     def since(self, m0: tuple[int, int, float]) -> dict[str, Any]:
         reqs = list(self.layer_requests.values())[m0[1]:]
-        return {"ws_bytes": self.ws_bytes - m0[0], "layer_requests": len(reqs),
-                "layer_http_bytes": sum(r["bytes"] for r in reqs),
-                "layer_from_cache": sum(bool(r["cache"]) for r in reqs),
+        occ = [r for r in reqs if _OCC_FILE in r["url"]]
+        ctx = [r for r in reqs if _OCC_FILE not in r["url"]]
+        return {"ws_bytes": self.ws_bytes - m0[0], "layer_requests": len(ctx),
+                "layer_http_bytes": sum(r["bytes"] for r in ctx),
+                "layer_from_cache": sum(bool(r["cache"]) for r in ctx),
+                "occ_requests": len(occ), "occ_http_bytes": sum(r["bytes"] for r in occ),
+                "occ_from_cache": sum(bool(r["cache"]) for r in occ),
                 "seconds": round(time.perf_counter() - m0[2], 3)}
 
     def layers_settled(self) -> bool:
         return all(r["done"] for r in self.layer_requests.values())
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_table() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, CPU seconds user+sys) of every process (Linux /proc)."""
+    out: dict[int, tuple[int, float]] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            raw = (d / "stat").read_text()
+        except OSError:
+            continue
+        f = raw[raw.rindex(")") + 2:].split()  # fields after the command name
+        out[int(d.name)] = (int(f[1]), (int(f[11]) + int(f[12])) / _TICK)
+    return out
+
+
+def cpu_seconds(server_pid: int) -> tuple[float, float]:
+    """(server, browser) CPU seconds so far: the server's process tree, and every other
+    descendant of this process (Playwright's driver and Chromium)."""
+    table = _proc_table()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+
+    def tree(root: int) -> set[int]:
+        seen, todo = set(), [root]
+        while todo:
+            p = todo.pop()
+            if p not in seen:
+                seen.add(p)
+                todo.extend(children.get(p, []))
+        return seen
+
+    server = tree(server_pid)
+    browser = tree(os.getpid()) - server - {os.getpid()}
+    return (sum(table[p][1] for p in server if p in table),
+            sum(table[p][1] for p in browser if p in table))
 
 
 def _frames(page, n: int = 2) -> None:
@@ -211,15 +272,22 @@ def _load(page, meter: Meter, url: str) -> dict[str, Any]:
     return meter.since(m0)
 
 
-def _change(page, meter: Meter, km: int) -> dict[str, Any]:
+def _change(page, meter: Meter, km: int, server_pid: int) -> dict[str, Any]:
     box = page.get_by_label("to a seaport by road")
     box.fill(str(km))
     page.evaluate(_ARM_JS)
     m0 = meter.mark()
+    c0 = cpu_seconds(server_pid)
     box.press("Enter")
     page.wait_for_function(_RERUN_DONE_JS, timeout=TIMEOUT_S * 1000)
+    rerun_s = time.perf_counter() - m0[2]
     _settle(page, meter)
-    return meter.since(m0)
+    c1 = cpu_seconds(server_pid)
+    out = meter.since(m0)
+    out.update(rerun_done_seconds=round(rerun_s, 3),
+               server_cpu_seconds=round(c1[0] - c0[0], 3),
+               browser_cpu_seconds=round(c1[1] - c0[1], 3))
+    return out
 
 
 def _canvas_png(page, path: Path) -> Path:
@@ -227,17 +295,37 @@ def _canvas_png(page, path: Path) -> Path:
     return path
 
 
-def measure(browser, url: str, label: str, changes: int, out_dir: Path) -> dict[str, Any]:
-    """First load, ``changes`` filter changes and a revisit, for all and for the default layers."""
+#: Scenarios: (name, URL query, synthetic points added to the server's data).
+SCENARIOS: dict[str, tuple[str, int]] = {
+    "all": ("?basemap=none&layers=" + ",".join(CONTEXT_LAYER_IDS), 0),
+    "default": ("?basemap=none", 0),
+    "scale": ("?basemap=none", SCALE_N),
+}
+
+
+def _mapped(page) -> int:
+    """Mapped occurrences the Explore page says it draws (its caption under the map)."""
+    cap = page.get_by_text(re.compile(r"^[\d,]+ mapped, [\d,]+ without a coordinate")).first
+    return int(cap.inner_text().split(" ", 1)[0].replace(",", ""))
+
+
+def measure(browser, url: str, label: str, changes: int, out_dir: Path,
+            scenarios: list[str], server_pid: int) -> dict[str, Any]:
+    """First load, ``changes`` filter changes and a revisit, per scenario (:data:`SCENARIOS`)."""
     res: dict[str, Any] = {}
-    for scenario, query in (("all", "?basemap=none&layers=" + ",".join(CONTEXT_LAYER_IDS)),
-                            ("default", "?basemap=none")):
+    for scenario in scenarios:
+        query = SCENARIOS[scenario][0]
         ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = ctx.new_page()
         meter = Meter(page)
         first = _load(page, meter, f"{url}/explore{query}")
+        first["mapped"] = _mapped(page)
         png = _canvas_png(page, out_dir / f"wire_{label}_{scenario}.png")
-        steps = [_change(page, meter, LIMITS_KM[i % len(LIMITS_KM)]) for i in range(changes)]
+        steps = []
+        for i in range(changes):
+            step = _change(page, meter, LIMITS_KM[i % len(LIMITS_KM)], server_pid)
+            step["mapped"] = _mapped(page)
+            steps.append(step)
         page2 = ctx.new_page()
         meter2 = Meter(page2)
         revisit = _load(page2, meter2, f"{url}/explore{query}")
@@ -247,7 +335,22 @@ def measure(browser, url: str, label: str, changes: int, out_dir: Path) -> dict[
             "first_load": first, "changes": steps, "revisit": revisit, "screenshot": str(png),
             "ws_bytes_per_change_median": statistics.median(s["ws_bytes"] for s in steps),
             "seconds_per_change_median": statistics.median(s["seconds"] for s in steps),
+            "rerun_done_seconds_median": statistics.median(s["rerun_done_seconds"]
+                                                           for s in steps),
+            "server_cpu_seconds_per_change_median": statistics.median(
+                s["server_cpu_seconds"] for s in steps),
+            "browser_cpu_seconds_per_change_median": statistics.median(
+                s["browser_cpu_seconds"] for s in steps),
             "layer_requests_during_changes": sum(s["layer_requests"] for s in steps),
+            "occ_requests_during_changes": sum(s["occ_requests"] for s in steps),
+            # shared points: HTTP bytes of the points file over the points it holds; per filter
+            # change: every byte received (websocket + points files) over the points shown, an
+            # upper bound of the occurrence layers' share (the deck's other layers, the page's
+            # text and widgets are in it too)
+            "occ_file_bytes_per_point_first_load": round(
+                first["occ_http_bytes"] / max(first["mapped"], 1), 2),
+            "bytes_per_point_per_change_median": round(statistics.median(
+                (s["ws_bytes"] + s["occ_http_bytes"]) / max(s["mapped"], 1) for s in steps), 2),
             "failed_layer_files": failed,
             "console_errors": (meter.errors + meter2.errors)[:10],
         }
@@ -271,7 +374,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--changes", type=int, default=5)
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "wire_latest.json")
     ap.add_argument("--keep", action="store_true", help="keep the temporary trees")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS),
+                    help=f"comma-separated, of {', '.join(SCENARIOS)}")
+    ap.add_argument("--latest", type=Path, default=REPO / "benchmarks" / "latest.json",
+                    help="JSON whose 'wire' key gets the summary (other keys are kept)")
     args = ap.parse_args(argv)
+    scenarios = [x for x in args.scenarios.split(",") if x]
+    unknown = [x for x in scenarios if x not in SCENARIOS]
+    if unknown:
+        ap.error(f"unknown scenario(s) {', '.join(unknown)}")
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} not installed: nothing measured")
         return 1
@@ -288,19 +399,27 @@ def main(argv: list[str] | None = None) -> int:
                 cache = work / f"cache_{label}"
                 shutil.copytree(REPO / "geodata" / "cache", cache,
                                 ignore=shutil.ignore_patterns("layers", ".*.tmp"))
-                proc, url = start_server(tree, script, cache, work / f"{label}.log")
-                try:
-                    print(f"{label}: {script} at {url}", flush=True)
-                    results[label] = measure(browser, url, label, args.changes, work)
-                finally:
-                    stop(proc)
+                results[label] = {}
+                for scale in sorted({SCENARIOS[sc][1] for sc in scenarios}):
+                    group = [sc for sc in scenarios if SCENARIOS[sc][1] == scale]
+                    env = {"MINERALMAP_DEMO_SCALE": str(scale)} if scale else {}
+                    proc, url = start_server(tree, script, cache,
+                                             work / f"{label}_{scale}.log", env)
+                    try:
+                        print(f"{label}: {script} at {url} (+{scale:,} synthetic points)",
+                              flush=True)
+                        results[label].update(
+                            measure(browser, url, label, args.changes, work, group,
+                                    proc.pid))
+                    finally:
+                        stop(proc)
             browser.close()
     finally:
         if not args.keep:
             shutil.rmtree(work / "baseline", ignore_errors=True)
             shutil.rmtree(work / "prototype", ignore_errors=True)
-    report(results)
-    for scenario in ("all", "default"):
+    report(results, scenarios)
+    for scenario in scenarios:
         results.setdefault("pixel_diff", {})[scenario] = round(pixel_diff(
             Path(results["baseline"][scenario]["screenshot"]),
             Path(results["prototype"][scenario]["screenshot"])), 2)
@@ -314,10 +433,65 @@ def main(argv: list[str] | None = None) -> int:
                        + " + working tree"}
     args.out.write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out}")
+    write_summary(results, args.latest, args.out)
+    print(f"wrote the 'wire' summary into {args.latest}")
     return 0
 
 
-def report(results: dict[str, Any]) -> None:
+def summary(results: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures (prototype = what ``make run`` serves, baseline = inline layers)."""
+    out: dict[str, Any] = {"meta": results.get("meta", {})}
+    b, p = results["baseline"], results["prototype"]
+    for sc in p:
+        fig = {
+            "ws_bytes_per_change_median": {"mineralmap": p[sc]["ws_bytes_per_change_median"],
+                                           "baseline": b[sc]["ws_bytes_per_change_median"]},
+            "seconds_to_map_updated_median": {
+                "mineralmap": p[sc]["seconds_per_change_median"],
+                "baseline": b[sc]["seconds_per_change_median"]},
+            "browser_cpu_seconds_per_change_median": {
+                "mineralmap": p[sc]["browser_cpu_seconds_per_change_median"],
+                "baseline": b[sc]["browser_cpu_seconds_per_change_median"]},
+            "server_cpu_seconds_per_change_median": {
+                "mineralmap": p[sc]["server_cpu_seconds_per_change_median"],
+                "baseline": b[sc]["server_cpu_seconds_per_change_median"]},
+            "first_load_seconds": {"mineralmap": p[sc]["first_load"]["seconds"],
+                                   "baseline": b[sc]["first_load"]["seconds"]},
+            "mapped": p[sc]["first_load"]["mapped"],
+        }
+        if sc == "scale":
+            fig["occ_file_bytes_per_point_first_load"] = p[sc][
+                "occ_file_bytes_per_point_first_load"]
+            fig["bytes_per_point_per_change_median"] = {
+                "mineralmap": p[sc]["bytes_per_point_per_change_median"],
+                "baseline": b[sc]["bytes_per_point_per_change_median"]}
+        out[sc] = fig
+    targets = {}
+    if "all" in p:
+        targets["filter change, all layers <= 100 KB"] = (
+            p["all"]["ws_bytes_per_change_median"] <= 100_000)
+    if "default" in p:
+        targets["filter change, default layers <= 60 KB"] = (
+            p["default"]["ws_bytes_per_change_median"] <= 60_000)
+        targets["map updated <= 0.6 s median (bundled, default layers)"] = (
+            p["default"]["seconds_per_change_median"] <= 0.6)
+    if "scale" in p:
+        targets[f"occurrence points <= 24 B/point at {SCALE_N:,}"] = (
+            p["scale"]["occ_file_bytes_per_point_first_load"] <= 24
+            and p["scale"]["bytes_per_point_per_change_median"] <= 24)
+    out["targets"] = targets
+    return out
+
+
+def write_summary(results: dict[str, Any], latest: Path, detail: Path) -> None:
+    """Put :func:`summary` under the ``wire`` key of ``latest`` (other keys are kept)."""
+    data = json.loads(latest.read_text()) if latest.is_file() else {}
+    data["wire"] = {**summary(results), "detail": str(detail.relative_to(REPO))
+                    if detail.is_relative_to(REPO) else str(detail)}
+    latest.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")  # as run.py
+
+
+def report(results: dict[str, Any], scenarios: list[str]) -> None:
     b, p = results["baseline"], results["prototype"]
     print(f"\n{'Explore, basemap none':<44}{'baseline':>14}{'layer files':>14}{'ratio':>8}")
 
@@ -325,8 +499,11 @@ def report(results: dict[str, Any]) -> None:
         ratio = f"{x / y:.1f}x" if y else "-"
         print(f"{name:<44}{fmt.format(x):>14}{fmt.format(y):>14}{ratio:>8}")
 
-    for sc in ("all", "default"):
-        print(f"-- {sc} layers")
+    for sc in scenarios:
+        print(f"-- {sc}" + (f" (+{SCALE_N:,} synthetic points, default layers)"
+                            if sc == "scale" else " layers"))
+        row("mapped points drawn (first load)", b[sc]["first_load"]["mapped"],
+            p[sc]["first_load"]["mapped"])
         row("first load: websocket bytes", b[sc]["first_load"]["ws_bytes"],
             p[sc]["first_load"]["ws_bytes"])
         row("first load: layer files over HTTP (bytes)", b[sc]["first_load"]["layer_http_bytes"],
@@ -337,8 +514,23 @@ def report(results: dict[str, Any]) -> None:
             p[sc]["ws_bytes_per_change_median"])
         row("filter change: seconds to map updated (med)", b[sc]["seconds_per_change_median"],
             p[sc]["seconds_per_change_median"], "{:.2f}")
+        row("filter change: seconds to rerun done (med)", b[sc]["rerun_done_seconds_median"],
+            p[sc]["rerun_done_seconds_median"], "{:.2f}")
+        row("filter change: server CPU s (median)",
+            b[sc]["server_cpu_seconds_per_change_median"],
+            p[sc]["server_cpu_seconds_per_change_median"], "{:.2f}")
+        row("filter change: browser CPU s (median)",
+            b[sc]["browser_cpu_seconds_per_change_median"],
+            p[sc]["browser_cpu_seconds_per_change_median"], "{:.2f}")
         row("filter changes: layer-file requests", b[sc]["layer_requests_during_changes"],
             p[sc]["layer_requests_during_changes"])
+        row("filter changes: occurrence-file requests", b[sc]["occ_requests_during_changes"],
+            p[sc]["occ_requests_during_changes"])
+        row("first load: occurrence file B/point", b[sc]["occ_file_bytes_per_point_first_load"],
+            p[sc]["occ_file_bytes_per_point_first_load"], "{:.1f}")
+        row("filter change: all bytes / point (median)",
+            b[sc]["bytes_per_point_per_change_median"],
+            p[sc]["bytes_per_point_per_change_median"], "{:.1f}")
         row("revisit: websocket bytes", b[sc]["revisit"]["ws_bytes"], p[sc]["revisit"]["ws_bytes"])
         row("revisit: layer files over HTTP (bytes)", b[sc]["revisit"]["layer_http_bytes"],
             p[sc]["revisit"]["layer_http_bytes"])

@@ -116,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         base = Path(tmp) / "base"
         base.mkdir()
         _extract(a.base, base)
+        # both trees byte-compiled, as an installed or once-run copy is (PYTHONDONTWRITEBYTECODE
+        # would otherwise make every round compile the sources of both trees again)
+        for tree in (base, REPO):
+            subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "mineralmap")],
+                           check=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
         frame = Path(tmp) / "frame.parquet"
         if "export" in names:
             _export_frame(frame)

@@ -299,6 +299,13 @@ def main(argv: list[str] | None = None) -> int:
           + ", ".join(f"{k} {v}" for k, v in wall.items()))
     out = {"quick": args.quick, "machine": info, "wall_s": wall, "table": rows,
            "sections": sections}
+    # figures written by other scripts (load_test.py's section, bench_wire.py's "wire",
+    # bench_browser.py's "browser") stay until those scripts run again
+    old = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    for k, v in old.items():
+        out.setdefault(k, v)
+    for k, v in (old.get("sections") or {}).items():
+        sections.setdefault(k, v)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1, sort_keys=True, default=str) + "\n")
     print(f"wrote {args.out.relative_to(REPO) if args.out.is_relative_to(REPO) else args.out}")

@@ -16,20 +16,16 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib.collections import EllipseCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrow, PathPatch, Rectangle
-from matplotlib.path import Path as MplPath
 from shapely.geometry.base import BaseGeometry
 
 from mineralmap._geo import METRIC_CRS, has_geometry, to_lonlat, to_metric
+from mineralmap._lazy import mpl_collections, mpl_figure, mpl_lines, mpl_patches, mpl_path
 from mineralmap.layers import (
     COMMODITY_COLORS,
     COMMODITY_LABELS,
@@ -37,6 +33,9 @@ from mineralmap.layers import (
     legend_entries,
 )
 from mineralmap.schema import COMMODITY_GROUPS, PRECISION_CLASSES, PRIMARY_ROAD_CLASSES
+
+if TYPE_CHECKING:  # matplotlib is imported on first use (mineralmap._lazy)
+    from matplotlib.figure import Figure
 
 #: Above this many mapped points, markers and circles are embedded as one raster image.
 RASTER_ABOVE = 2_000
@@ -121,11 +120,12 @@ def _add_path(ax, segs: list[np.ndarray], color, width: float, *, z: float,
     if not segs:
         return
     verts = np.concatenate(segs)
-    codes = np.full(len(verts), MplPath.LINETO, dtype=np.uint8)
+    codes = np.full(len(verts), mpl_path.Path.LINETO, dtype=np.uint8)
     starts = np.cumsum([0, *[len(s) for s in segs[:-1]]])
-    codes[starts] = MplPath.MOVETO
-    ax.add_patch(PathPatch(MplPath(verts, codes), fill=False, edgecolor=color, linewidth=width,
-                           linestyle=style, capstyle="round", joinstyle="round", zorder=z))
+    codes[starts] = mpl_path.Path.MOVETO
+    ax.add_patch(mpl_patches.PathPatch(
+        mpl_path.Path(verts, codes), fill=False, edgecolor=color, linewidth=width,
+        linestyle=style, capstyle="round", joinstyle="round", zorder=z))
 
 
 def _nice_km(span_km: float) -> float:
@@ -191,9 +191,9 @@ def _north_arrow(ax, x0, y0, x1, y1) -> None:
     ang = math.atan2(float(nx[0] - bx), float(ny[0] - by))
     length = 0.09 * h
     dx, dy = length * math.sin(ang), length * math.cos(ang)
-    ax.add_patch(FancyArrow(bx, by, dx, dy, width=0.012 * h, head_width=0.04 * h,
-                            head_length=0.035 * h, length_includes_head=True, color="black",
-                            zorder=20))
+    ax.add_patch(mpl_patches.FancyArrow(bx, by, dx, dy, width=0.012 * h, head_width=0.04 * h,
+                                        head_length=0.035 * h, length_includes_head=True,
+                                        color="black", zorder=20))
     ax.text(bx + dx * 1.2, by + dy * 1.2, "N", ha="center", va="bottom", fontsize=9,
             fontweight="bold", zorder=20, family=_FONT)
 
@@ -205,8 +205,8 @@ def _scale_bar(ax, x0, y0, x1, y1) -> None:
     bx, by = x0 + 0.04 * w, y0 + 0.05 * h
     half = km * 500
     for i, col in enumerate(("black", "white")):
-        ax.add_patch(Rectangle((bx + i * half, by), half, 0.012 * h, facecolor=col,
-                               edgecolor="black", linewidth=0.6, zorder=20))
+        ax.add_patch(mpl_patches.Rectangle((bx + i * half, by), half, 0.012 * h, facecolor=col,
+                                           edgecolor="black", linewidth=0.6, zorder=20))
     label = f"{km:g} km"
     ax.text(bx, by + 0.02 * h, "0", ha="center", va="bottom", fontsize=7, zorder=20, family=_FONT)
     ax.text(bx + km * 1000, by + 0.02 * h, label, ha="center", va="bottom", fontsize=7,
@@ -342,11 +342,10 @@ def _draw_circles(ax, groups: np.ndarray, radius_m: np.ndarray, xy: np.ndarray,
         m = circ & (groups == g)
         if m.any():
             col = COMMODITY_COLORS[g]
-            ec = EllipseCollection(2 * radius_m[m], 2 * radius_m[m], 0.0, units="xy",
-                                   offsets=xy[m], offset_transform=ax.transData,
-                                   facecolors=[_rgba([*col[:3], 28])],
-                                   edgecolors=[_rgba([*col[:3], 110])], linewidths=0.5,
-                                   zorder=8)
+            ec = mpl_collections.EllipseCollection(
+                2 * radius_m[m], 2 * radius_m[m], 0.0, units="xy", offsets=xy[m],
+                offset_transform=ax.transData, facecolors=[_rgba([*col[:3], 28])],
+                edgecolors=[_rgba([*col[:3], 110])], linewidths=0.5, zorder=8)
             ec.set_rasterized(raster)
             ax.add_collection(ec)
 
@@ -436,7 +435,7 @@ def map_figure(rows: pd.DataFrame, layers: Mapping[str, gpd.GeoDataFrame],
     -------
     matplotlib.figure.Figure
     """
-    fig = Figure(figsize=(width_mm * _MM, height_mm * _MM))
+    fig = mpl_figure.Figure(figsize=(width_mm * _MM, height_mm * _MM))
     map_h = 0.70
     ax = fig.add_axes((0.0, 1 - map_h, 1.0, map_h))
     aspect = (width_mm * 1.0) / (height_mm * map_h)
@@ -481,8 +480,8 @@ def _inset(fig: Figure, layers: Mapping[str, gpd.GeoDataFrame], box_xy, rect) ->
     pad = 0.04 * (b[2] - b[0])
     ax.set_xlim(min(b[0], x0) - pad, max(b[2], x1) + pad)
     ax.set_ylim(min(b[1], y0) - pad, max(b[3], y1) + pad)
-    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#d00000",
-                           linewidth=1.2, zorder=5))
+    ax.add_patch(mpl_patches.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#d00000",
+                                       linewidth=1.2, zorder=5))
     ax.set_title("Location in Pakistan", fontsize=7, family=_FONT, pad=2)
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -497,37 +496,38 @@ def _legend(fig: Figure, rows: pd.DataFrame, has_outline: bool, rect) -> None:
     h: list = []
     for g in COMMODITY_GROUPS:
         if g in present_g or not present_g:
-            h.append(Line2D([], [], marker="o", linestyle="", markersize=6,
-                            markerfacecolor=_rgba(COMMODITY_COLORS[g]), markeredgecolor="none",
-                            label=COMMODITY_LABELS[g]))
+            h.append(mpl_lines.Line2D([], [], marker="o", linestyle="", markersize=6,
+                                      markerfacecolor=_rgba(COMMODITY_COLORS[g]),
+                                      markeredgecolor="none", label=COMMODITY_LABELS[g]))
     for cls in PRECISION_CLASSES:
         if cls in present_p or not present_p:
             kw = _marker_kw("other", cls, 1.0)
             st = PRECISION_STYLES[cls]
             face = kw.get("c", ["none"])[0] if st["fill"] else "none"
             edge = kw["edgecolors"][0]
-            h.append(Line2D([], [], marker="o", linestyle="", markersize=st["radius"] * 0.9,
-                            markerfacecolor=face, markeredgecolor=edge,
-                            markeredgewidth=kw["linewidths"], label=f"Location {st['label']}"))
-    h.append(Line2D([], [], marker="o", linestyle="", markersize=11,
-                    markerfacecolor=_rgba([128, 128, 128, 40]),
-                    markeredgecolor=_rgba([128, 128, 128, 140]),
-                    label="Uncertainty circle (radius = location precision)"))
+            h.append(mpl_lines.Line2D([], [], marker="o", linestyle="",
+                                      markersize=st["radius"] * 0.9, markerfacecolor=face,
+                                      markeredgecolor=edge, markeredgewidth=kw["linewidths"],
+                                      label=f"Location {st['label']}"))
+    h.append(mpl_lines.Line2D([], [], marker="o", linestyle="", markersize=11,
+                              markerfacecolor=_rgba([128, 128, 128, 40]),
+                              markeredgecolor=_rgba([128, 128, 128, 140]),
+                              label="Uncertainty circle (radius = location precision)"))
     if has_outline:
-        h.append(Line2D([], [], color=_OUTLINE_COLOR, linewidth=1.8, linestyle=(0, (4, 2)),
-                        label="Selected region"))
+        h.append(mpl_lines.Line2D([], [], color=_OUTLINE_COLOR, linewidth=1.8,
+                                  linestyle=(0, (4, 2)), label="Selected region"))
     h += [
-        Line2D([], [], color=_PROVINCE, linewidth=0.9, label="Province boundary"),
-        Line2D([], [], color=_DISTRICT, linewidth=0.5, label="District boundary"),
-        *[Line2D([], [], color=c, linewidth=w * 1.2, label=f"{k.capitalize()} road")
-          for k, (c, w) in _ROAD_STYLE.items()],
-        Line2D([], [], color=_RAIL_ACTIVE, linewidth=0.9, label="Railway, active"),
-        Line2D([], [], color=_RAIL_INACTIVE, linewidth=0.6, linestyle="dashed",
-               label="Railway, not active"),
-        Line2D([], [], marker="s", linestyle="", markersize=6, markerfacecolor=_SEAPORT,
-               markeredgecolor="white", label="Seaport"),
-        Line2D([], [], marker="s", linestyle="", markersize=4, markerfacecolor="white",
-               markeredgecolor="black", label="Minor port"),
+        mpl_lines.Line2D([], [], color=_PROVINCE, linewidth=0.9, label="Province boundary"),
+        mpl_lines.Line2D([], [], color=_DISTRICT, linewidth=0.5, label="District boundary"),
+        *[mpl_lines.Line2D([], [], color=c, linewidth=w * 1.2, label=f"{k.capitalize()} road")
+                    for k, (c, w) in _ROAD_STYLE.items()],
+        mpl_lines.Line2D([], [], color=_RAIL_ACTIVE, linewidth=0.9, label="Railway, active"),
+        mpl_lines.Line2D([], [], color=_RAIL_INACTIVE, linewidth=0.6, linestyle="dashed",
+                         label="Railway, not active"),
+        mpl_lines.Line2D([], [], marker="s", linestyle="", markersize=6, markerfacecolor=_SEAPORT,
+                         markeredgecolor="white", label="Seaport"),
+        mpl_lines.Line2D([], [], marker="s", linestyle="", markersize=4, markerfacecolor="white",
+                         markeredgecolor="black", label="Minor port"),
     ]
     ax.legend(handles=h, loc="upper left", ncols=2, fontsize=6.5, frameon=False,
               prop={"family": _FONT, "size": 6.5}, handlelength=2.0, columnspacing=1.2,
@@ -545,7 +545,7 @@ def haul_figure(table: pd.DataFrame, *, width_mm: float = 182.0, height_mm: floa
     table
         :func:`mineralmap.summary.haul_histogram` output (bins as index, groups as columns).
     """
-    fig = Figure(figsize=(width_mm * _MM, height_mm * _MM))
+    fig = mpl_figure.Figure(figsize=(width_mm * _MM, height_mm * _MM))
     ax = fig.add_axes((0.08, 0.30, 0.90, 0.62))
     bottom = np.zeros(len(table))
     x = np.arange(len(table))

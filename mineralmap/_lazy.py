@@ -1,7 +1,8 @@
 """Heavy optional libraries imported on first use, not when mineralmap is imported.
 
 ``import mineralmap.catalog`` (what every CLI call and the app start pay) does not need scipy:
-only building indexes and networks does. Modules write ``from mineralmap._lazy import spatial``
+only building indexes and networks does; nor argon2 (only signing in) or defusedxml (only
+reading KML uploads) or matplotlib (only drawing a brief). Modules write ``from mineralmap._lazy import spatial``
 and call ``spatial.cKDTree(...)``; the real module is imported on the first attribute access.
 """
 
@@ -12,8 +13,9 @@ from types import ModuleType
 from typing import Any
 
 __all__ = [
-    "LazyModule", "csgraph", "psycopg", "psycopg_json", "psycopg_sql", "pyogrio", "sparse", "spatial",
-    "tqdm_auto",
+    "LazyModule", "argon2", "argon2_exceptions", "csgraph", "defusedxml", "defusedxml_etree",
+    "mpl_collections", "mpl_figure", "mpl_lines", "mpl_patches", "mpl_path", "psycopg",
+    "psycopg_json", "psycopg_sql", "pyogrio", "sparse", "spatial", "tqdm_auto", "xml_etree",
 ]
 
 
@@ -60,3 +62,23 @@ psycopg = LazyModule("psycopg")
 psycopg_sql = LazyModule("psycopg.sql")
 #: :mod:`psycopg.types.json` (``Jsonb``).
 psycopg_json = LazyModule("psycopg.types.json")
+#: :mod:`argon2` (password hashes; only signing in and ``hash-password`` need it).
+argon2 = LazyModule("argon2")
+#: :mod:`argon2.exceptions`.
+argon2_exceptions = LazyModule("argon2.exceptions")
+#: :mod:`defusedxml` (its exception base class).
+defusedxml = LazyModule("defusedxml")
+#: :mod:`defusedxml.ElementTree` (parsing uploaded KML safely).
+defusedxml_etree = LazyModule("defusedxml.ElementTree")
+#: :mod:`xml.etree.ElementTree` (its ``ParseError``).
+xml_etree = LazyModule("xml.etree.ElementTree")
+#: :mod:`matplotlib.figure` (the brief's map and chart; matplotlib costs ~0.3 s to import).
+mpl_figure = LazyModule("matplotlib.figure")
+#: :mod:`matplotlib.collections`.
+mpl_collections = LazyModule("matplotlib.collections")
+#: :mod:`matplotlib.lines`.
+mpl_lines = LazyModule("matplotlib.lines")
+#: :mod:`matplotlib.patches`.
+mpl_patches = LazyModule("matplotlib.patches")
+#: :mod:`matplotlib.path`.
+mpl_path = LazyModule("matplotlib.path")

@@ -27,9 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
+from mineralmap._lazy import argon2, argon2_exceptions
 from mineralmap.errors import MineralmapError
 
 #: Secrets section of password accounts (user name -> argon2 hash).
@@ -44,7 +42,10 @@ MIN_PASSWORD_CHARS = 10
 #: Longest user name.
 MAX_USERNAME_CHARS = 64
 
-_HASHER = PasswordHasher()
+@functools.cache
+def _hasher() -> argon2.PasswordHasher:
+    """The argon2 hasher (argon2 is imported on first use, not with the package)."""
+    return argon2.PasswordHasher()
 
 
 @functools.cache
@@ -53,7 +54,7 @@ def _dummy_hash() -> str:
 
     Made on first use (an argon2 hash costs ~0.25 s; importing the module should not).
     """
-    return _HASHER.hash(_secrets.token_hex(16))
+    return _hasher().hash(_secrets.token_hex(16))
 
 
 #: Capability that only this module holds: a StewardSession needs it to be constructed.
@@ -158,7 +159,7 @@ def hash_password(password: str) -> str:
         raise AuthError(f"a steward password needs at least {MIN_PASSWORD_CHARS} characters")
     if len(password) > MAX_PASSWORD_CHARS:
         raise AuthError(f"a steward password has at most {MAX_PASSWORD_CHARS} characters")
-    return _HASHER.hash(password)
+    return _hasher().hash(password)
 
 
 def _valid_username(name: object) -> bool:
@@ -283,8 +284,9 @@ class Authenticator:
         ok = False
         if isinstance(password, str) and 0 < len(password) <= MAX_PASSWORD_CHARS:
             try:
-                ok = _HASHER.verify(stored or _dummy_hash(), password) and stored is not None
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                ok = _hasher().verify(stored or _dummy_hash(), password) and stored is not None
+            except (argon2_exceptions.VerifyMismatchError, argon2_exceptions.VerificationError,
+                    argon2_exceptions.InvalidHashError):
                 ok = False
         if not ok:
             self._audit.record_auth_event("failed sign-in", label)

@@ -22,7 +22,6 @@ from mineralmap._store import (
     CRS_4326,
     MANIFEST_FILE,
     cache_dir,
-    frame_hash,
     prune_cached_frames,
     read_cached_frame,
     read_geoparquet,
@@ -48,12 +47,8 @@ ENRICH_CORE_LAYERS: tuple[str, ...] = ("provinces", "ports", "roads")
 #: Message for a layer that was never built.
 NOT_BUILT = "not built yet: run `python -m mineralmap data`"
 
-#: Curated layers: name -> loader name in :mod:`mineralmap.curated`.
-_CURATED: dict[str, str] = {
-    "ports": "load_ports",
-    "border_crossings": "load_border_crossings",
-    "dry_ports": "load_dry_ports",
-}
+#: Curated layers (:data:`mineralmap.curated.POINT_TABLES`): loaded from ``geodata/``, not the cache.
+_CURATED: frozenset[str] = frozenset(curated.POINT_TABLES)
 
 
 @dataclass(frozen=True)
@@ -182,10 +177,11 @@ def _load_layers(cache: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, st
 def _curated_layer(name: str) -> tuple[gpd.GeoDataFrame, str | None, str]:
     """(layer, message or None, fingerprint) of a curated table."""
     try:
-        gdf = _conform(getattr(curated, _CURATED[name])(), name, f"curated table {name}")
+        table, content_hash = curated.load_point_table(name)
+        gdf = _conform(table, name, f"curated table {name}")
     except MineralmapError as exc:
         return empty_layer(name), str(exc), "error"
-    return gdf, None, "curated:" + frame_hash(gdf)
+    return gdf, None, "curated:" + content_hash
 
 
 def _cached_layer(cache: Path, name: str, entry: Mapping[str, object]

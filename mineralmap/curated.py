@@ -5,17 +5,26 @@ are built by ``tools/curate_occurrences.py`` and documented in ``geodata/README.
 loader returns a GeoDataFrame in :data:`mineralmap.schema.CRS` with exactly the schema columns
 plus ``geometry``; numeric columns are float, text columns are ``str`` with ``""`` for missing.
 Occurrences without a coordinate are kept, with ``geometry`` None.
+
+The tables read from files are validated once per content: every
+:func:`mineralmap.catalog.load_layers` asks for the point tables (ports, border crossings, dry
+ports) and every new store for ``occurrences.csv``, so the loaders keep the validated frame (and
+its content hash) keyed by the file's bytes and :data:`VALIDATION_VERSION`, and hand out copies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import io
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from mineralmap._store import frame_hash
 from mineralmap.config import get_settings
 from mineralmap.errors import SourceError, ValidationError
 from mineralmap.schema import (
@@ -34,6 +43,18 @@ _PORT_FLOAT = (
     "max_vessel_draft_m",
 )
 _POINT_FLOAT = ("lon", "lat")
+#: The curated point tables: name -> (schema columns, float columns).
+POINT_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "ports": (tuple(PORT_COLUMNS), _PORT_FLOAT),
+    "border_crossings": (tuple(CROSSING_COLUMNS), _POINT_FLOAT),
+    "dry_ports": (tuple(DRY_PORT_COLUMNS), _POINT_FLOAT),
+}
+#: Bump when the checks or the typing of the curated tables change: it is part of the memo key.
+VALIDATION_VERSION = 1
+#: Validated tables: (name, version, sha-256 of the file's bytes) -> (frame, frame hash).
+_VALIDATED: dict[tuple[str, int, str], tuple[gpd.GeoDataFrame, str]] = {}
+_VALIDATED_MAX = 32
+_VALIDATED_LOCK = threading.Lock()
 #: How many offending ids a message lists before "... and N more".
 _MAX_IDS = 8
 
@@ -47,16 +68,29 @@ def _default(name: str, path: Path | str | None) -> Path:
     return Path(path) if path is not None else geodata_dir() / f"{name}.csv"
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Read a curated CSV as all-text (``""`` for empty cells); SourceError if unreadable."""
+def _read_bytes(path: Path) -> bytes:
+    """The bytes of a curated table; SourceError if it is missing or unreadable."""
     if not path.is_file():
         raise SourceError(f"curated table {path} is missing (re-run tools/curate_occurrences.py "
                           "or restore it from git)")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"curated table {path} cannot be read: {exc}") from exc
+
+
+def _parse_csv(raw: bytes, path: Path) -> pd.DataFrame:
+    """Parse a curated CSV as all-text (``""`` for empty cells); SourceError if malformed."""
+    try:
+        return pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, na_filter=False,
                            encoding="utf-8")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SourceError(f"curated table {path} cannot be read as UTF-8 CSV: {exc}") from exc
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """Read a curated CSV as all-text (``""`` for empty cells); SourceError if unreadable."""
+    return _parse_csv(_read_bytes(path), path)
 
 
 def _ids(df: pd.DataFrame, mask: pd.Series | np.ndarray) -> str:
@@ -248,16 +282,66 @@ def load_occurrences(path: Path | str | None = None) -> gpd.GeoDataFrame:
         The table breaks its contract (the message names the path, row ids and problem).
     """
     p = _default("occurrences", path)
-    return validate_occurrences(_read_csv(p), source=p)
+    raw = _read_bytes(p)
+    return _memo("occurrences", raw, lambda: validate_occurrences(_parse_csv(raw, p), source=p))[0]
 
 
-def _load_points(name: str, columns: Sequence[str], float_cols: Sequence[str],
-                 path: Path | str | None) -> gpd.GeoDataFrame:
-    p = _default(name, path)
-    df, mapped = _validate_points(_read_csv(p), columns, float_cols, str(p), require_xy=True)
+def _validated_points(name: str, raw: bytes, p: Path) -> gpd.GeoDataFrame:
+    columns, float_cols = POINT_TABLES[name]
+    df, mapped = _validate_points(_parse_csv(raw, p), columns, float_cols, str(p),
+                                  require_xy=True)
     if name == "ports":
         _validate_kind(df, str(p))
     return _to_gdf(df, mapped)
+
+
+def load_point_table(name: str, path: Path | str | None = None
+                     ) -> tuple[gpd.GeoDataFrame, str]:
+    """Load and validate a curated point table, with its content hash.
+
+    The validated frame is kept per file content (sha-256 of the bytes, plus
+    :data:`VALIDATION_VERSION`): loading an unchanged file again costs one read and a copy.
+    A table that fails validation is not kept (it fails again, with the same message).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`POINT_TABLES`: ``"ports"``, ``"border_crossings"`` or ``"dry_ports"``.
+    path : Path or str, optional
+        CSV to read; default ``<geodata>/<name>.csv``.
+
+    Returns
+    -------
+    frame : geopandas.GeoDataFrame
+        The validated table (a copy the caller may change); see :func:`load_ports`.
+    content_hash : str
+        :func:`mineralmap._store.frame_hash` of the frame (equal for equal content).
+
+    Raises
+    ------
+    SourceError
+        Missing or unreadable file.
+    ValidationError
+        The table breaks its contract (see :func:`load_ports`).
+    """
+    p = _default(name, path)
+    raw = _read_bytes(p)
+    return _memo(name, raw, lambda: _validated_points(name, raw, p))
+
+
+def _memo(name: str, raw: bytes, validate: Callable[[], gpd.GeoDataFrame]
+          ) -> tuple[gpd.GeoDataFrame, str]:
+    """(a copy of the validated table, its content hash), validated once per file content."""
+    key = (name, VALIDATION_VERSION, hashlib.sha256(raw).hexdigest())
+    hit = _VALIDATED.get(key)
+    if hit is None:
+        frame = validate()
+        hit = (frame, frame_hash(frame))
+        with _VALIDATED_LOCK:
+            if len(_VALIDATED) >= _VALIDATED_MAX:
+                _VALIDATED.clear()
+            _VALIDATED[key] = hit
+    return hit[0].copy(), hit[1]
 
 
 def load_ports(path: Path | str | None = None) -> gpd.GeoDataFrame:
@@ -282,7 +366,7 @@ def load_ports(path: Path | str | None = None) -> gpd.GeoDataFrame:
         Missing columns, duplicate ids, bad or missing coordinates, unknown ``kind``,
         uncited rows.
     """
-    return _load_points("ports", PORT_COLUMNS, _PORT_FLOAT, path)
+    return load_point_table("ports", path)[0]
 
 
 def load_border_crossings(path: Path | str | None = None) -> gpd.GeoDataFrame:
@@ -305,7 +389,7 @@ def load_border_crossings(path: Path | str | None = None) -> gpd.GeoDataFrame:
     ValidationError
         Missing columns, duplicate ids, bad or missing coordinates, uncited rows.
     """
-    return _load_points("border_crossings", CROSSING_COLUMNS, _POINT_FLOAT, path)
+    return load_point_table("border_crossings", path)[0]
 
 
 def load_dry_ports(path: Path | str | None = None) -> gpd.GeoDataFrame:
@@ -328,4 +412,4 @@ def load_dry_ports(path: Path | str | None = None) -> gpd.GeoDataFrame:
     ValidationError
         Missing columns, duplicate ids, bad or missing coordinates, uncited rows.
     """
-    return _load_points("dry_ports", DRY_PORT_COLUMNS, _POINT_FLOAT, path)
+    return load_point_table("dry_ports", path)[0]

@@ -9,6 +9,12 @@ the dark-basemap colours), and :func:`url_layer` gives the same pydeck layer as
 the file's URL: deck.gl fetches a string ``data`` prop itself, the browser caches it (the
 server sends ``Cache-Control: immutable``, the name changes when the content does).
 
+The occurrence points travel the same way (:func:`write_occurrence_file`): the mapped rows of
+a filter without its distance limits, as :func:`mineralmap.layers.shared_points` records, in
+``occurrences.<hash>.json``; the marker and the uncertainty layer both name its URL (the browser
+fetches it once), and :func:`occurrence_layers` adds the distance limits as a deck.gl
+``DataFilterExtension`` range, so a change of limit sends a few numbers instead of the points.
+
 UI-free: :mod:`mineralmap.ui.asgi` serves the folder (an ``st.App`` route); this module only
 writes files, names them and resolves a requested file name safely
 (:func:`resolve_layer_file`: nothing outside the folder can be reached).
@@ -20,12 +26,13 @@ import gzip
 import hashlib
 import json
 import re
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pydeck as pdk
 
 from mineralmap import layers
@@ -40,13 +47,18 @@ __all__ = [
     "URL_PREFIX",
     "LayerFile",
     "LayerFiles",
+    "OCCURRENCE_FILE",
+    "OCCURRENCE_KEEP",
+    "OccurrenceFile",
     "build_layer_files",
     "layer_dir",
     "layer_file_name",
+    "occurrence_layers",
     "resolve_layer_file",
     "url_layer",
     "url_layers",
     "write_layer_file",
+    "write_occurrence_file",
 ]
 
 #: Folder (inside the cache dir) of the generated layer files.
@@ -59,6 +71,11 @@ DARK_SUFFIX = "-dark"
 HASH_CHARS = 16
 #: How many files per layer name (and variant) to keep; older ones are deleted.
 LAYER_KEEP = 4
+#: Name of the files of shared occurrence points (:func:`write_occurrence_file`).
+OCCURRENCE_FILE = "occurrences"
+#: How many occurrence files to keep (one per dataset version and filter that the browser
+#: cannot apply itself; older ones are deleted).
+OCCURRENCE_KEEP = 64
 #: Cache header of a layer file: its name changes whenever its content does.
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
@@ -114,9 +131,14 @@ def layer_dir(base: Path | None = None) -> Path:
     return Path(base if base is not None else cache_dir()) / LAYER_FOLDER
 
 
+def _servable(name: str) -> bool:
+    return name in layers.CONTEXT_LAYER_LABELS or name == OCCURRENCE_FILE
+
+
 def layer_file_name(name: str, digest: str, dark: bool = False) -> str:
-    """``<name>[-dark].<digest>.json``; raises ValidationError for an unknown layer."""
-    if name not in layers.CONTEXT_LAYER_LABELS:
+    """``<name>[-dark].<digest>.json``; raises ValidationError for an unknown layer (a context
+    layer id or :data:`OCCURRENCE_FILE`)."""
+    if not _servable(name):
         raise ValidationError(
             f"unknown map layer {name!r}; choose from {', '.join(layers.CONTEXT_LAYER_IDS)}")
     return f"{name}{DARK_SUFFIX if dark else ''}.{digest}.json"
@@ -267,8 +289,8 @@ def url_layers(files: LayerFiles, visible: Collection[str], dark: bool = False,
 def resolve_layer_file(folder: Path, file_name: str) -> Path | None:
     """The file a request for ``file_name`` may read, or None (unknown, malformed or outside).
 
-    Only names of the form ``<layer>[-dark].<16 hex>.json`` of a known context layer, directly
-    inside ``folder``, are ever resolved.
+    Only names of the form ``<layer>[-dark].<16 hex>.json`` of a known context layer (or of
+    :data:`OCCURRENCE_FILE`), directly inside ``folder``, are ever resolved.
 
     Parameters
     ----------
@@ -284,10 +306,80 @@ def resolve_layer_file(folder: Path, file_name: str) -> Path | None:
     if not isinstance(file_name, str):
         return None
     m = _NAME_RE.fullmatch(file_name)
-    if m is None or m["name"] not in layers.CONTEXT_LAYER_LABELS:
+    if m is None or not _servable(m["name"]):
         return None
     root = Path(folder).resolve()
     path = (root / file_name).resolve()
     if path.parent != root or not path.is_file():
         return None
     return path
+
+
+@dataclass(frozen=True)
+class OccurrenceFile:
+    """Shared occurrence points written as one content-hashed file.
+
+    Attributes
+    ----------
+    file
+        The written file (name :data:`OCCURRENCE_FILE`; its URL is the ``data`` of both
+        occurrence layers).
+    points
+        What was written (:func:`mineralmap.layers.shared_points`): ids in record order for
+        picks, the ranks and levels of the browser filter. Its ``records`` are dropped (the
+        file holds them).
+    """
+
+    file: LayerFile
+    points: layers.SharedPoints = field(repr=False)
+
+
+def write_occurrence_file(occ: pd.DataFrame, folder: Path | None = None,
+                          keep: int = OCCURRENCE_KEEP) -> OccurrenceFile:
+    """Write the mapped rows of ``occ`` as shared occurrence points (compact JSON, gzip copy).
+
+    Parameters
+    ----------
+    occ
+        Occurrence frame (see :func:`mineralmap.layers.shared_points`).
+    folder
+        Target folder (default :func:`layer_dir`).
+    keep
+        Occurrence files kept (the newest; older ones are deleted).
+
+    Returns
+    -------
+    OccurrenceFile
+
+    Raises
+    ------
+    ValidationError
+        Not a frame, or no ``lon``/``lat``.
+    """
+    pts = layers.shared_points(occ)
+    folder = layer_dir() if folder is None else Path(folder)
+    written = _write(folder, OCCURRENCE_FILE, False, _dumps(pts.records), None, keep)
+    return OccurrenceFile(file=written, points=replace(pts, records=[]))
+
+
+def occurrence_layers(ofile: OccurrenceFile, limits: Sequence[float | None] | None = None,
+                      base: str = "") -> list[pdk.Layer]:
+    """Uncertainty circles and markers drawn from the file's URL, the distance ``limits``
+    (:data:`mineralmap.layers.BROWSER_FILTERS`; None: none) applied in the browser.
+
+    Parameters
+    ----------
+    ofile
+        :func:`write_occurrence_file`.
+    limits
+        One limit (km, or None) per :data:`mineralmap.layers.BROWSER_FILTERS` dimension.
+    base
+        The server's base URL path.
+
+    Returns
+    -------
+    list of pydeck.Layer
+        ``[occ-uncertainty, occurrences]`` (:func:`mineralmap.layers.shared_layers`).
+    """
+    lims = list(limits) if limits is not None else [None] * len(layers.BROWSER_FILTERS)
+    return layers.shared_layers(ofile.file.url(base), ofile.points.filter_range(lims))

@@ -22,10 +22,16 @@ Everything here is UI-free: the pages call these functions and hand the result t
   cells are sent (layer ``"occ-aggregate"``) with a note for the page.
 * **Build once**: :func:`static_layer_payload` (data) is separate from layer construction so the
   UI can cache the payload per catalog key and layer name.
+* **One data source for both occurrence layers** (issue 16, served by ``serve.py``):
+  :func:`shared_points` gives one record per point (position, style index, radius, the ranks of
+  its distances) that :func:`shared_layers` draws as markers and as uncertainty circles from one
+  URL, the distance limits applied in the browser (deck.gl ``DataFilterExtension`` over the
+  ranks: exact, the same rows as :meth:`mineralmap.filters.FilterSpec.mask`).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import math
@@ -60,7 +66,9 @@ __all__ = [
     "PRECISION_STYLES",
     "TOOLTIP_MAX",
     "MapDeck",
+    "BROWSER_FILTERS",
     "OccurrenceView",
+    "SharedPoints",
     "context_layer",
     "context_layers",
     "dark_variant",
@@ -72,6 +80,8 @@ __all__ = [
     "region_layer",
     "route_layer",
     "routes_layer",
+    "shared_layers",
+    "shared_points",
     "stack_layer",
     "stacked_points",
     "static_layer_payload",
@@ -528,7 +538,7 @@ def _uncertainty_layer(data: list[dict]) -> pdk.Layer:
     )
 
 
-def _marker_layer(data: list[dict]) -> pdk.Layer:
+def _marker_layer(data: str | list[dict], **extra: Any) -> pdk.Layer:
     return pdk.Layer(
         "ScatterplotLayer", data=data, id="occurrences",
         get_position="p",
@@ -541,7 +551,7 @@ def _marker_layer(data: list[dict]) -> pdk.Layer:
         # No auto_highlight: a highlight redraws the whole scene on every hover, and the click's
         # pick (on pointer-down) then waits for that frame; with software WebGL on a busy
         # machine that is longer than deck.gl's 250 ms tap window and the click is lost.
-        pickable=True, auto_highlight=False,
+        pickable=True, auto_highlight=False, **extra,
     )
 
 
@@ -607,6 +617,213 @@ def occurrence_layers(occ: pd.DataFrame) -> list[pdk.Layer]:
     return [*view.layers, stack_layer(stacks)] if len(stacks) else view.layers
 
 
+# --------------------------------------------------------------------------------------------
+# Shared occurrence points: one data source for markers and uncertainty circles, filtered in
+# the browser (issue 16)
+# --------------------------------------------------------------------------------------------
+
+#: Distance limits of :class:`mineralmap.filters.FilterSpec` that the browser applies to shared
+#: occurrence points (deck.gl ``DataFilterExtension``), in the order of the ``f`` values.
+BROWSER_FILTERS: tuple[str, ...] = ("max_port_km", "max_rail_km", "max_road_km")
+#: deck.gl's ``filterRange`` of one dimension that keeps nothing (values are ranks >= 0).
+_NOTHING = [-2.0, -1.0]
+
+
+def _limit_values(occ: pd.DataFrame) -> list[np.ndarray]:
+    """Per row, the value each :data:`BROWSER_FILTERS` limit is compared with (as
+    :meth:`mineralmap.filters.FilterSpec.mask` does: road haul to a port where known, else the
+    straight line; ``rail_km``; ``road_primary_km``); NaN where a limit never keeps the row."""
+    nan = np.full(len(occ), np.nan)
+    road = _num(occ["haul_road_km"]) if "haul_road_km" in occ.columns else nan
+    straight = _num(occ["port_nearest_km"]) if "port_nearest_km" in occ.columns else nan
+    port = np.where(np.isfinite(road), road, straight)
+    rail = _num(occ["rail_km"]) if "rail_km" in occ.columns else nan
+    prim = _num(occ["road_primary_km"]) if "road_primary_km" in occ.columns else nan
+    out = [port, rail, prim]
+    if "mapped" in occ.columns:  # the filters treat unmapped rows as beyond every limit
+        mapped = occ["mapped"].fillna(False).astype(bool).to_numpy()
+        out = [np.where(mapped, v, np.nan) for v in out]
+    return out
+
+
+@dataclass(frozen=True)
+class SharedPoints:
+    """Occurrence points as one data source of both occurrence layers, plus what the server
+    needs to filter them in the browser and to map a picked index back to an id.
+
+    Attributes
+    ----------
+    records
+        One record per mapped row, in frame order: ``p`` [lon, lat] (5 decimals), ``s`` style
+        index (``group * 4 + precision class``), ``r`` uncertainty radius km (0: none), ``f``
+        the ranks of the row's values under :data:`BROWSER_FILTERS` (see :attr:`levels`), and
+        ``id`` and tooltip ``t`` unless :attr:`compact`.
+    ids
+        Occurrence id of each record (the index of a pick is an index into this).
+    compact
+        True above :data:`TOOLTIP_MAX` points: records carry no id nor tooltip.
+    levels
+        Per :data:`BROWSER_FILTERS` dimension, the sorted distinct finite values; a record's
+        rank is the index of its value here, ``len(levels)`` when it has none (NaN).
+    ranks
+        ``(n, 3)`` integer ranks (the ``f`` of the records).
+    unmapped
+        Rows of the frame without coordinates (not in the records).
+    """
+
+    records: list[dict] = field(repr=False)
+    ids: tuple[str, ...] = field(repr=False)
+    compact: bool
+    levels: tuple[np.ndarray, ...] = field(repr=False)
+    ranks: np.ndarray = field(repr=False)
+    unmapped: int = 0
+
+    @property
+    def mapped(self) -> int:
+        """Number of points."""
+        return len(self.ids)
+
+    def filter_range(self, limits: Sequence[float | None]) -> list[list[float]]:
+        """deck.gl ``filterRange`` (one ``[min, max]`` of ranks per dimension) that keeps
+        exactly the points whose values are within ``limits`` (None: no limit; a point
+        without a value is kept only without a limit), as the server's filter does."""
+        out: list[list[float]] = []
+        for lev, lim in zip(self.levels, limits, strict=True):
+            if lim is None:
+                out.append([0.0, float(len(lev))])
+                continue
+            hi = int(np.searchsorted(lev, float(lim), side="right")) - 1
+            out.append([0.0, float(hi)] if hi >= 0 else list(_NOTHING))
+        return out
+
+    def mask(self, limits: Sequence[float | None]) -> np.ndarray:
+        """The points the browser shows under ``limits`` (what :meth:`filter_range` keeps)."""
+        keep = np.ones(self.mapped, dtype=bool)
+        for d, (lo, hi) in enumerate(self.filter_range(limits)):
+            keep &= (self.ranks[:, d] >= lo) & (self.ranks[:, d] <= hi)
+        return keep
+
+    def shows(self, occ: pd.DataFrame, limits: Sequence[float | None]) -> bool:
+        """True when the points the browser shows under ``limits`` are exactly the mapped rows
+        of ``occ``, in the same order (so the layers draw what the server's filter kept)."""
+        if not {"lon", "lat", "id"} <= set(occ.columns):
+            return False
+        ok = np.isfinite(_num(occ["lon"])) & np.isfinite(_num(occ["lat"]))
+        if int(ok.sum()) != int(self.mask(limits).sum()):
+            return False
+        ids = occ["id"].to_numpy(dtype=object, na_value="")[ok]
+        want = np.strings.strip(ids.astype(_SDT))
+        shown = np.asarray(self.ids, dtype=_SDT)[self.mask(limits)]
+        return len(want) == len(shown) and bool(np.all(want == shown))
+
+    def ids_at(self, indices: Sequence[Any]) -> list[str]:
+        """Ids of picked indices (anything not a valid index is skipped)."""
+        return [self.ids[i] for i in indices
+                if isinstance(i, int) and not isinstance(i, bool) and 0 <= i < self.mapped]
+
+
+def shared_points(occ: pd.DataFrame, tooltip_max: int = TOOLTIP_MAX) -> SharedPoints:
+    """The mapped rows of ``occ`` as :class:`SharedPoints` (see :func:`shared_layers`).
+
+    Parameters
+    ----------
+    occ
+        Occurrence frame with ``lon`` and ``lat`` (other columns as in
+        :func:`occurrence_view`, plus ``rail_km``, ``road_primary_km`` for the filter values).
+    tooltip_max
+        Above this many points the records carry no id nor tooltip.
+
+    Returns
+    -------
+    SharedPoints
+
+    Raises
+    ------
+    ValidationError
+        Not a frame, or no ``lon``/``lat``.
+    """
+    if not isinstance(occ, pd.DataFrame):
+        raise ValidationError(f"occurrence layers need a DataFrame, got {type(occ).__name__}")
+    missing = [c for c in ("lon", "lat") if c not in occ.columns]
+    if missing:
+        raise ValidationError(
+            f"occurrence table has no {', '.join(missing)} column(s); the map needs lon and lat "
+            "in degrees (EPSG:4326)")
+    lon, lat = _num(occ["lon"]), _num(occ["lat"])
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    sub = occ.loc[ok]
+    grp = _codes(_col(sub, "commodity_group"), COMMODITY_GROUPS, COMMODITY_GROUPS.index("other"))
+    cls = _codes(_col(sub, "precision"), PRECISION_CLASSES, _N_CLASSES - 1)
+    style = (grp * _N_CLASSES + cls).tolist()
+    xy = _points_xy(lon[ok], lat[ok])
+    prec_km = _num(_col(sub, "precision_km"))
+    radius = np.round(np.where(np.isfinite(prec_km) & (prec_km > 0), prec_km, 0.0), 2)
+    levels, ranks = [], []
+    for v in _limit_values(sub):
+        fin = np.isfinite(v)
+        lev = np.unique(v[fin])
+        rank = np.full(len(v), len(lev), dtype=np.int64)
+        rank[fin] = np.searchsorted(lev, v[fin])
+        levels.append(lev)
+        ranks.append(rank)
+    rk = np.column_stack(ranks) if len(sub) else np.zeros((0, len(BROWSER_FILTERS)), np.int64)
+    ids = tuple(_sarr(sub, "id").tolist())
+    compact = len(ids) > tooltip_max
+    recs = [{"p": p, "s": k, "r": r, "f": f} for p, k, r, f in
+            zip(xy, style, radius.tolist(), rk.tolist(), strict=True)]
+    if not compact:
+        for rec, i, t in zip(recs, ids, _occurrence_tips(sub, prec_km), strict=True):
+            rec["id"], rec["t"] = i, t
+    return SharedPoints(records=recs, ids=ids, compact=compact, levels=tuple(levels),
+                        ranks=rk, unmapped=int((~ok).sum()))
+
+
+def _group_expr(values: Sequence[Any]) -> str:
+    """deck.gl JSON expression of a per-commodity-group value over the style index ``s``
+    (``s<4?v0:s<8?v1:v2``)."""
+    parts = [f"s<{(i + 1) * _N_CLASSES}?{_lit(v)}:" for i, v in enumerate(values[:-1])]
+    return "".join(parts) + _lit(values[-1])
+
+
+def _filter_props(filter_range: Sequence[Sequence[float]] | None) -> dict[str, Any]:
+    if filter_range is None:
+        return {}
+    return {"extensions": [{"@@type": "DataFilterExtension", "filterSize": len(filter_range)}],
+            "get_filter_value": "f", "filter_range": [list(r) for r in filter_range]}
+
+
+def shared_layers(data: str | list[dict], filter_range: Sequence[Sequence[float]] | None = None
+                  ) -> list[pdk.Layer]:
+    """The uncertainty circles and the markers (ids ``"occ-uncertainty"``, ``"occurrences"``)
+    drawn from ONE data source: the records of :func:`shared_points`, or their URL (deck.gl
+    fetches a string ``data`` itself; both layers name the same URL, so the browser fetches it
+    once), optionally filtered in the browser with deck.gl's ``DataFilterExtension``.
+
+    Parameters
+    ----------
+    data
+        :attr:`SharedPoints.records` or the URL of a file holding them.
+    filter_range
+        :meth:`SharedPoints.filter_range` (None: no filter in the browser).
+
+    Returns
+    -------
+    list of pydeck.Layer
+        ``[occ-uncertainty, occurrences]``, styled like :func:`occurrence_layers`.
+    """
+    extra = _filter_props(filter_range)
+    unc = pdk.Layer(
+        "ScatterplotLayer", data=data, id="occ-uncertainty", get_position="p",
+        get_radius="r*1000", radius_units=_M,
+        get_fill_color=_group_expr(_STYLE["unc_fill"]),
+        get_line_color=_group_expr(_STYLE["unc_line"]),
+        # a point without a radius draws nothing (no 1 px outline of a 0 m circle)
+        stroked=True, filled=True, line_width_units=_PX, get_line_width="r>0?1:0",
+        pickable=False, **extra,
+    )
+    return [unc, _marker_layer(data, **extra)]
+
+
 def stacked_points(occ: pd.DataFrame) -> pd.DataFrame:
     """Points where several mapped rows share one coordinate (e.g. district centroids).
 
@@ -629,12 +846,24 @@ def stacked_points(occ: pd.DataFrame) -> pd.DataFrame:
     lon = np.round(_num(occ["lon"]), _POINT_DECIMALS)
     lat = np.round(_num(occ["lat"]), _POINT_DECIMALS)
     ok = np.isfinite(lon) & np.isfinite(lat)
-    ids = _sarr(occ, "id")[ok].tolist()
-    frame = pd.DataFrame({"lon": lon[ok], "lat": lat[ok], "id": ids})
-    grouped = frame.groupby(["lon", "lat"], sort=False)["id"].agg(tuple).reset_index(name="ids")
-    grouped["n"] = grouped["ids"].map(len)
-    out = grouped.loc[grouped["n"] > 1, cols]
-    return out.sort_values("n", ascending=False, kind="stable").reset_index(drop=True)
+    if not ok.any():
+        return pd.DataFrame(columns=cols)
+    xy = np.column_stack([lon[ok], lat[ok]])
+    _, first, inv, counts = np.unique(xy, axis=0, return_index=True, return_inverse=True,
+                                      return_counts=True)
+    groups = np.flatnonzero(counts > 1)
+    if not len(groups):
+        return pd.DataFrame(columns=cols)
+    inv = inv.reshape(-1)
+    groups = groups[np.argsort(first[groups], kind="stable")]  # first-seen order, then
+    groups = groups[np.argsort(-counts[groups], kind="stable")]  # most crowded first
+    ids = _sarr(occ, "id")[ok]
+    order = np.argsort(inv, kind="stable")  # rows grouped by point, frame order inside
+    starts = np.searchsorted(inv[order], groups)
+    members = [tuple(ids[order[a:a + n]].tolist()) for a, n in
+               zip(starts.tolist(), counts[groups].tolist(), strict=True)]
+    return pd.DataFrame({"lon": xy[first[groups], 0], "lat": xy[first[groups], 1],
+                         "n": counts[groups].astype(np.int64), "ids": members}, columns=cols)
 
 
 def stack_layer(stacks: pd.DataFrame) -> pdk.Layer:
@@ -1193,6 +1422,20 @@ def make_deck(layers: Sequence[pdk.Layer | None], view: Mapping[str, float] | No
         if not math.isfinite(f):
             raise ValidationError(f"map view {k}={val!r} is not a finite number")
         v[k] = f
+    stack = [lyr for lyr in layers if lyr is not None]
+    if basemap == "dark":
+        stack = [dark_variant(lyr) for lyr in stack]
+    deck = copy.copy(_deck_template(basemap))
+    deck.layers = stack
+    deck.initial_view_state = pdk.ViewState(**v)
+    return deck
+
+
+@functools.lru_cache(maxsize=len(BASEMAPS))
+def _deck_template(basemap: str) -> MapDeck:
+    """A deck without layers for ``basemap`` (copied by :func:`make_deck`): ``pdk.Deck()``
+    tries to import pydeck's Jupyter widget six times per deck, a failing import that searched
+    the file system on every rerun (a few ms)."""
     tooltip = {"html": _TOOLTIP_HTML, "style": dict(_TOOLTIP_STYLE)}
     kw: dict[str, Any] = {}
     if basemap == "none":
@@ -1201,12 +1444,5 @@ def make_deck(layers: Sequence[pdk.Layer | None], view: Mapping[str, float] | No
         kw.update(map_provider=None, map_style=NO_BASEMAP_STYLE)
     else:
         kw.update(map_provider="carto", map_style=basemap)
-    stack = [lyr for lyr in layers if lyr is not None]
-    if basemap == "dark":
-        stack = [dark_variant(lyr) for lyr in stack]
-    return MapDeck(
-        layers=stack,
-        initial_view_state=pdk.ViewState(**v),
-        tooltip=tooltip,
-        **kw,
-    )
+    return MapDeck(layers=[], initial_view_state=pdk.ViewState(**DEFAULT_VIEW), tooltip=tooltip,
+                   **kw)

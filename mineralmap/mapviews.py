@@ -51,12 +51,14 @@ def terminal_color(port_id: str) -> list[int]:
 
 def occurrence_deck(context: Sequence[AnyLayer], occ: pd.DataFrame,
                     extra: Sequence[AnyLayer | None] = (), view: Mapping[str, float] | None = None,
-                    basemap: str = "light", under: Sequence[AnyLayer | None] = ()) -> MapDeck:
+                    basemap: str = "light", under: Sequence[AnyLayer | None] = (),
+                    occurrence: Sequence[AnyLayer] | None = None) -> MapDeck:
     """Context layers, ``under`` (e.g. the selected occurrence's route, which starts at its
-    marker and must not catch the clicks meant for it), the occurrence layers of ``occ``, then
-    ``extra`` (None entries dropped)."""
-    stack: list[AnyLayer] = [*context, *(lyr for lyr in under if lyr is not None),
-                             *layers.occurrence_layers(occ)]
+    marker and must not catch the clicks meant for it), the occurrence layers of ``occ`` (or
+    ``occurrence`` when given, e.g. layers drawing shared points from a file), then ``extra``
+    (None entries dropped)."""
+    occ_layers = layers.occurrence_layers(occ) if occurrence is None else list(occurrence)
+    stack: list[AnyLayer] = [*context, *(lyr for lyr in under if lyr is not None), *occ_layers]
     stack += [lyr for lyr in extra if lyr is not None]
     return layers.make_deck(stack, view=view, basemap=basemap)
 

@@ -8,14 +8,11 @@ raises for user input.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 from shapely.geometry import box as shapely_box
 from shapely.geometry.base import BaseGeometry
 
@@ -327,69 +324,3 @@ def file_contents(rows: pd.DataFrame) -> FileContents:
     else:
         return FileContents(len(rows), 0)
     return FileContents(len(rows), int(has_geometry(geoms).sum()))
-
-
-# ---------------------------------------------------------------------------- drawing a box
-
-
-#: Cell size (degrees) of the grid a box is drawn on: the corners snap to it.
-DRAW_STEP_DEG = 0.25
-#: Layer id of the drawing grid on the preview map.
-DRAW_LAYER = "draw_grid"
-
-
-def draw_grid(extent: tuple[float, float, float, float] = PAKISTAN_EXTENT,
-              step: float = DRAW_STEP_DEG, within: BaseGeometry | None = None) -> list[dict]:
-    """Cells covering ``extent``, each ``{"polygon": ring, "cell": [col, row], "t": tooltip}``.
-
-    ``st.pydeck_chart`` selections report the objects clicked, never a coordinate, so a box
-    is drawn by clicking cells of this (faint, pickable) grid: the box covers every clicked
-    cell (see :func:`box_from_cells`). With ``within`` (Pakistan's outline) only the cells
-    touching it are drawn (about half of the extent: half the bytes sent to the browser).
-    """
-    w, s, e, n = extent
-    cols = math.ceil((e - w) / step)
-    rows = math.ceil((n - s) / step)
-    out = []
-    keep = None
-    if within is not None and not within.is_empty:
-        cells = [shapely_box(w + i * step, s + j * step, w + (i + 1) * step, s + (j + 1) * step)
-                 for j in range(rows) for i in range(cols)]
-        outline = shapely.simplify(within, step / 20)  # cheaper to test, same cells to 1/20
-        shapely.prepare(outline)
-        keep = shapely.intersects(outline, np.asarray(cells, dtype=object))
-    for j in range(rows):
-        for i in range(cols):
-            if keep is not None and not keep[j * cols + i]:
-                continue
-            x0, y0 = round(w + i * step, 6), round(s + j * step, 6)
-            x1, y1 = round(x0 + step, 6), round(y0 + step, 6)
-            out.append({"polygon": [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], "cell": [i, j],
-                        "t": f"box corner cell {x0:g}–{x1:g} °E, {y0:g}–{y1:g} °N"})
-    return out
-
-
-def box_from_cells(objects: object, extent: tuple[float, float, float, float] = PAKISTAN_EXTENT,
-                   step: float = DRAW_STEP_DEG) -> tuple[float, float, float, float] | None:
-    """The box covering the clicked grid cells, clipped to ``extent``; None without a valid
-    cell. ``objects`` comes from the browser (a selection event): anything else than a list of
-    ``{"cell": [col, row]}`` objects is ignored, never an error.
-    """
-    if not isinstance(objects, list | tuple):
-        return None
-    w, s, e, n = extent
-    cols = math.ceil((e - w) / step)
-    rows = math.ceil((n - s) / step)
-    cells = set()
-    for o in objects:
-        cell = o.get("cell") if isinstance(o, Mapping) else None
-        if (isinstance(cell, list | tuple) and len(cell) == 2
-                and all(isinstance(v, int) and not isinstance(v, bool) for v in cell)
-                and 0 <= cell[0] < cols and 0 <= cell[1] < rows):
-            cells.add((int(cell[0]), int(cell[1])))
-    if not cells:
-        return None
-    i0, i1 = min(c[0] for c in cells), max(c[0] for c in cells) + 1
-    j0, j1 = min(c[1] for c in cells), max(c[1] for c in cells) + 1
-    return (round(w + i0 * step, 6), round(s + j0 * step, 6),
-            round(min(e, w + i1 * step), 6), round(min(n, s + j1 * step), 6))

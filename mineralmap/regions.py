@@ -25,21 +25,18 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
-from xml.etree.ElementTree import ParseError
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as defused_fromstring
 from pyproj import CRS as ProjCRS
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
 from mineralmap._geo import GEOD, missing_or_empty
-from mineralmap._lazy import pyogrio
+from mineralmap._lazy import defusedxml, defusedxml_etree, pyogrio, xml_etree
 from mineralmap.errors import RegionError
 from mineralmap.filters import unique_names
 from mineralmap.schema import CRS
@@ -648,14 +645,14 @@ def _kml_polygon(el, name: str) -> Polygon:
 
 def _read_kml(data: bytes, name: str) -> list[BaseGeometry]:
     try:
-        root = defused_fromstring(data, forbid_dtd=True, forbid_entities=True,
-                                  forbid_external=True)
-    except DefusedXmlException:
+        root = defusedxml_etree.fromstring(data, forbid_dtd=True, forbid_entities=True,
+                                           forbid_external=True)
+    except defusedxml.DefusedXmlException:
         raise RegionError(
             f"{name}: KML with a <!DOCTYPE> or entity declarations is refused for safety "
             "(external/expanding entities); export the KML again without a DTD"
         ) from None
-    except ParseError as exc:
+    except xml_etree.ParseError as exc:
         raise RegionError(f"{name} is not valid XML/KML: {exc}") from None
     except LookupError:
         raise RegionError(f"{name}: the XML declares an unknown text encoding; save it as UTF-8") from None

@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from mineralmap import layers, summary, ui
-from mineralmap.ui import maps, tables
+from mineralmap.ui import cache, maps, tables
 
 cat = ui.load_catalog_or_stop()
 st.title("Explore occurrences")
 ui.param_notes()
 
-occ, sentence = ui.filtered_occurrences(cat)
+occ, sentence = cache.filtered_occurrences(cat, ui.current_filter())
 counts = summary.counts(occ)
 controls = maps.map_controls()
 maps.search_box(cat, occ)

@@ -22,6 +22,7 @@ from its catalog. ``use_real_cache`` runs an AppTest on the real data (one smoke
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings as hypothesis_settings
 from shapely.geometry import LineString, Point, box
 
 from mineralmap import config
@@ -49,6 +51,20 @@ from mineralmap.schema import (
 
 #: Shared storage-backend fixtures (SQLite and a throw-away PostGIS cluster): tests/backends.py.
 pytest_plugins = ["backends"]
+
+# Bytecode caches (git-ignored ``__pycache__``) are written even under PYTHONDONTWRITEBYTECODE:
+# without them every xdist worker re-parses and re-rewrites (pytest's assertion rewriting) every
+# test module and compiles the package from source, about 5 s of CPU per worker per run.
+sys.dont_write_bytecode = False
+
+# Hypothesis budgets. "ci" (the default here): a fixed seed and a modest number of examples per
+# property, so that a run is reproducible and quick; "thorough" explores more and differently
+# each run (`pytest --hypothesis-profile=thorough`). The large budgets live in `make fuzz`
+# (benchmarks/fuzz.py). A test's own @settings(max_examples=...) is kept when it is lower.
+hypothesis_settings.register_profile("ci", max_examples=30, derandomize=True, database=None,
+                                     deadline=None, print_blob=True)
+hypothesis_settings.register_profile("thorough", max_examples=300, deadline=None)
+hypothesis_settings.load_profile("ci")
 
 # Every test gets a private cache dir, no mirror unless it asks for one, and no extra occurrences
 # (a developer's MINERALMAP_DEMO_SCALE / MINERALMAP_OCCURRENCES must not leak into tests).
@@ -252,71 +268,83 @@ def toy_power_plants() -> gpd.GeoDataFrame:
 
 
 # ---- the toy world as fixtures (fresh frames per test) ----------------------------------------
+#
+# Each frame is built once per process and every test gets its own deep copy (building a
+# GeoDataFrame parses its CRS and costs milliseconds; hundreds of tests ask for these).
+
+_TEMPLATES: dict[str, gpd.GeoDataFrame] = {}
+
+
+def _fresh(name: str, build) -> gpd.GeoDataFrame:
+    """A deep copy of the toy frame ``name`` (built by ``build()`` on first use)."""
+    if name not in _TEMPLATES:
+        _TEMPLATES[name] = build()
+    return _TEMPLATES[name].copy(deep=True)
 
 
 @pytest.fixture
 def provinces() -> gpd.GeoDataFrame:
-    return toy_provinces()
+    return _fresh("provinces", toy_provinces)
 
 
 @pytest.fixture
 def districts() -> gpd.GeoDataFrame:
-    return toy_districts()
+    return _fresh("districts", toy_districts)
 
 
 @pytest.fixture
 def tehsils() -> gpd.GeoDataFrame:
-    return toy_tehsils()
+    return _fresh("tehsils", toy_tehsils)
 
 
 @pytest.fixture
 def countries() -> gpd.GeoDataFrame:
-    return toy_countries()
+    return _fresh("countries", toy_countries)
 
 
 @pytest.fixture
 def ports() -> gpd.GeoDataFrame:
-    return toy_ports()
+    return _fresh("ports", toy_ports)
 
 
 @pytest.fixture
 def roads() -> gpd.GeoDataFrame:
-    return toy_roads()
+    return _fresh("roads", toy_roads)
 
 
 @pytest.fixture
 def railways() -> gpd.GeoDataFrame:
-    return toy_railways()
+    return _fresh("railways", toy_railways)
 
 
 @pytest.fixture
 def rail_stations() -> gpd.GeoDataFrame:
-    return toy_rail_stations()
+    return _fresh("rail_stations", toy_rail_stations)
 
 
 @pytest.fixture
 def border_crossings() -> gpd.GeoDataFrame:
-    return toy_border_crossings()
+    return _fresh("border_crossings", toy_border_crossings)
 
 
 @pytest.fixture
 def towns() -> gpd.GeoDataFrame:
-    return toy_towns()
+    return _fresh("towns", toy_towns)
 
 
 @pytest.fixture
 def airports() -> gpd.GeoDataFrame:
-    return toy_airports()
+    return _fresh("airports", toy_airports)
 
 
 @pytest.fixture
 def dry_ports() -> gpd.GeoDataFrame:
-    return toy_dry_ports()
+    return _fresh("dry_ports", toy_dry_ports)
 
 
 @pytest.fixture
 def power_plants() -> gpd.GeoDataFrame:
-    return toy_power_plants()
+    return _fresh("power_plants", toy_power_plants)
 
 
 @pytest.fixture
@@ -360,8 +388,7 @@ def _occ_rows() -> list[dict]:
     ]
 
 
-@pytest.fixture
-def occurrences() -> gpd.GeoDataFrame:
+def toy_occurrences() -> gpd.GeoDataFrame:
     """Curated occurrences (not enriched): 3 mapped, 1 unmapped, 1 admin mismatch."""
     df = pd.DataFrame(_occ_rows(), columns=list(OCCURRENCE_COLUMNS))
     geom = [Point(x, y) if pd.notna(x) else None for x, y in zip(df["lon"], df["lat"], strict=True)]
@@ -369,9 +396,20 @@ def occurrences() -> gpd.GeoDataFrame:
 
 
 @pytest.fixture
-def enriched(occurrences) -> gpd.GeoDataFrame:
+def occurrences() -> gpd.GeoDataFrame:
+    """Curated occurrences (not enriched): 3 mapped, 1 unmapped, 1 admin mismatch."""
+    return _fresh("occurrences", toy_occurrences)
+
+
+@pytest.fixture
+def enriched() -> gpd.GeoDataFrame:
     """Occurrences with every enrichment column filled by hand (for filter/export/UI tests)."""
-    g = occurrences.copy()
+    return _fresh("enriched", toy_enriched)
+
+
+def toy_enriched() -> gpd.GeoDataFrame:
+    """:func:`toy_occurrences` with every enrichment column filled by hand."""
+    g = toy_occurrences()
     n = len(g)
     for c in ENRICH_COLUMNS:
         g[c] = np.nan
@@ -604,8 +642,9 @@ def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook 
     """Mark browser tests ``e2e`` and mirror builds ``integration`` (a ``pytestmark`` in a
     conftest is not applied to the tests of its folder, so the marks are set here).
 
-    Also run the AppTests on the real data after the other tests (keeping their order): they
-    then share one real catalog and road network instead of switching worlds per file."""
+    Also run the AppTests on the real data after the other tests (keeping their order), all on
+    one xdist worker (group ``real_data``, with ``--dist loadgroup``): they then share one real
+    catalog and road network instead of switching worlds per file or building them per worker."""
     e2e_dir = Path(__file__).resolve().parent / "e2e"
     for item in items:
         path = Path(str(item.fspath)).resolve()
@@ -614,6 +653,8 @@ def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook 
         if path.name in INTEGRATION_FILES:
             item.add_marker(pytest.mark.integration)
     real_app = [i for i in items if "use_real_cache" in getattr(i, "fixturenames", ())]
+    for item in real_app:
+        item.add_marker(pytest.mark.xdist_group("real_data"))
     if real_app:
         others = [i for i in items if "use_real_cache" not in getattr(i, "fixturenames", ())]
         items[:] = others + real_app

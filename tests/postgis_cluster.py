@@ -142,7 +142,8 @@ def start_cluster() -> Cluster:
     run = [*prefix]
     out = subprocess.run([*run, str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER,
                           "--pwfile", str(pwfile), "--auth", "scram-sha-256", "-E", "UTF8",
-                          "--locale", "C.UTF-8"], capture_output=True, text=True, check=False)
+                          "--locale", "C.UTF-8", "--no-sync"],  # a throw-away cluster
+                         capture_output=True, text=True, check=False)
     pwfile.unlink()
     if out.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import shutil
 import subprocess
@@ -47,8 +48,14 @@ def _flat(text: str) -> str:
     return "".join(text.split())
 
 
+@functools.cache
+def _page_texts(pdf: bytes) -> tuple[str, ...]:
+    """Extracted text of each page (pypdf takes ~0.5 s per brief: once per PDF)."""
+    return tuple(p.extract_text() or "" for p in PdfReader(_bytes_io(pdf)).pages)
+
+
 def _pdf_text(pdf: bytes) -> str:
-    return "\n".join(p.extract_text() or "" for p in PdfReader(_bytes_io(pdf)).pages)
+    return "\n".join(_page_texts(pdf))
 
 
 def _bytes_io(data: bytes):
@@ -109,19 +116,29 @@ def test_brief_is_a_pdf_with_counts_urls_and_attributions(toy_pdf, toy_selection
 
 
 def test_every_page_numbered_with_footer(toy_pdf):
-    reader = PdfReader(_bytes_io(toy_pdf))
-    n = len(reader.pages)
-    assert n >= 4
-    for i, page in enumerate(reader.pages, start=1):
-        text = page.extract_text()
+    pages = _page_texts(toy_pdf)
+    n = len(pages)
+    assert n == len(PdfReader(_bytes_io(toy_pdf)).pages) >= 4
+    for i, text in enumerate(pages, start=1):
         assert f"page {i} of {n}" in text
         assert "Generated 2026-11-22 09:30 UTC" in text and "mineralmap" in text
 
 
-def test_dataset_version_is_printed(toy_selection, layers, attributions, facts):
-    pdf = build_brief(toy_selection, layers, attributions, dataset_version="2026.11-r3",
-                      market_facts=facts)
-    assert _flat("dataset version: 2026.11-r3") in _flat(_pdf_text(pdf))
+@pytest.fixture
+def markup_pdf(enriched, layers, attributions, facts) -> bytes:
+    """A second brief, built once per module: a name with markup and Urdu, and a dataset version
+    (the toy brief has none)."""
+    if "markup" not in _BUILT:
+        rows = enriched.copy()
+        rows.loc[0, "name"] = f"<b>Astak</b> & {URDU}"
+        sel = Selection(rows=rows, region=None, filter_sentence="x", region_description="")
+        _BUILT["markup"] = build_brief(sel, layers, attributions, dataset_version="2026.11-r3",
+                                       market_facts=facts)
+    return _BUILT["markup"]
+
+
+def test_dataset_version_is_printed(markup_pdf):
+    assert _flat("dataset version: 2026.11-r3") in _flat(_pdf_text(markup_pdf))
 
 
 def test_market_facts_and_traceability_caveat(toy_pdf, facts, toy_selection):
@@ -188,7 +205,7 @@ _text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1,
                 max_size=40).map(lambda t: "Zq7" + t)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=_text, station=_text, url_tail=_text)
 def test_data_text_is_escaped(enriched, attributions, facts, name, station, url_tail):
     rows = enriched.copy()
@@ -211,11 +228,8 @@ def test_data_text_is_escaped(enriched, attributions, facts, name, station, url_
     assert "<script" not in page.replace("&lt;script", "")
 
 
-def test_markup_and_urdu_names_survive_into_the_pdf(enriched, layers, attributions, facts):
-    rows = enriched.copy()
-    rows.loc[0, "name"] = f"<b>Astak</b> & {URDU}"
-    sel = Selection(rows=rows, region=None, filter_sentence="x", region_description="")
-    pdf = build_brief(sel, layers, attributions, market_facts=facts)
+def test_markup_and_urdu_names_survive_into_the_pdf(markup_pdf):
+    pdf = markup_pdf
     text = _pdf_text(pdf)
     assert "<b>Astak</b> &" in text
     fonts = set()

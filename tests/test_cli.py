@@ -23,14 +23,16 @@ from toy_geodata import write_cache, write_geodata
 from mineralmap import catalog, cli
 
 _TOY_DIRS: dict[str, str] = {}
+_TOY_CATALOG: list[catalog.Catalog] = []
 
 
 @pytest.fixture
 def toy_catalog(tmp_path_factory, monkeypatch, layers, occurrences) -> catalog.Catalog:
     """The real catalog of the toy world (settings point at temporary folders).
 
-    The folders are written once per session: the enriched cache then stays valid (its key is the
-    content of the inputs), so only the first test pays for the enrichment.
+    The folders are written and the catalog is loaded once per session (nothing changes them;
+    the tests read the catalog for their expectations): the enriched cache then stays valid (its
+    key is the content of the inputs), and the CLI under test loads the same files itself.
     """
     if not _TOY_DIRS:
         root = tmp_path_factory.mktemp("toy_world")
@@ -38,9 +40,11 @@ def toy_catalog(tmp_path_factory, monkeypatch, layers, occurrences) -> catalog.C
         _TOY_DIRS["MINERALMAP_CACHE"] = str(write_cache(root / "cache", layers))
     for var, value in _TOY_DIRS.items():
         monkeypatch.setenv(var, value)
-    cat = catalog.load_catalog()
-    assert not cat.missing, cat.missing
-    return cat
+    if not _TOY_CATALOG:
+        cat = catalog.load_catalog()
+        assert not cat.missing, cat.missing
+        _TOY_CATALOG.append(cat)
+    return _TOY_CATALOG[0]
 
 
 def _ids_where(cat: catalog.Catalog, column: str, limit: float) -> list[str]:

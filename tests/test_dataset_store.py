@@ -26,7 +26,7 @@ import pandas as pd
 import psycopg
 import pytest
 from backends import changed_rows, fresh_database_url, raw_sql
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mineralmap import auth, curated, export, pgstore, store
@@ -207,8 +207,17 @@ def test_unknown_database_scheme_is_refused_clearly(tmp_path):
         store.open_store(Settings(cache_dir=tmp_path, database_url="mysql://u@h/db"))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.floats(allow_nan=True, allow_infinity=True))
+@example(float("nan"))
+@example(float("inf"))
+@example(float("-inf"))
+@example(-0.0)
+@example(5e-324)
+@example(1.7976931348623157e308)
+@example(0.1)
+@example(-66.123456789012345)
+@example(2.0**53 + 2)
 def test_numbers_round_trip_exactly(x):
     df = pd.DataFrame([{c: "" for c in OCCURRENCE_COLUMNS}])
     df["lon"] = [x]

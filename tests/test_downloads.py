@@ -16,7 +16,7 @@ from starlette.routing import Route, Router
 
 from mineralmap import downloads
 from mineralmap.downloads import DownloadStore
-from mineralmap.ui import asgi
+from mineralmap.ui import asgi, links
 
 
 class Clock:
@@ -273,3 +273,41 @@ def test_routes_mount_both_paths(monkeypatch):
     assert "GET" in paths["/download/{token}/{file_name}"].methods
     assert asgi.download_route_mounted() and asgi.layer_route_mounted()
     assert not asgi.route_mounted("nothing")
+
+
+# ---- the one download widget of every page (mineralmap.ui.links) -------------------------------
+
+
+def _links_script() -> None:
+    from mineralmap.ui import links
+
+    data = b"id,name\nSB-1,Krinj\n"
+    links.download("Download the report (CSV)", links.content_key("report", data), data,
+                   "report.csv", "text/csv", key="dl")
+
+
+def test_content_key_names_the_bytes_and_their_kind():
+    a = b"id\n1\n"
+    assert links.content_key("report", a) == links.content_key("report", bytes(a))
+    assert links.content_key("report", a) != links.content_key("diff", a)
+    assert links.content_key("report", a) != links.content_key("report", a + b"2\n")
+
+
+def test_a_download_is_a_link_to_the_route_when_it_is_mounted(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setitem(asgi._MOUNTED, "layers", False)  # restored after the test
+    monkeypatch.setitem(asgi._MOUNTED, "downloads", False)
+    at = AppTest.from_function(_links_script).run()
+    assert not at.exception
+    assert len(at.get("download_button")) == 1 and len(at.get("link_button")) == 0
+
+    router = Router(routes=asgi.routes())  # marks both routes mounted, as serve.py does
+    at = AppTest.from_function(_links_script).run()
+    assert not at.exception and len(at.get("download_button")) == 0
+    (button,) = at.get("link_button")
+    url = button.proto.url
+    assert re.fullmatch(r"/download/[A-Za-z0-9_-]{32}/report\.csv", url), url
+    status, headers, body = _get(router, url)
+    assert status == 200 and body == b"id,name\nSB-1,Krinj\n"
+    assert headers["content-disposition"].startswith('attachment; filename="report.csv"')

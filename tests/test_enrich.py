@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from pyproj import Geod
+from pyproj import Geod, Transformer
 from shapely.geometry import LineString, Point
 
 from mineralmap import enrich as en
 from mineralmap import network as nw
+from mineralmap._geo import METRIC_CRS, to_lonlat, to_metric
 from mineralmap.errors import ValidationError
 from mineralmap.filters import commodity_group
 from mineralmap.schema import CRS, ENRICH_COLUMNS, PORT_DISTANCE_COLUMNS, PORT_HAUL_COLUMNS
@@ -291,3 +294,24 @@ def test_prebuilt_networks_are_reused(occurrences, layers, monkeypatch):
     monkeypatch.setattr(en, "build_networks", lambda *_: pytest.fail("rebuilt networks"))
     e = en.enrich(occurrences, layers, networks=nets)
     assert e["haul_road_port"].iloc[0] == "Gwadar"
+
+
+def test_metric_projection_is_pyprojs_from_crs_in_any_thread():
+    """to_metric / to_lonlat give exactly what pyproj's from_crs transformer gives, also in a
+    new thread (where pyproj re-creates the transformer)."""
+    rng = np.random.default_rng(1)
+    lon, lat = rng.uniform(60, 78, 500), rng.uniform(23, 38, 500)
+    ref = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True).transform(lon, lat)
+    back = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True).transform(*ref)
+    got: dict[str, tuple] = {}
+
+    def run() -> None:
+        got["metric"] = to_metric(lon, lat)
+        got["lonlat"] = to_lonlat(*got["metric"])
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    np.testing.assert_array_equal(np.asarray(got["metric"]), np.asarray(ref))
+    np.testing.assert_array_equal(np.asarray(got["lonlat"]), np.asarray(back))
+    np.testing.assert_array_equal(np.asarray(to_metric(lon, lat)), np.asarray(ref))

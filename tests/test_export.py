@@ -313,7 +313,7 @@ def test_selection_in_other_crs_is_exported_in_wgs84(selection):
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(values=st.lists(st.one_of(_TEXT, st.none(), st.floats(-1e300, 1e300), st.sampled_from([math.nan, math.inf]),
                                  st.integers(-10**9, 10**9)), min_size=1, max_size=6))
 def test_geojson_properties_survive_any_text(values):

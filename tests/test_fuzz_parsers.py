@@ -411,11 +411,11 @@ class Target:
 
 
 TARGETS: dict[str, Target] = {
-    "parse_region_file": Target(REGION_FILES, _region_file, 300),
-    "scale.load_inventory": Target(INVENTORY_FILES, _load_inventory_bytes, 150),
-    "inventory.read_upload": Target(INVENTORY_FILES, _read_upload, 150),
-    "FilterSpec.from_params": Target(FILTER_PARAMS, _filter_spec, 300),
-    "RegionSpec": Target(REGION_KWARGS, _region_spec, 300),
+    "parse_region_file": Target(REGION_FILES, _region_file, 60),
+    "scale.load_inventory": Target(INVENTORY_FILES, _load_inventory_bytes, 40),
+    "inventory.read_upload": Target(INVENTORY_FILES, _read_upload, 40),
+    "FilterSpec.from_params": Target(FILTER_PARAMS, _filter_spec, 60),
+    "RegionSpec": Target(REGION_KWARGS, _region_spec, 60),
 }
 
 
@@ -450,7 +450,7 @@ def test_cli_exit_codes_are_0_1_2_never_a_traceback(toy_catalog_env, tmp_path, m
     monkeypatch.chdir(tmp_path)
     prepare_cli_folder(tmp_path)
 
-    @_settings(100)
+    @_settings(40)
     @given(cli_argvs())
     def prop(argv):
         run_cli(argv)

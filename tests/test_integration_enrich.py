@@ -1,7 +1,8 @@
 """Integration: enrichment and road/rail networks on the real layers built from the mirror.
 
-Builds the bulk layers with :func:`mineralmap.ingest.build_cache` into a temporary cache (only the
-layers enrichment needs), then checks plausible network facts.
+Reads the bulk layers from the project's layer cache as the ``real_cache`` fixture leaves it (built
+from the mirror with :func:`mineralmap.ingest.build_cache`, or brought up to date: no work when it
+is), then checks plausible network facts. The build itself is tested in test_integration_data.py.
 """
 
 from __future__ import annotations
@@ -23,15 +24,14 @@ NEEDED = ("provinces", "districts", "tehsils", "countries", "roads", "railways",
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory):
+def real(request):
     mirror = sources.mirror_dir()
     if mirror is None or not (mirror / "transport" / "osm_roads_pakistan.geojson").is_file():
         skip_or_fail_in_ci("source mirror (../shared/sources or $MINERALMAP_SOURCES) not available")
-    cache = tmp_path_factory.mktemp("enrich_cache")
-    report = ingest.build_cache(progress=False, sources=mirror, cache=cache, layers=NEEDED)
+    cache = request.getfixturevalue("real_cache")  # after the mirror check: built from it
     layers, missing = catalog.load_layers(cache)
     lacking = [n for n in NEEDED if n in missing]
-    assert not lacking, f"layers not built: {lacking}: {report.summary()}"
+    assert not lacking, f"layers not built: {lacking}: {ingest.read_manifest(cache)}"
     occ = curated.load_occurrences()
     nets = nw.build_networks(layers)
 

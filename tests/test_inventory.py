@@ -312,7 +312,7 @@ _cells = st.one_of(st.text(max_size=12), st.sampled_from(["30°52'53\"N", "66.5"
                                                           "NaN", "inf", "", "Sb", "locality"]))
 
 
-@settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=2000), st.sampled_from(["a.csv", "a.xlsx", "a.geojson", "a.gpkg",
                                                    "a.bin", "a"]))
 def test_read_upload_never_crashes(data, name):
@@ -323,7 +323,7 @@ def test_read_upload_never_crashes(data, name):
     assert len(up.table) == len(up.rows) <= inv.MAX_ROWS
 
 
-@settings(max_examples=100, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=3000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.text(min_size=1, max_size=10), min_size=2, max_size=8, unique=True),
        st.lists(st.lists(_cells, min_size=8, max_size=8), min_size=1, max_size=6))
 def test_mapping_and_validation_never_crash(header, rows):
@@ -352,7 +352,7 @@ def test_mapping_and_validation_never_crash(header, rows):
         assert all(math.isfinite(v) for v in vals)
 
 
-@settings(max_examples=300, deadline=500)
+@settings(deadline=500)
 @given(st.one_of(st.text(max_size=50), st.floats(), st.integers(), st.booleans(), st.none()),
        st.sampled_from(["lon", "lat"]))
 def test_parse_coordinate_total(value, axis):

@@ -183,3 +183,41 @@ def test_route_never_serves_anything_outside_the_folder(app, files, tail):
     assert status in (200, 404) or 300 <= status < 400
     if status == 200:
         assert body in served
+
+
+# ---- shared occurrence points -------------------------------------------------------------------
+
+
+def test_occurrence_file_holds_the_shared_points_once(enriched, folder, files):
+    ofile = layerfiles.write_occurrence_file(enriched, folder=folder)
+    f = ofile.file
+    raw = f.path.read_bytes()
+    pts = mlayers.shared_points(enriched)
+    assert json.loads(raw) == json.loads(json.dumps(pts.records))
+    assert f.file_name == f"{layerfiles.OCCURRENCE_FILE}.{f.digest}.json"
+    assert gzip.decompress(f.path.with_name(f.file_name + ".gz").read_bytes()) == raw
+    assert ofile.points.ids == pts.ids and ofile.points.records == []  # the file holds them
+    assert layerfiles.resolve_layer_file(folder, f.file_name) == f.path.resolve()
+    # both layers name the one URL, with the limits as a deck.gl filter range
+    unc, markers = layerfiles.occurrence_layers(ofile, [100.0, None, None], base="/app/")
+    assert unc.data == markers.data == f"/app/layers/{f.file_name}"
+    assert _layer_dict(markers)["filterRange"] == pts.filter_range([100.0, None, None])
+    # rewriting the same points keeps the name; other rows get another one
+    assert layerfiles.write_occurrence_file(enriched, folder=folder).file.path == f.path
+    other = layerfiles.write_occurrence_file(enriched.iloc[:2], folder=folder)
+    assert other.file.path != f.path and f.path.is_file()
+
+
+def test_old_occurrence_files_are_pruned_and_context_files_kept(enriched, folder, files):
+    names = [layerfiles.write_occurrence_file(enriched.iloc[:k], folder=folder, keep=2).file
+             for k in (1, 2, 3)]
+    assert not names[0].path.exists() and names[1].path.exists() and names[2].path.exists()
+    assert all(f.path.is_file() for f in files.values())
+
+
+def test_route_serves_an_occurrence_file(app, enriched, folder):
+    f = layerfiles.write_occurrence_file(enriched, folder=folder).file
+    status, headers, body = _get(app, f"/layers/{f.file_name}", {"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["content-encoding"] == "gzip"
+    assert gzip.decompress(body) == f.path.read_bytes()
+    assert headers["cache-control"] == layerfiles.CACHE_CONTROL

@@ -13,8 +13,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, box
 
+from mineralmap import filters
 from mineralmap import layers as ml
 from mineralmap.errors import ValidationError
 from mineralmap.schema import COMMODITY_GROUPS, CRS, PRECISION_CLASSES
@@ -505,3 +508,108 @@ def test_stacked_points_get_a_count_badge():
     assert badge["data"] == [{"p": [66.0, 29.0], "n": "3"}]
     # no stack, no badge layer
     assert "occ-stacks" not in {lyr.id for lyr in ml.occurrence_layers(occ.iloc[[0, 2]])}
+
+
+def test_stacks_list_members_in_frame_order_most_crowded_first():
+    occ = pd.DataFrame({"id": ["a", "b", "c", "d", "e", "f", "g"],
+                        "lon": [70.0, 66.0, 70.0, 66.0, 66.0, 71.0, 71.0],
+                        "lat": [30.0, 29.0, 30.0, 29.0, 29.0, 31.0, 31.0]})
+    stacks = ml.stacked_points(occ)
+    assert stacks["ids"].tolist() == [("b", "d", "e"), ("a", "c"), ("f", "g")]
+    assert stacks["n"].tolist() == [3, 2, 2]
+    assert ml.stacked_points(occ.iloc[[0, 1, 5]]).empty
+
+
+# ---------------------------------------------------------------------------------------------
+# shared occurrence points (one data source, filtered in the browser)
+# ---------------------------------------------------------------------------------------------
+
+
+def _with_limits(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    occ = synthetic(n, seed)
+    occ["rail_km"] = np.round(rng.uniform(0, 300, n), 1)
+    occ["road_primary_km"] = rng.choice([1.0, 5.0, 20.0, np.nan], n)
+    occ.loc[occ.index[::7], "haul_road_km"] = np.nan  # straight line to the port there
+    occ.loc[occ.index[::11], ["lon", "lat"]] = np.nan  # unmapped
+    return occ
+
+
+def _kept_ids(occ: pd.DataFrame, limits) -> list[str]:
+    """What the server's filter keeps of the mapped rows (the reference)."""
+    spec = filters.FilterSpec(**dict(zip(ml.BROWSER_FILTERS, limits, strict=True)))
+    kept, _ = filters.apply(occ, spec)
+    ok = kept["lon"].notna() & kept["lat"].notna()
+    return kept.loc[ok, "id"].astype(str).tolist()
+
+
+def test_shared_points_records_and_one_data_source():
+    occ = _with_limits(40)
+    pts = ml.shared_points(occ)
+    mapped = occ["lon"].notna()
+    assert pts.mapped == int(mapped.sum()) and pts.unmapped == int((~mapped).sum())
+    assert list(pts.ids) == occ.loc[mapped, "id"].tolist()
+    rec = pts.records[0]
+    assert set(rec) == {"p", "s", "r", "f", "id", "t"} and len(rec["f"]) == 3
+    assert rec["t"].startswith("Synthetic prospect")
+    layers_ = ml.shared_layers("/layers/occurrences.0123456789abcdef.json",
+                               pts.filter_range([None, None, None]))
+    spec = deck_json(layers_)
+    unc, markers = layer_by_id(spec, "occ-uncertainty"), layer_by_id(spec, "occurrences")
+    assert unc["data"] == markers["data"] == "/layers/occurrences.0123456789abcdef.json"
+    for lyr in (unc, markers):
+        assert lyr["extensions"] == [{"@@type": "DataFilterExtension", "filterSize": 3}]
+        assert lyr["getFilterValue"] == "@@=f"
+    assert markers["pickable"] is True and unc["pickable"] is False
+    # same marker styling as the inline layers
+    inline = layer_by_id(deck_json(ml.occurrence_layers(occ)), "occurrences")
+    for key in ("getFillColor", "getLineColor", "getRadius", "getLineWidth"):
+        assert markers[key] == inline[key]
+
+
+def test_shared_points_compact_above_the_tooltip_limit():
+    occ = _with_limits(30)
+    pts = ml.shared_points(occ, tooltip_max=5)
+    assert pts.compact and all(set(r) == {"p", "s", "r", "f"} for r in pts.records)
+    assert pts.ids_at([0, 2, -1, 10**6, "x", True]) == [pts.ids[0], pts.ids[2]]
+
+
+def test_uncertainty_colour_follows_the_group_of_the_style_index():
+    unc = layer_by_id(deck_json(ml.shared_layers([], None)), "occ-uncertainty")
+    assert "extensions" not in unc
+    body = unc["getFillColor"][3:]
+    branches = re.findall(r"s<(\d+)\?(\[[^\]]*\]):", body)
+    last = json.loads(body.rsplit(":", 1)[1])
+    for s in range(len(COMMODITY_GROUPS) * len(PRECISION_CLASSES)):
+        got = next((json.loads(v) for lim, v in branches if s < int(lim)), last)
+        g = COMMODITY_GROUPS[s // len(PRECISION_CLASSES)]
+        assert got == [*ml.COMMODITY_COLORS[g][:3], ml.UNCERTAINTY_FILL_ALPHA]
+
+
+_LIMIT = st.one_of(st.none(), st.floats(min_value=0, max_value=1500, allow_nan=False))
+
+
+@settings(deadline=None)
+@given(port=_LIMIT, rail=_LIMIT, road=_LIMIT)
+def test_browser_filter_keeps_exactly_what_the_server_filter_keeps(port, rail, road):
+    occ = _with_limits(60, seed=3)
+    pts = ml.shared_points(occ)
+    limits = [port, rail, road]
+    shown = [i for i, keep in zip(pts.ids, pts.mask(limits), strict=True) if keep]
+    assert shown == _kept_ids(occ, limits)
+    kept_rows = occ[occ["id"].isin(shown)]
+    assert pts.shows(kept_rows, limits)
+    # every point's rank falls inside the deck.gl filterRange exactly when it is kept
+    rng = pts.filter_range(limits)
+    inside = np.all([(pts.ranks[:, d] >= lo) & (pts.ranks[:, d] <= hi)
+                     for d, (lo, hi) in enumerate(rng)], axis=0)
+    assert inside.tolist() == pts.mask(limits).tolist()
+
+
+def test_limits_at_the_values_themselves_keep_them():
+    occ = _with_limits(50, seed=5)
+    pts = ml.shared_points(occ)
+    for v in pts.levels[1][:5].tolist() + [0.0]:
+        assert [i for i, k in zip(pts.ids, pts.mask([None, v, None]), strict=True) if k] \
+            == _kept_ids(occ, [None, v, None])
+    assert not pts.shows(occ.iloc[:3], [None, None, None])  # not the rows the points show

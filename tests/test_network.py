@@ -396,7 +396,7 @@ def test_tree_routes_none_when_nothing_reaches(toy_net):
     assert toy_net.tree_routes(toy_net.terminal("gwadar"), pts, np.array([], dtype=int)) is None
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(lon=st.floats(allow_nan=True, allow_infinity=True),
        lat=st.floats(allow_nan=True, allow_infinity=True),
        name=st.text(max_size=40))

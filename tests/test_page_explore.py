@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from mineralmap import layers, params, viewport
+from mineralmap import filters, layerfiles, layers, params, viewport
+from mineralmap.ui import asgi
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -190,3 +191,52 @@ def test_selection_the_filters_hide_is_closed(use_toy_world):
 def test_basemap_none_fetches_no_style(use_toy_world):
     spec = _deck(_explore({"basemap": "none"}))
     assert spec["mapStyle"] == layers.NO_BASEMAP_STYLE and not spec.get("mapProvider")
+
+
+# ---- issue 16: occurrence points as one shared file, distance limits in the browser ----------
+
+def _shared(at: AppTest, layer_dir: Path) -> tuple[str, dict, list[dict]]:
+    """(URL, markers layer, records of the file) of the Explore deck's shared occurrence points."""
+    deck = _deck(at)
+    by_id = {lyr["id"]: lyr for lyr in deck["layers"]}
+    url = by_id["occurrences"]["data"]
+    assert isinstance(url, str) and url == by_id["occ-uncertainty"]["data"]  # one data source
+    assert url.startswith("/layers/occurrences.")
+    records = json.loads((layer_dir / url.rsplit("/", 1)[1]).read_text())
+    return url, by_id["occurrences"], records
+
+
+def _shown_ids(markers: dict, records: list[dict]) -> list[str]:
+    """The ids deck.gl's DataFilterExtension keeps: every f value inside its filterRange."""
+    ranges = markers["filterRange"]
+    return [r["id"] for r in records
+            if all(lo <= v <= hi for v, (lo, hi) in zip(r["f"], ranges, strict=True))]
+
+
+def test_served_map_draws_shared_points_filtered_in_the_browser(use_toy_world, monkeypatch):
+    monkeypatch.setitem(asgi._MOUNTED, "layers", True)  # as under serve.py (restored after)
+    occ = use_toy_world.catalog.occurrences
+    folder = layerfiles.layer_dir()
+    at = _explore()
+    url, markers, records = _shared(at, folder)
+    assert {lyr["data"][:8] for lyr in _deck(at)["layers"]
+            if lyr["id"] not in ("occurrences", "occ-uncertainty", "occ-stacks")} <= {"/layers/"}
+    mapped = occ.loc[occ["lon"].notna() & occ["lat"].notna(), "id"].astype(str).tolist()
+    assert _shown_ids(markers, records) == mapped
+    # a distance limit changes the filter range only: same file, the same rows as the server's
+    limit = float(pd.to_numeric(occ["haul_road_km"], errors="coerce").median())
+    at.number_input(key="flt_max_port_km").set_value(limit).run()
+    assert not at.exception, [e.value for e in at.exception]
+    url2, markers2, records2 = _shared(at, folder)
+    assert url2 == url
+    kept, _ = filters.apply(occ, filters.FilterSpec(max_port_km=limit))
+    expected = kept.loc[kept["lon"].notna(), "id"].astype(str).tolist()
+    assert 0 < len(expected) < len(mapped)
+    assert _shown_ids(markers2, records2) == expected
+    # another province: another file, holding only its rows
+    at.multiselect(key="flt_provinces").set_value(["Balochistan"]).run()
+    url3, markers3, records3 = _shared(at, folder)
+    assert url3 != url
+    kept, _ = filters.apply(occ, filters.FilterSpec(provinces=("Balochistan",),
+                                                    max_port_km=limit))
+    assert _shown_ids(markers3, records3) == kept.loc[kept["lon"].notna(), "id"].astype(str).tolist()

@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mineralmap._geo import GEOD
-from mineralmap.ui import region
+from mineralmap.ui import boxdraw, region
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TOTAL_KEYS = ("dl_geojson", "dl_csv", "dl_gpkg", "dl_kml")
@@ -145,6 +145,50 @@ def test_bbox_valid_and_invalid(cat):
     at.number_input(key="rg_n").set_value(32.0).run()
     _ok(at)
     assert not at.error and _ids(at) == inside
+
+
+def _drawn_box(at: AppTest) -> list | None:
+    """The box the drawing map is told to show."""
+    comp = next(e for e in at.get("bidi_component")
+                if e.proto.component_name == "mineralmap_boxdraw_box")
+    return json.loads(comp.proto.json)["box"]
+
+
+def test_drawn_box_sets_the_widgets_and_applies(cat):
+    """The page mounts the drawing map (a v2 component: AppTest does not run its JavaScript and
+    cannot send its trigger), then a box as the component's callback applies it
+    (:func:`mineralmap.ui.boxdraw.apply_drawn_box`) sets the widgets and the box mode."""
+    at = _page()
+    total = _selected(at)
+    maps = [e for e in at.get("bidi_component") if e.proto.component_name == "mineralmap_boxdraw"]
+    assert len(maps) == 1 and _drawn_box(at) is None
+    svg = json.loads(maps[0].proto.json)["svg"]
+    assert svg.startswith("<svg") and all(p in svg for p in cat.layer("provinces")["province"])
+    ids, lon, lat = _mapped(cat)
+    w, s, e, n = (float(np.floor(lon.min())), float(np.floor(lat.min())),
+                  float(np.median(lon)), float(np.median(lat)))
+    drawn = {"west": e + 0.004, "south": n - 0.0001, "east": w, "north": s}  # any corner order
+    box = boxdraw.apply_drawn_box(drawn, at.session_state)
+    assert box is not None and box[0] == w and box[1] == s
+    at.run()
+    _ok(at)
+    assert at.checkbox(key="rg_bbox_on").value
+    assert tuple(at.number_input(key=k).value for k in ("rg_w", "rg_s", "rg_e", "rg_n")) == box
+    inside = set(ids[(lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3])])
+    assert 0 < len(inside) < total and _ids(at) == inside
+    assert _sentence(at).endswith(f"region: box {box[0]:g},{box[1]:g} to {box[2]:g},{box[3]:g}")
+    assert not at.error
+    # the map is given the box to show it (by a small element of its own: the map's element,
+    # with the SVG, stays the same)
+    assert _drawn_box(at) == list(box)
+    # junk from the browser changes nothing
+    assert boxdraw.apply_drawn_box({"west": "x"}, at.session_state) is None
+    at.run()
+    assert _ids(at) == inside
+    # an invalid typed box is reported, not drawn on the map
+    at.number_input(key="rg_w").set_value(box[2] + 1).run()
+    assert "Bounding box ignored" in _errors(at)
+    assert _drawn_box(at) is None
 
 
 # ---------------------------------------------------------------------------- radius

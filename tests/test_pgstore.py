@@ -161,7 +161,7 @@ def test_store_reconnects_after_the_server_drops_connections(tmp_path):
     assert db.current_version() == v  # the pooled connection was dead: replaced, read retried
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(user=st.text(alphabet=st.characters(codec="ascii", categories=("L", "N")), min_size=1,
                     max_size=12),
        pw=st.text(alphabet=st.characters(codec="ascii", exclude_characters="@/:#?%[]"),

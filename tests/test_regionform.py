@@ -55,7 +55,7 @@ def test_parse_upload_messages():
     assert regionform.parse_upload(b"", "a.geojson", parser=noted)[1] == [("info", "repaired")]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(hs.binary(max_size=300),
        hs.sampled_from(["a.geojson", "a.json", "a.kml", "a.zip", "a.txt"]))
 def test_any_upload_is_a_message_never_an_exception(content, name):
@@ -177,7 +177,7 @@ _region_values = hs.one_of(
 )
 
 
-@settings(max_examples=80, deadline=None,
+@settings(deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # read-only fixtures
 @given(hs.dictionaries(_region_keys, hs.one_of(_region_values, hs.lists(_region_values,
                                                                          max_size=3)),
@@ -244,36 +244,3 @@ def test_file_contents_of_empty_and_fully_mapped(enriched):
     mapped = enriched[enriched.geometry.notna() & ~enriched.geometry.is_empty]
     c = regionform.file_contents(mapped)
     assert c.unmapped == 0 and c.sentence({"csv": "CSV"}) == f"Every file: all {len(mapped)} occurrence(s)."
-
-
-def test_draw_grid_and_box_from_clicked_cells():
-    grid = regionform.draw_grid()
-    w, s, e, n = regionform.PAKISTAN_EXTENT
-    step = regionform.DRAW_STEP_DEG
-    xs = [x for c in grid for x, _ in c["polygon"]]
-    ys = [y for c in grid for _, y in c["polygon"]]
-    assert min(xs) == w and min(ys) == s and max(xs) >= e and max(ys) >= n
-    assert max(xs) < e + step and max(ys) < n + step
-    by_cell = {tuple(c["cell"]): c for c in grid}
-    assert len(by_cell) == len(grid)
-    a, b = by_cell[(4, 10)], by_cell[(20, 30)]
-    box = regionform.box_from_cells([b, a])  # click order does not matter
-    assert box == (a["polygon"][0][0], a["polygon"][0][1], b["polygon"][2][0], b["polygon"][2][1])
-    assert regionform.check_mode("Bounding box", {"bbox": box})[1] is None
-    # the last row/column is clipped to Pakistan's extent, so the box is always valid
-    last = max(by_cell)
-    box = regionform.box_from_cells([by_cell[(0, 0)], by_cell[last]])
-    assert box == (w, s, e, n)
-    for junk in (None, "x", [None], [{"cell": "1,2"}], [{"cell": [True, 1]}],
-                 [{"cell": [10_000, 1]}], [{"cell": [-1, 0]}], [{}]):
-        assert regionform.box_from_cells(junk) is None, junk
-
-
-@given(hs.lists(hs.one_of(
-    hs.fixed_dictionaries({"cell": hs.lists(hs.integers(-5, 100), min_size=0, max_size=3)}),
-    hs.dictionaries(hs.text(max_size=5), hs.integers()), hs.none(), hs.text(max_size=5)),
-    max_size=6))
-def test_any_selection_event_gives_a_valid_box_or_none(objects):
-    box = regionform.box_from_cells(objects)
-    if box is not None:
-        assert regionform.check_mode("Bounding box", {"bbox": box})[1] is None

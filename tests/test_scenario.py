@@ -345,7 +345,7 @@ def test_candidate_label_is_clean_and_distinct():
     assert scenario.candidate_label("a\x00b\x1bc", []) == "a b c"
 
 
-@settings(max_examples=30, deadline=None,
+@settings(deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lon=st.floats(TOY_BAND[0], TOY_BAND[2]), lat=st.floats(TOY_BAND[1], TOY_BAND[3]),
        name=st.text(max_size=120))
@@ -368,7 +368,7 @@ def test_any_candidate_in_the_band_gives_a_consistent_comparison(occ, net, ports
     assert set(dict(res.tree_routes)) == set(po["port"])
 
 
-@settings(max_examples=80, deadline=None)
+@settings(deadline=None)
 @given(cand=st.one_of(
     st.tuples(st.floats(allow_nan=True, allow_infinity=True),
               st.floats(allow_nan=True, allow_infinity=True)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as hs
 
 from mineralmap import filters, widen
@@ -47,7 +47,6 @@ def test_no_hint_when_rows_match_or_other_filters_are_the_reason(enriched):
     assert widen.near_misses(enriched, FilterSpec(name_query="no such name", max_port_km=1)) == []
 
 
-@settings(max_examples=40)
 @given(hs.floats(0, 2000, allow_nan=False), hs.sampled_from(list(widen.LIMITS)),
        hs.floats(1, 100))
 def test_widened_limit_always_admits_the_nearest_row(km, field, step):

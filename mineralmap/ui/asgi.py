@@ -4,7 +4,9 @@
 server for ``app.py`` with :func:`routes` added, so the layer files travel over plain HTTP, once,
 instead of inside every websocket delta (issue 16). One process, one port, no CDN.
 
-``GET /layers/<name>[-dark].<hash>.json`` answers with the file from
+``GET /layers/<name>[-dark].<hash>.json`` (a context layer, or ``occurrences.<hash>.json``: the
+shared occurrence points of :func:`mineralmap.layerfiles.write_occurrence_file`) answers with the
+file from
 :func:`mineralmap.layerfiles.layer_dir` and ``Cache-Control: public, max-age=31536000,
 immutable`` plus an ``ETag`` (the content hash); ``If-None-Match`` gets a 304; a client that
 accepts gzip gets the pre-compressed copy. Anything else under ``/layers/`` is a 404: only names

@@ -8,7 +8,9 @@ wrapper is one call into the library.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Hashable
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from mineralmap import catalog as _catalog
 from mineralmap import (
     downloads,
+    drawmap,
     export,
     filters,
     layerfiles,
@@ -69,11 +72,19 @@ def get_store() -> Store:
     return _store_for(redact_url(s.database_url) if s.database_url else str(store_path(s)))
 
 
+#: The last version stamp read and when (monotonic s): :func:`store_unreachable`, called right
+#: after :func:`get_catalog` in a page run, reuses it instead of opening the store again.
+_LAST_READ: dict[str, tuple[float, str]] = {}
+_REUSE_S = 1.0
+
+
 def _version_stamp() -> str:
     try:
-        return str(get_store().current_version().number)
+        stamp = str(get_store().current_version().number)
     except MineralmapError:
-        return _UNREACHABLE
+        stamp = _UNREACHABLE
+    _LAST_READ["stamp"] = (time.monotonic(), stamp)
+    return stamp
 
 
 def _cache_stamp() -> str:
@@ -111,7 +122,11 @@ def get_catalog() -> Catalog:
 
 
 def store_unreachable() -> bool:
-    """True when this rerun could not read the dataset version from the store."""
+    """True when this rerun could not read the dataset version from the store (the read of
+    :func:`get_catalog` in the last second is reused: one store query per page run)."""
+    last = _LAST_READ.get("stamp")
+    if last is not None and time.monotonic() - last[0] < _REUSE_S:
+        return last[1] == _UNREACHABLE
     return _version_stamp() == _UNREACHABLE
 
 
@@ -119,6 +134,22 @@ def store_unreachable() -> bool:
 def filter_options(key: str) -> dict:
     """Choices for the shared filter widgets (provinces, districts, commodities, …)."""
     return filters.filter_options(get_catalog().occurrences)
+
+
+# ---------------------------------------------------------------------------- filtered rows
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)  # 8 frames: bounded at 100k
+def _filtered(key: str, spec_key: str, _spec: filters.FilterSpec) -> tuple[pd.DataFrame, str]:
+    return filters.apply(get_catalog().occurrences, _spec)
+
+
+def filtered_occurrences(cat: Catalog, spec: filters.FilterSpec) -> tuple[pd.DataFrame, str]:
+    """:func:`mineralmap.filters.apply` on the catalog's occurrences, once per catalog and spec
+    (one shared frame: callers must not change it in place). Taking the kept rows of every
+    column was the biggest part of a rerun's server time; reruns that keep the filter (clicks,
+    layer toggles, going back to a filter) reuse it."""
+    return _filtered(cat.key, repr(spec), spec)
 
 
 # ---------------------------------------------------------------------------- map layers
@@ -158,6 +189,58 @@ def layer_files(cat: Catalog, visible: Collection[str]) -> dict[tuple[str, bool]
             light, dark = _layer_file(cat.key, name)
         out[(name, False)], out[(name, True)] = light, dark
     return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _occurrence_file(key: str, spec_key: str, _spec: filters.FilterSpec
+                     ) -> layerfiles.OccurrenceFile:
+    rows, _ = filters.apply(get_catalog().occurrences, _spec)
+    return layerfiles.write_occurrence_file(rows)
+
+
+def occurrence_file(cat: Catalog, spec: filters.FilterSpec) -> layerfiles.OccurrenceFile:
+    """The shared occurrence points of the rows ``spec`` keeps, written once per catalog and
+    spec as a content-hashed file (rewritten when the file has gone)."""
+    spec_key = repr(spec)
+    got = _occurrence_file(cat.key, spec_key, spec)
+    if not got.file.path.is_file():
+        _occurrence_file.clear()
+        got = _occurrence_file(cat.key, spec_key, spec)
+    return got
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _stack_layer(key: str, spec_key: str, _spec: filters.FilterSpec
+                 ) -> layers.FrozenLayer | None:
+    stacks = layers.stacked_points(_filtered(key, spec_key, _spec)[0])
+    return layers.freeze(layers.stack_layer(stacks)) if len(stacks) else None
+
+
+def stack_layer(cat: Catalog, spec: filters.FilterSpec) -> layers.FrozenLayer | None:
+    """Count badges of the stacked markers among the rows ``spec`` keeps (None: no stack),
+    built once per catalog and spec."""
+    return _stack_layer(cat.key, repr(spec), spec)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _url_layers(key: str, visible: tuple[str, ...], dark: bool, base: str
+                ) -> tuple[list[layers.FrozenLayer], list[Path]]:
+    files = layer_files(get_catalog(), visible)
+    lyrs = layerfiles.url_layers(files, visible, dark=dark, base=base)
+    return [layers.freeze(lyr) for lyr in lyrs], [f.path for f in files.values()]
+
+
+def url_layers(cat: Catalog, visible: Collection[str], dark: bool, base: str
+               ) -> list[layers.FrozenLayer]:
+    """The visible context layers by URL (:func:`mineralmap.layerfiles.url_layers`),
+    serialised once per catalog, choice of layers, palette and base URL (their files are
+    rewritten when one has gone)."""
+    args = (cat.key, tuple(sorted(set(visible))), dark, base)
+    lyrs, paths = _url_layers(*args)
+    if not all(p.is_file() for p in paths):
+        _url_layers.clear()
+        lyrs, paths = _url_layers(*args)
+    return list(lyrs)
 
 
 # ---------------------------------------------------------------------------- networks, routes
@@ -303,3 +386,14 @@ def download_url(key: Hashable, data: bytes, file_name: str, mime: str) -> str |
     if got is None:
         return None
     return downloads.download_url(got, base=str(st.get_option("server.baseUrlPath") or ""))
+
+
+# ---------------------------------------------------------------------------- region drawing
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def draw_map_payload(key: str) -> dict:
+    """:func:`mineralmap.drawmap.map_payload` of the catalog with this key (the "draw a box" map
+    of the Region page, built once per catalog; the key, never a GeoDataFrame, is hashed)."""
+    cat = get_catalog()
+    return drawmap.map_payload(cat.layers, cat.occurrences)

@@ -6,7 +6,7 @@ compact legend and the way forward from an empty result."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import pydeck as pdk
@@ -36,6 +36,7 @@ _SEL_KEY = "_mm_selected"
 _LAST_PICK_KEY = "_mm_last_pick"
 _FLY_KEY = "_mm_fly"  # (number of flights so far, view of the last one)
 _SEARCH_KEY = "_mm_search"  # (query searched, hits)
+_OCC_FILE_KEY = "_mm_occ_points"  # SharedPoints of the occurrence file the map draws, or None
 #: Prefix of the sidebar filter widgets' keys (mineralmap.ui.shell), for "widen the limit".
 _FILTER_WIDGET_PREFIX = "flt_"
 #: Height of the Explore map (px).
@@ -44,7 +45,7 @@ MAP_HEIGHT = viewport.FIT_HEIGHT_PX
 __all__ = [
     "BASEMAPS", "DEFAULT_LAYERS", "MAP_HEIGHT", "PAKISTAN_VIEW", "MapControls", "close_hidden",
     "context_layers", "deck", "detail_panel", "empty_result_hint", "explore_view", "fitted_view", "initial_view",
-    "legend", "map_controls", "map_notes", "route_for", "search_box", "select_clicked",
+    "legend", "map_controls", "map_notes", "occurrence_layers", "route_for", "search_box", "select_clicked",
     "selected_id", "set_selected", "stack_picker",
 ]
 
@@ -113,10 +114,42 @@ def context_layers(cat: Catalog, visible: Sequence[str], basemap: str = "light")
     (``streamlit run serve.py``; fetched once over HTTP, cached by the browser), inline
     otherwise (``streamlit run app.py``, AppTest)."""
     if asgi.layer_route_mounted():
-        return layerfiles.url_layers(
-            cache.layer_files(cat, visible), visible,
-            dark=basemap == "dark", base=st.get_option("server.baseUrlPath") or "")
+        return cache.url_layers(cat, visible, dark=basemap == "dark", base=_base_url())
     return cache.context_layers(cat, visible)
+
+
+def occurrence_layers(cat: Catalog, occ: pd.DataFrame) -> list | None:
+    """The occurrence layers drawn from a shared points file (``serve.py``), or None to draw
+    ``occ`` inline (no ``/layers/`` route, aggregated grid, or rows that are not the sidebar
+    filter's).
+
+    One content-hashed file per dataset version and filter without its distance limits holds
+    the points (both layers name its URL; the browser fetches it once and caches it); the
+    distance limits are applied in the browser (deck.gl ``DataFilterExtension``), so changing
+    one sends a few numbers, not the points. Above the aggregation threshold the file holds
+    exactly the filtered rows.
+    """
+    st.session_state[_OCC_FILE_KEY] = None
+    if not asgi.layer_route_mounted() or not {"lon", "lat"} <= set(occ.columns):
+        return None
+    spec = shell.current_filter()
+    limits: list[float | None] = [getattr(spec, f) for f in layers.BROWSER_FILTERS]
+    ofile = cache.occurrence_file(cat, replace(spec, **dict.fromkeys(layers.BROWSER_FILTERS)))
+    if ofile.points.mapped > layers.AGGREGATE_THRESHOLD:
+        ofile, limits = cache.occurrence_file(cat, spec), [None] * len(limits)
+        if ofile.points.mapped > layers.AGGREGATE_THRESHOLD:
+            return None
+    if not ofile.points.shows(occ, limits):
+        return None
+    st.session_state[_OCC_FILE_KEY] = ofile.points
+    out: list = layerfiles.occurrence_layers(ofile, limits, base=_base_url())
+    if not ofile.points.compact:
+        out.append(cache.stack_layer(cat, spec))  # None (dropped by the deck) without stacks
+    return [lyr for lyr in out if lyr is not None]
+
+
+def _base_url() -> str:
+    return st.get_option("server.baseUrlPath") or ""
 
 
 def deck(cat: Catalog, occ: pd.DataFrame, controls: MapControls,
@@ -126,7 +159,8 @@ def deck(cat: Catalog, occ: pd.DataFrame, controls: MapControls,
     context = context_layers(cat, controls.visible, controls.basemap)
     return mapviews.occurrence_deck(context, occ,
                                     extra=extra or (), view=view or initial_view(),
-                                    basemap=controls.basemap, under=under or ())
+                                    basemap=controls.basemap, under=under or (),
+                                    occurrence=occurrence_layers(cat, occ))
 
 
 def selected_id(cat: Catalog) -> str | None:
@@ -153,7 +187,15 @@ def select_clicked(event, occ: pd.DataFrame) -> bool:
 
     A click is acted on once (see :func:`mineralmap.picks.is_new_click`).
     """
-    picked = picks.clicked_ids(event, occ)
+    shared = st.session_state.get(_OCC_FILE_KEY)
+    if shared is not None and shared.compact:  # indices into the shared points file
+        try:
+            idx = event.selection.indices.get(picks.OCCURRENCE_LAYER, [])
+        except AttributeError:
+            idx = []
+        picked = shared.ids_at(idx)
+    else:
+        picked = picks.clicked_ids(event, occ)
     last = st.session_state.get(_LAST_PICK_KEY)
     st.session_state[_LAST_PICK_KEY] = picked
     if not picks.is_new_click(picked, last, st.session_state.get(_SEL_KEY)):

@@ -32,7 +32,7 @@ from mineralmap.filters import FilterSpec
 from mineralmap.picks import apply_picks
 from mineralmap.regionform import MAX_UPLOAD_MB, UPLOAD_TYPES, check_mode
 from mineralmap.regions import PAKISTAN_EXTENT, RegionSpec
-from mineralmap.ui import cache, maps, shell
+from mineralmap.ui import boxdraw, cache, links, maps, shell
 from mineralmap.viewport import fit_view
 
 _PICKS = "_mm_region_picks"
@@ -115,6 +115,11 @@ def _number(label: str, key: str, **kw) -> float:
     return st.number_input(label, key=key, **kw)
 
 
+def _typed_box() -> tuple[float, ...]:
+    """The bounding-box widgets' values before they are drawn this run."""
+    return tuple(float(st.session_state.get(k, _DEFAULTS[k])) for k in boxdraw.BOX_KEYS)
+
+
 def region_controls(cat: Catalog) -> RegionSpec:
     """Render the region modes (they combine); return the RegionSpec. Errors are shown inline.
 
@@ -147,6 +152,13 @@ def region_controls(cat: Catalog) -> RegionSpec:
     with bbox:
         w, s, e, n = PAKISTAN_EXTENT
         use_bbox = st.checkbox("Use a bounding box", key="rg_bbox_on")
+        st.caption("Drag on the map to draw the box (it switches the box on), or type its "
+                   "corners below. Dots: every occurrence (vermillion Sb, blue REE, grey "
+                   "other); hover a district for its name.")
+        shown = _typed_box() if use_bbox else None
+        if shown is not None and check_mode("Bounding box", {"bbox": shown})[1]:
+            shown = None  # an invalid typed box is reported below, not drawn
+        boxdraw.box_drawer(cat, shown)
         c = st.columns(4)
         with c[0]:
             west = _number("West (lon °E)", "rg_w", min_value=-180.0, max_value=180.0, step=0.5)
@@ -295,18 +307,9 @@ _PREPARED = "_mm_export_files"
 
 def _download(label: str, store_key: tuple, data: bytes, file_name: str, mime: str, *,
               key: str, width: str = "content", help: str | None = None) -> None:
-    """A link to the ``/download/`` route when the server has it, else a download button.
-
-    The link (:func:`mineralmap.ui.cache.download_url`) serves bytes kept in the process's
-    download store, so no other session's run can make it 404; it opens in a new tab, which
-    the browser closes when the file arrives (and where an expired link shows what to do).
-    """
-    url = cache.download_url(store_key, data, file_name, mime)
-    if url is not None:
-        st.link_button(label, url, key=key, width=width, help=help, icon=":material/download:")
-    else:
-        st.download_button(label, data=data, file_name=file_name, mime=mime, on_click="ignore",
-                           key=key, width=width, icon=":material/download:", help=help)
+    """:func:`mineralmap.ui.links.download`: a ``/download/`` link behind ``serve.py``, else a
+    download button."""
+    links.download(label, store_key, data, file_name, mime, key=key, width=width, help=help)
 
 
 def export_buttons(cat: Catalog, sel: selection.Selection) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from mineralmap import filters, mapviews, params
+from mineralmap import mapviews, params
 from mineralmap.catalog import Catalog
 from mineralmap.errors import MineralmapError
 from mineralmap.filters import FilterSpec
@@ -216,8 +216,10 @@ def param_notes() -> None:
 
 
 def filtered_occurrences(cat: Catalog) -> tuple[pd.DataFrame, str]:
-    """Apply the sidebar filter to the catalog's occurrences: (rows, human sentence)."""
-    return filters.apply(cat.occurrences, current_filter())
+    """Apply the sidebar filter to the catalog's occurrences: (rows, human sentence), cached per
+    catalog and filter (:func:`mineralmap.ui.cache.filtered_occurrences`: a shared frame that
+    callers do not change in place)."""
+    return cache.filtered_occurrences(cat, current_filter())
 
 
 def sentence_header(sentence: str) -> None:

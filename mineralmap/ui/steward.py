@@ -24,6 +24,7 @@ from mineralmap.config import get_settings
 from mineralmap.details import md_escape
 from mineralmap.errors import MineralmapError
 from mineralmap.store import Store, StoreConflictError
+from mineralmap.ui import links
 from mineralmap.ui.cache import get_catalog, get_store
 
 _SESSION = "_mm_steward_session"
@@ -205,9 +206,9 @@ def _import_tab(store: Store, session: auth.StewardSession) -> None:
            f"row(s), {c['warning']} warning(s), {c['info']} note(s).")
     (st.error if c["error"] else st.success)(msg)
     st.dataframe(report.problems, hide_index=True, width="stretch", key=f"{_W}report")
-    st.download_button("Download the report (CSV)", report.to_csv(),
-                       file_name=f"report_{upload.name}.csv", mime="text/csv",
-                       key=f"{_W}report_csv")
+    report_csv = report.to_csv()
+    links.download("Download the report (CSV)", links.content_key("steward-report", report_csv),
+                   report_csv, f"report_{upload.name}.csv", "text/csv", key=f"{_W}report_csv")
 
     st.subheader("3. Decisions")
     all_rows = [int(r) for r in report.rows["row"]]
@@ -380,8 +381,9 @@ def _versions_tab(store: Store, session: auth.StewardSession) -> None:
     d = store.diff(a, b)
     st.caption(f"{len(d)} row(s) differ between version {a} and version {b}.")
     st.dataframe(d, hide_index=True, width="stretch", key=f"{_W}diff")
-    st.download_button("Download the diff (CSV)", inventory.csv_bytes(d),
-                       file_name=f"diff_v{a}_v{b}.csv", mime="text/csv", key=f"{_W}diff_csv")
+    diff_csv = inventory.csv_bytes(d)
+    links.download("Download the diff (CSV)", links.content_key("steward-diff", diff_csv), diff_csv,
+                   f"diff_v{a}_v{b}.csv", "text/csv", key=f"{_W}diff_csv")
 
 
 __all__ = ["current_session", "get_store", "page", "preview_deck", "sign_in_form",

@@ -20,6 +20,7 @@ from mineralmap import __version__, charts, export, paging, summary
 from mineralmap.catalog import Catalog
 from mineralmap.errors import MineralmapError
 from mineralmap.summary import md_escape
+from mineralmap.ui import links
 
 #: Up to this many rows the CSV download is written with the table; above it, on request.
 EAGER_CSV_ROWS = 5_000
@@ -65,9 +66,8 @@ def _download(key: str, frame: pd.DataFrame, make, file_name: str, mime: str) ->
             return
         st.session_state[_PREPARED + key] = (fp, data)
     if data is not None:
-        st.download_button(f"Download all {len(frame):,} rows and columns (CSV)", data=data,
-                           file_name=file_name, mime=mime, on_click="ignore", key=f"{key}_dl",
-                           icon=":material/download:", help=f"{len(data) / 1024:,.0f} KB")
+        links.download(f"Download all {len(frame):,} rows and columns (CSV)", ("table", key, fp),
+                       data, file_name, mime, key=f"{key}_dl", help=f"{len(data) / 1024:,.0f} KB")
 
 
 # ------------------------------------------------------------------------------- occurrences

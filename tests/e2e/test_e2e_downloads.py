@@ -92,3 +92,20 @@ def test_the_brief_download_is_a_link_too(page, app_url, tmp_path):
     path = tmp_path / dl.suggested_filename
     dl.save_as(path)
     assert path.read_bytes().startswith(b"%PDF-")
+
+
+def test_the_table_csv_is_a_link_too(page, app_url, tmp_path):
+    """The occurrence table's "every row and column" CSV goes through /download/ as well."""
+    page.goto(f"{app_url}/explore?commodity=Sb")
+    wait_for_app(page)
+    page.get_by_text(re.compile(r"^Show the table \(")).first.click()
+    link = page.get_by_role("link", name=re.compile(r"^Download all [\d,]+ rows and columns \(CSV\)$"))
+    link.wait_for(state="visible", timeout=60_000)
+    assert_no_exception(page)
+    n = int(re.search(r"all ([\d,]+) rows", link.inner_text()).group(1).replace(",", ""))
+    href = link.get_attribute("href")
+    assert re.fullmatch(r"/download/[A-Za-z0-9_-]{32}/[^/]+\.csv", href), href
+    r = page.request.get(app_url + href)
+    assert r.status == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = r.text().strip().splitlines()
+    assert rows[0].split(",")[0] == "id" and len(rows) >= n + 1

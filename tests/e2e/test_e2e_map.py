@@ -1,6 +1,7 @@
 """Issue 14 in headless Chromium with software WebGL: clicks with every default layer, the view
 fitted to the filter (checked on the deck itself: a marker shows its tooltip where the fitted
-view puts it), search, marker stacks, the phone layout and an offline basemap "none".
+view puts it), search, marker stacks, the phone layout and an offline basemap "none"; issue 16: the occurrence
+points travel once (one file for markers and circles) and a distance limit is applied by deck.gl.
 
 Expectations are computed from the real catalog with the project's own functions (filters,
 viewport, search, layers); nothing is hard-coded but the place names the issue asks for.
@@ -258,3 +259,50 @@ def test_basemap_none_fetches_no_style(browser, app_url):
         assert not [e for e in errors if "style" in e.lower() or "carto" in e.lower()], errors
     finally:
         ctx.close()
+
+
+def test_points_travel_once_and_limits_apply_in_the_browser(page, app_url, catalog):
+    """Issue 16: markers and uncertainty circles share one points file, fetched once; a port
+    limit is applied by deck.gl (no new file), and a point beyond it is no longer pickable."""
+    files: list[str] = []
+    page.on("request", lambda r: files.append(r.url) if "/layers/occurrences." in r.url else None)
+    page.goto(f"{app_url}/explore?basemap=none&layers=provinces")
+    wait_for_app(page)
+    wait_for_frames(page, 3)
+    assert len(set(files)) == 1, files  # both occurrence layers name one URL
+    occ = catalog.occurrences[catalog.occurrences["mapped"].astype(bool)]
+    port_km = occ["haul_road_km"].where(occ["haul_road_km"].notna(), occ["port_nearest_km"])
+    limit = float(np.floor(port_km.median()))
+    box_input = page.get_by_label("to a seaport by road")
+    box_input.fill(str(limit))
+    with rerun(page):
+        box_input.press("Enter")
+    wait_for_app(page)
+    wait_for_frames(page, 5)
+    assert set(files) == set(files[:1]), files  # no other points file: filtered in the browser
+    kept, _ = filters.apply(catalog.occurrences, FilterSpec(max_port_km=limit))
+    kept = kept[kept["mapped"].astype(bool)]
+    assert 1 < len(kept) < len(occ)
+    west, east = kept["lon"].min(), kept["lon"].max()
+    south, north = kept["lat"].min(), kept["lat"].max()
+    _wait_url_view(page, (west + east) / 2, (south + north) / 2, tol=0.001)
+    view = _url_view(page)
+    box = page.locator(CANVAS).first.bounding_box()
+    occ_id, name, lon, lat = _most_isolated(kept)
+    assert _hover_shows(page, *_pixel(view, box, lon, lat), name), f"{occ_id} not pickable"
+    # a point beyond the limit, drawn inside the canvas and away from every kept marker
+    kept_px = [_pixel(view, box, x, y) for x, y in zip(kept["lon"], kept["lat"], strict=True)]
+    hidden = occ[~occ["id"].isin(kept["id"])]
+    for r in hidden.itertuples(index=False):
+        x, y = _pixel(view, box, r.lon, r.lat)
+        inside = box["x"] + 20 <= x <= box["x"] + box["width"] - 20 \
+            and box["y"] + 20 <= y <= box["y"] + box["height"] - 20
+        if inside and min(math.dist((x, y), p) for p in kept_px) > 30:
+            page.mouse.move(x, y, steps=4)
+            wait_for_frames(page, 5)
+            tip = page.locator(".mm-tip").filter(has_text=str(r.name))
+            with pytest.raises(Exception):  # noqa: B017, PT011 - the tooltip never shows
+                tip.first.wait_for(state="visible", timeout=3_000)
+            break
+    assert_no_exception(page)
+    screenshot(page, "map_limit_in_browser")

@@ -1,5 +1,6 @@
 """The BOI workflow in headless Chromium: select a province, download the GeoJSON and validate
-it; the radius and bounding-box modes; picking on the map; a bad upload."""
+it; the radius and bounding-box modes; drawing the box by dragging on the map (mouse on a
+desktop, touch pointer at phone width); picking on the map; a bad upload."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from shapely.geometry import shape
 
+from mineralmap import drawmap
+from mineralmap.catalog import load_catalog
 from tests.e2e.conftest import (
     assert_no_exception,
     click_marker,
@@ -234,3 +237,111 @@ def test_bad_upload_shows_message(page, app_url, tmp_path, marker):
     screenshot(page, "region_good_upload")
     assert "region: north.geojson" in _sentence(page)
     assert 0 < _selected_within(page, 1, total - 1) < total
+
+
+# ---------------------------------------------------------------------------- drawing a box
+
+_BOX_SENTENCE = re.compile(r"region: box (-?[\d.]+),(-?[\d.]+) to (-?[\d.]+),(-?[\d.]+)$")
+#: One screen pixel of the drawing map is about 0.03° at 560 px wide (0.05° at 360 px): a box
+#: drawn by pixels is compared with the intended one to this many degrees.
+_PIXEL_DEG = 0.08
+
+
+def _drawing_map(page):
+    """The drawing map's SVG, ready (its script has run) and in view; returns its screen box."""
+    page.get_by_role("tab", name="Bounding box").click(no_wait_after=True)
+    page.locator(".mm-draw[data-ready]").wait_for(state="attached")
+    svg = page.locator(".mm-svg svg")
+    svg.wait_for()
+    svg.scroll_into_view_if_needed()
+    return svg, svg.bounding_box()
+
+
+def _to_px(bb: dict, lon: float, lat: float) -> tuple[float, float]:
+    """Screen pixel of lon/lat on the drawing map (its frame: drawmap.FRAME, aspect kept)."""
+    f = drawmap.FRAME
+    x, y = f.to_svg(lon, lat)
+    return bb["x"] + float(x) / f.width * bb["width"], bb["y"] + float(y) / f.height * bb["height"]
+
+
+def _wait_box_sentence(page, other_than: str | None = None) -> tuple[float, ...]:
+    """Wait until the selection sentence names a box (not ``other_than``); return the box."""
+    page.wait_for_function(
+        """(old) => [...document.querySelectorAll('h4')].some(h => h.innerText.includes(
+             'occurrence') && /region: box [-\\d.]+,[-\\d.]+ to [-\\d.]+,[-\\d.]+$/.test(
+             h.innerText) && (!old || !h.innerText.endsWith(old)))""",
+        arg=other_than, timeout=60_000)
+    m = _BOX_SENTENCE.search(_sentence(page))
+    assert m, _sentence(page)
+    return tuple(float(v) for v in m.groups())
+
+
+def _widgets_show(page, box: tuple[float, ...]) -> None:
+    """Wait until the four number inputs show ``box`` and the box mode is on."""
+    page.wait_for_function(
+        """(want) => want.every(([label, v]) => { const i = document.querySelector(
+             `input[aria-label="${label}"]`); return i && Math.abs(parseFloat(i.value) - v) < 1e-9 })""",
+        arg=[[lab, v] for lab, v in zip(("West (lon °E)", "South (lat °N)", "East (lon °E)",
+                                         "North (lat °N)"), box, strict=True)],
+        timeout=60_000)
+    assert page.get_by_role("checkbox", name="Use a bounding box").is_checked()
+
+
+def _in_box(cache, box: tuple[float, ...]) -> int:
+    occ = load_catalog(cache).occurrences
+    w, s, e, n = box
+    lon, lat = occ["lon"].astype(float), occ["lat"].astype(float)
+    return int(((lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)).sum())
+
+
+def test_drag_a_box_on_the_map(page, app_url, real_cache):
+    page.goto(f"{app_url}/region_export")
+    wait_for_app(page)
+    total = _selected(page)
+    svg, bb = _drawing_map(page)
+    screenshot(page, "region_draw_before")
+    want = (66.5, 28.5, 69.5, 31.5)
+    x0, y0 = _to_px(bb, want[0], want[3])
+    x1, y1 = _to_px(bb, want[2], want[1])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
+    page.mouse.move(x1, y1, steps=4)
+    page.mouse.up()
+    box = _wait_box_sentence(page)
+    assert all(abs(a - b) <= _PIXEL_DEG for a, b in zip(box, want, strict=True)), (box, want)
+    _widgets_show(page, box)
+    assert_no_exception(page)
+    n = _in_box(real_cache, box)
+    assert 0 < n < total
+    assert _selected_within(page, n, n) == n
+    # the map shows the box it sent (the rectangle stays after the rerun)
+    page.get_by_text(re.compile(r"Box: [\d.]+–[\d.]+ °E")).first.wait_for()
+    rect = page.locator(".mm-box").bounding_box()
+    assert rect and abs(rect["x"] - x0) < 3 and abs(rect["y"] + rect["height"] - y1) < 3
+    screenshot(page, "region_draw_desktop")
+
+    # a click without a drag changes nothing
+    page.mouse.click(x0 + 5, y0 + 5)
+    page.get_by_text("a click alone does nothing").first.wait_for()
+    assert _BOX_SENTENCE.search(_sentence(page)).groups() == _BOX_SENTENCE.search(
+        f"region: box {box[0]:g},{box[1]:g} to {box[2]:g},{box[3]:g}").groups()
+
+    # phone width: the map fits the screen; a touch drag (pointer events) replaces the box
+    page.set_viewport_size({"width": 390, "height": 844})
+    svg, bb = _drawing_map(page)
+    assert bb["width"] <= 390 and bb["height"] <= 844
+    second = (70.0, 32.0, 72.5, 34.5)
+    (ax, ay), (bx, by) = _to_px(bb, second[0], second[3]), _to_px(bb, second[2], second[1])
+    for kind, (cx, cy) in (("pointerdown", (ax, ay)), ("pointermove", ((ax + bx) / 2, ay)),
+                           ("pointermove", (bx, by)), ("pointerup", (bx, by))):
+        svg.dispatch_event(kind, {"pointerId": 7, "pointerType": "touch", "isPrimary": True,
+                                  "clientX": cx, "clientY": cy, "button": 0, "bubbles": True})
+    old = f"box {box[0]:g},{box[1]:g} to {box[2]:g},{box[3]:g}"
+    box2 = _wait_box_sentence(page, other_than=old)
+    assert all(abs(a - b) <= 2 * _PIXEL_DEG for a, b in zip(box2, second, strict=True)), box2
+    _widgets_show(page, box2)
+    assert _selected_within(page, *(2 * [_in_box(real_cache, box2)])) == _in_box(real_cache, box2)
+    assert_no_exception(page)
+    svg.scroll_into_view_if_needed()
+    screenshot(page, "region_draw_phone")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 
 import pytest
 
@@ -19,7 +18,6 @@ from tests.e2e.conftest import (
     assert_no_exception,
     rerun,
     screenshot,
-    start_app,
     wait_for_app,
 )
 
@@ -169,23 +167,9 @@ def test_candidate_input_errors_show_in_the_page(page, app_url):
     assert_no_exception(page)
 
 
-@pytest.fixture(scope="module")
-def upload_app_url(real_cache):
-    """The app with the server upload limit the region page needs to explain an over-size file
-    (.streamlit/config.toml ``maxUploadSize`` above the library's 5 MB; see the page's
-    ``UPLOADER_LIMIT_MB``). With the server at 5 MB the browser refuses the file itself and
-    shows why only on hover."""
-    proc, url, _log = start_app(real_cache, {"STREAMLIT_SERVER_MAX_UPLOAD_SIZE": "50"})
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def test_upload_errors_show_in_the_page(page, upload_app_url, tmp_path):
-    app_url = upload_app_url
+def test_upload_errors_show_in_the_page(page, app_url, tmp_path):
+    # .streamlit/config.toml sets the server's maxUploadSize above the page's 5 MB limit, so an
+    # over-size file reaches the page, which says why it is refused (not only on hover).
     page.goto(f"{app_url}/region_export")
     wait_for_app(page)
     total = _selected(page)

@@ -92,9 +92,14 @@ def test_steward_publishes_investor_sees_steward_restores(steward_app, browser, 
     page.get_by_text(re.compile(r"1 error\(s\) in 1 row\(s\)")).wait_for(timeout=60_000)
     page.get_by_text(re.compile(r"have errors: fix the file or exclude them")).wait_for()
     page.get_by_text("Probable duplicates of existing rows", exact=False).wait_for()
+    report_link = page.get_by_role("link", name="Download the report (CSV)")
+    assert report_link.get_attribute("href").startswith("/download/")  # issue 15: no media file
     with page.expect_download() as dl:
-        page.get_by_role("button", name="Download the report (CSV)").click()
+        report_link.click()
     report = dl.value.path().read_text()
+    for other in ctx.pages:  # the emptied tab the link opened, if the browser kept it
+        if other is not page:
+            other.close()
     assert "lat/lon swapped" in report and "probable duplicate" in report
     screenshot(page, "stewardship_report")
 
@@ -125,6 +130,10 @@ def test_steward_publishes_investor_sees_steward_restores(steward_app, browser, 
     page.keyboard.press("Enter")
     _wait_idle(page)
     screenshot(page, "stewardship_versions")
+    diff_link = page.get_by_role("link", name="Download the diff (CSV)")
+    r = page.request.get(url + diff_link.get_attribute("href"))
+    assert r.status == 200 and r.headers["content-disposition"].startswith("attachment; filename=")
+    assert r.body().splitlines()[0].count(b",") >= 1  # a CSV header row
     page.get_by_role("button", name=re.compile(r"Restore version 1 as version 3")).click()
     page.get_by_text(re.compile(r"Version 3 restores version 1")).wait_for(timeout=120_000)
     assert db.current_version().restored_from == 1

@@ -208,7 +208,7 @@ def write_layer_file(name: str, gdf: gpd.GeoDataFrame, folder: Path | None = Non
     ValidationError
         Unknown layer name or not a GeoDataFrame.
     """
-    payload = layers.static_layer_payload(name, gdf)
+    payload = layers.wire_records(name, layers.static_layer_payload(name, gdf))
     folder = layer_dir() if folder is None else Path(folder)
     text = _dumps(payload)
     sample = payload[0] if payload else None

@@ -53,6 +53,8 @@ from mineralmap.schema import COMMODITY_GROUPS, CRS, PRECISION_CLASSES
 
 __all__ = [
     "AGGREGATE_CELL_DEG",
+    "SEGMENT_LAYERS",
+    "wire_records",
     "AGGREGATE_THRESHOLD",
     "BASEMAPS",
     "DRAW_ORDER",
@@ -1105,6 +1107,45 @@ def _point_tips(name: str, g: gpd.GeoDataFrame) -> list[str]:
     return nm.tolist()
 
 
+#: Context layers drawn as straight segments (deck.gl ``LineLayer``), not paths: with software
+#: WebGL (VDI, older laptops, headless Chromium) the first ``PathLayer`` on a page costs about
+#: 1.5 s before the map shows (its shaders), a ``LineLayer`` about 0.1 s (issue 16,
+#: ``benchmarks/bench_browser.py``). Thin lines look the same either way; roads (thick, rounded
+#: joins, off by default) stay paths.
+SEGMENT_LAYERS: frozenset[str] = frozenset({"provinces", "districts", "railways"})
+
+
+def wire_records(name: str, payload: list[dict]) -> list[dict]:
+    """The records a context layer sends to deck.gl: ``payload`` of :func:`static_layer_payload`,
+    with the paths of :data:`SEGMENT_LAYERS` split into segments.
+
+    Parameters
+    ----------
+    name
+        Layer id.
+    payload
+        Records of :func:`static_layer_payload` (records that are segments already pass).
+
+    Returns
+    -------
+    list of dict
+        For a segment layer ``{"s": [lon, lat], "e": [lon, lat]}`` per segment, plus the path's
+        colour ``c`` and width ``w`` when it has them (tooltips are dropped: these layers are not
+        pickable); other layers' records unchanged.
+    """
+    if name not in SEGMENT_LAYERS:
+        return payload
+    out: list[dict] = []
+    for rec in payload:
+        path = rec.get("path")
+        if path is None:
+            out.append(rec)
+            continue
+        extra = {k: rec[k] for k in ("c", "w") if k in rec}
+        out.extend({"s": a, "e": b, **extra} for a, b in zip(path[:-1], path[1:], strict=True))
+    return out
+
+
 def context_layer(name: str, payload: list[dict]) -> pdk.Layer:
     """Wrap one context layer's (cached) payload into a pdk.Layer with its stable id.
 
@@ -1124,10 +1165,15 @@ def context_layer(name: str, payload: list[dict]) -> pdk.Layer:
             f"unknown map layer {name!r}; choose from {', '.join(CONTEXT_LAYER_IDS)}")
     if name in _BOUNDARY_STYLES:
         col, w = _BOUNDARY_STYLES[name]
-        return pdk.Layer("PathLayer", data=payload, id=name, get_path="path", get_color=col,
-                         get_width=w, width_units=_PX, width_min_pixels=0.5,
-                         pickable=False, joint_rounded=False)
-    if name in ("roads", "railways"):
+        return pdk.Layer("LineLayer", data=wire_records(name, payload), id=name,
+                         get_source_position="s", get_target_position="e", get_color=col,
+                         get_width=w, width_units=_PX, width_min_pixels=0.5, pickable=False)
+    if name == "railways":
+        # Not pickable: see roads below.
+        return pdk.Layer("LineLayer", data=wire_records(name, payload), id=name,
+                         get_source_position="s", get_target_position="e", get_color="c",
+                         get_width="w", width_units=_PX, pickable=False)
+    if name == "roads":
         # Not pickable: with software WebGL one pick over thousands of paths costs ~0.5-1.4 s,
         # longer than deck.gl's tap window, so clicks on occurrence markers would be lost.
         return pdk.Layer("PathLayer", data=payload, id=name, get_path="path", get_color="c",

@@ -47,7 +47,8 @@ def test_every_context_layer_is_written_with_the_records_of_layers_py(layers, fi
     for name in present:
         f = files[(name, False)]
         raw = f.path.read_bytes()
-        assert json.loads(raw) == json.loads(json.dumps(mlayers.static_layer_payload(name, layers[name])))
+        assert json.loads(raw) == json.loads(json.dumps(
+            mlayers.wire_records(name, mlayers.static_layer_payload(name, layers[name]))))
         assert f.digest == hashlib.sha256(raw).hexdigest()[:layerfiles.HASH_CHARS]
         assert f.file_name == f"{name}.{f.digest}.json" and f.path.parent == folder
         assert f.nbytes == len(raw)

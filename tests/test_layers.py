@@ -273,11 +273,17 @@ def test_boundaries_drawn_with_basemap_none(layers):
     assert spec.get("mapProvider") is None and spec["mapStyle"] == ml.NO_BASEMAP_STYLE
     assert "carto" not in json.dumps(spec).lower()
     prov, dist = layer_by_id(spec, "provinces"), layer_by_id(spec, "districts")
-    assert prov["@@type"] == dist["@@type"] == "PathLayer"
-    assert len(prov["data"]) == 2 and len(dist["data"]) == 4
-    ring = prov["data"][0]["path"]
+    # straight segments (LineLayer: no PathLayer shaders to compile before the map shows)
+    assert prov["@@type"] == dist["@@type"] == "LineLayer"
+    paths = ml.static_layer_payload("provinces", layers["provinces"])
+    assert len(paths) == 2 and len(ml.static_layer_payload("districts", layers["districts"])) == 4
+    ring = paths[0]["path"]
     assert ring[0] == ring[-1] and len(ring) == 5  # closed box outline
     assert {tuple(xy) for xy in ring} == {(64.0, 28.0), (67.0, 28.0), (67.0, 31.0), (64.0, 31.0)}
+    # one segment per pair of consecutive vertices, in order, chained end to start
+    assert len(prov["data"]) == sum(len(p["path"]) - 1 for p in paths)
+    first = prov["data"][:4]
+    assert [seg["s"] for seg in first] == ring[:-1] and [seg["e"] for seg in first] == ring[1:]
     assert prov["getWidth"] > dist["getWidth"]  # provinces bold, districts thin
 
 
@@ -613,3 +619,17 @@ def test_limits_at_the_values_themselves_keep_them():
         assert [i for i, k in zip(pts.ids, pts.mask([None, v, None]), strict=True) if k] \
             == _kept_ids(occ, [None, v, None])
     assert not pts.shows(occ.iloc[:3], [None, None, None])  # not the rows the points show
+
+
+def test_wire_records_split_segment_layers_only(layers):
+    rail = ml.static_layer_payload("railways", layers["railways"])
+    segs = ml.wire_records("railways", rail)
+    assert len(segs) == sum(len(r["path"]) - 1 for r in rail)
+    assert all(set(s) == {"s", "e", "c", "w"} for s in segs)
+    assert ml.wire_records("railways", segs) == segs  # segments pass through
+    roads = ml.static_layer_payload("roads", layers["roads"])
+    assert ml.wire_records("roads", roads) is roads  # roads stay paths
+    spec = deck_json(ml.context_layers(layers, ["railways", "roads"]))
+    assert layer_by_id(spec, "railways")["@@type"] == "LineLayer"
+    assert layer_by_id(spec, "roads")["@@type"] == "PathLayer"
+

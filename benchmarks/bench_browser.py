@@ -52,9 +52,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_wire import Meter, snapshot_tree, start_server, stop  # noqa: E402
+from bench_wire import Meter, _load, _settle, snapshot_tree, start_server, stop  # noqa: E402
+from load_test import _rss_mb  # noqa: E402
 
-from tests.e2e.conftest import _ARM_JS, _IDLE_JS, _RERUN_DONE_JS, CHROMIUM, LAUNCH_ARGS  # noqa: E402
+from tests.e2e.conftest import _ARM_JS, _RERUN_DONE_JS, CHROMIUM, LAUNCH_ARGS  # noqa: E402
 
 TIMEOUT_S = 240
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -110,27 +111,10 @@ def _load_avg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def _frames(page, n: int = 2) -> None:
-    page.wait_for_function(
-        """(n) => new Promise(done => { const step = k => k ? requestAnimationFrame(
-             () => step(k - 1)) : done(true); step(n); })""", arg=n, timeout=TIMEOUT_S * 1000)
-
-
-def _settle(page, meter: Meter) -> None:
-    page.wait_for_function(_IDLE_JS, timeout=TIMEOUT_S * 1000)
-    deadline = time.monotonic() + TIMEOUT_S
-    while not meter.layers_settled() and time.monotonic() < deadline:
-        page.wait_for_timeout(20)  # polling CDP events, not a fixed wait for the app
-    _frames(page)
-
-
 def visit(page, meter: Meter, url: str) -> dict[str, Any]:
-    """Open ``url``; wait for the map drawn; bytes and seconds since navigation."""
-    m0 = meter.mark()
-    page.goto(url)
-    page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=TIMEOUT_S * 1000)
-    _settle(page, meter)
-    return meter.since(m0)
+    """Open ``url``; wait for the map drawn; bytes and seconds since navigation
+    (:func:`bench_wire._load`)."""
+    return _load(page, meter, url)
 
 
 def time_to_map(browser, url: str, repeats: int) -> list[float]:
@@ -176,19 +160,8 @@ def interactions(browser, url: str) -> dict[str, Any]:
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory (MB) of ``pid`` and its direct children."""
-    pids = [pid]
-    kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
-    pids += [int(p) for p in kids.split()]
-    total = 0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return round(total / 1024, 1)
+    """Resident memory (MB) of ``pid`` and its direct children (:func:`load_test._rss_mb`)."""
+    return round(_rss_mb(pid), 1)
 
 
 def memory_per_session(browser, proc: subprocess.Popen, url: str,

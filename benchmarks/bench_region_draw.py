@@ -34,18 +34,19 @@ import argparse
 import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 import zlib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from bench_wire import start_server  # noqa: E402
 
 from mineralmap import drawmap  # noqa: E402
 from mineralmap.catalog import load_catalog  # noqa: E402
@@ -121,34 +122,10 @@ def server_cost(repeat: int) -> dict:
 # ------------------------------------------------------------------------------ browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start() -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    log = Path("/tmp") / f"bench_region_draw_{port}.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=REPO, env={**os.environ, "MINERALMAP_OFFLINE": "1"}, stdout=log.open("wb"),
-        stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early, see {log}")
-        with contextlib.suppress(OSError), \
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            if resp.read().strip() == b"ok":
-                return proc, url
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=0.3)
-    proc.terminate()
-    raise RuntimeError(f"streamlit did not become healthy, see {log}")
+    """``serve.py`` on the real cache (:func:`bench_wire.start_server`)."""
+    log = Path(tempfile.mkdtemp(prefix="bench_region_draw_")) / "streamlit.log"
+    return start_server(REPO, "serve.py", get_settings().cache_dir, log)
 
 
 _AT = """(sel) => { const e = document.querySelector(sel); return e ? performance.now() : false }"""

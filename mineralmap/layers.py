@@ -456,6 +456,19 @@ def _points_xy(lon: np.ndarray, lat: np.ndarray, decimals: int = _POINT_DECIMALS
     return xy.tolist()
 
 
+def _occ_lonlat(occ: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes (float, NaN when missing) of an occurrence table; ValidationError
+    when it is not a frame or has no ``lon``/``lat``."""
+    if not isinstance(occ, pd.DataFrame):
+        raise ValidationError(f"occurrence layers need a DataFrame, got {type(occ).__name__}")
+    missing = [c for c in ("lon", "lat") if c not in occ.columns]
+    if missing:
+        raise ValidationError(
+            f"occurrence table has no {', '.join(missing)} column(s); the map needs lon and lat "
+            "in degrees (EPSG:4326)")
+    return _num(occ["lon"]), _num(occ["lat"])
+
+
 def occurrence_view(occ: pd.DataFrame, threshold: int = AGGREGATE_THRESHOLD,
                     tooltip_max: int = TOOLTIP_MAX,
                     cell_deg: float = AGGREGATE_CELL_DEG) -> OccurrenceView:
@@ -484,15 +497,7 @@ def occurrence_view(occ: pd.DataFrame, threshold: int = AGGREGATE_THRESHOLD,
     ValidationError
         If ``lon``/``lat`` columns are missing.
     """
-    if not isinstance(occ, pd.DataFrame):
-        raise ValidationError(f"occurrence layers need a DataFrame, got {type(occ).__name__}")
-    missing = [c for c in ("lon", "lat") if c not in occ.columns]
-    if missing:
-        raise ValidationError(
-            f"occurrence table has no {', '.join(missing)} column(s); the map needs lon and lat "
-            "in degrees (EPSG:4326)")
-    lon = _num(occ["lon"])
-    lat = _num(occ["lat"])
+    lon, lat = _occ_lonlat(occ)
     ok = np.isfinite(lon) & np.isfinite(lat)
     n_ok = int(ok.sum())
     n_unmapped = len(occ) - n_ok
@@ -744,14 +749,7 @@ def shared_points(occ: pd.DataFrame, tooltip_max: int = TOOLTIP_MAX) -> SharedPo
     ValidationError
         Not a frame, or no ``lon``/``lat``.
     """
-    if not isinstance(occ, pd.DataFrame):
-        raise ValidationError(f"occurrence layers need a DataFrame, got {type(occ).__name__}")
-    missing = [c for c in ("lon", "lat") if c not in occ.columns]
-    if missing:
-        raise ValidationError(
-            f"occurrence table has no {', '.join(missing)} column(s); the map needs lon and lat "
-            "in degrees (EPSG:4326)")
-    lon, lat = _num(occ["lon"]), _num(occ["lat"])
+    lon, lat = _occ_lonlat(occ)
     ok = np.isfinite(lon) & np.isfinite(lat)
     sub = occ.loc[ok]
     grp = _codes(_col(sub, "commodity_group"), COMMODITY_GROUPS, COMMODITY_GROUPS.index("other"))

@@ -54,6 +54,7 @@ from mineralmap.schema import COMMODITY_GROUPS, CRS, PRECISION_CLASSES
 __all__ = [
     "AGGREGATE_CELL_DEG",
     "SEGMENT_LAYERS",
+    "SERVICE_TRACK",
     "wire_records",
     "AGGREGATE_THRESHOLD",
     "BASEMAPS",
@@ -222,7 +223,12 @@ _M = "'meters'"
 _LINE_DECIMALS = 4
 _POINT_DECIMALS = 5
 # Douglas-Peucker tolerances (degrees; 0.001° ≈ 100 m, below a pixel up to zoom ~10).
-_SIMPLIFY_DEG = {"provinces": 0.001, "districts": 0.002, "roads": 0.001, "railways": 0.0005}
+#: Line simplification (degrees) per layer. The map is a national overview (Pakistan fits at
+#: zoom ~4.6, where a pixel is ~0.05°): 0.005° (~500 m) is under a pixel up to zoom 8. Every
+#: segment is drawn on every redraw, and with software WebGL (headless Chromium, VDI, older
+#: laptops) the default layers' ~14,000 segments took 0.4-0.5 s per redraw, most of a filter
+#: change's time (issue 16); fewer segments are the only lever, deck.gl redraws the whole scene.
+_SIMPLIFY_DEG = {"provinces": 0.005, "districts": 0.005, "roads": 0.001, "railways": 0.002}
 
 
 def hex_color(rgba: Sequence[int]) -> str:
@@ -946,6 +952,24 @@ def _paths(geoms: np.ndarray, simplify: float = 0.0, decimals: int = _LINE_DECIM
     return paths, src[good]
 
 
+def _edge_network(geoms: np.ndarray) -> np.ndarray:
+    """Outlines of polygons (and lines) as one network in which every edge appears once.
+
+    Neighbouring units share their border: drawn per polygon, each shared edge is drawn twice
+    (for districts 43 % of the segments). Boundaries carry no per-unit attribute on the map
+    (not pickable), so they are drawn from the union of the outlines, merged into lines between
+    junctions.
+    """
+    parts = shapely.get_parts(np.asarray(geoms, dtype=object))
+    types = shapely.get_type_id(parts)
+    lines = np.where(types == 3, shapely.boundary(parts), parts)
+    lines = lines[np.isin(shapely.get_type_id(lines), (1, 2, 5))]  # (Multi)LineString, ring
+    if len(lines) == 0:
+        return np.zeros(0, dtype=object)
+    return np.asarray(shapely.get_parts(shapely.line_merge(shapely.union_all(lines))),
+                      dtype=object)
+
+
 def _merge_lines(geoms: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Join the lines sharing a key (same class/ref, same line/status) end to end.
 
@@ -1005,7 +1029,7 @@ def static_layer_payload(name: str, gdf: gpd.GeoDataFrame) -> list[dict]:
     if len(gdf) == 0:
         return []
     if name in _BOUNDARY_STYLES:
-        paths, _ = _paths(gdf.geometry.to_numpy(), _SIMPLIFY_DEG[name])
+        paths, _ = _paths(_edge_network(gdf.geometry.to_numpy()), _SIMPLIFY_DEG[name])
         return [{"path": p} for p in paths]
     if name == "roads":
         fclass = pd.Series(_text(gdf, "fclass")).str.replace("_link", "", regex=False)
@@ -1024,6 +1048,10 @@ def static_layer_payload(name: str, gdf: gpd.GeoDataFrame) -> list[dict]:
         return [{"path": p, "c": st[0], "w": st[1], "t": t}
                 for p, st, t in zip(paths, styles, tips, strict=True)]
     if name == "railways":
+        # running lines only: sidings, yards, spurs and crossovers (OSM ``service``; in the mirror's
+        # railways 1,659 of 3,015 pieces, median 0.2 km) are invisible at a national scale yet were 37 % of the
+        # drawn segments; they stay in the data and the exports
+        gdf = gdf.loc[_text(gdf, "track_role") != SERVICE_TRACK]
         status = _text(gdf, "status")
         if "active" in gdf.columns:
             active = gdf["active"].fillna(False).astype(bool).to_numpy()
@@ -1111,6 +1139,9 @@ def _point_tips(name: str, g: gpd.GeoDataFrame) -> list[str]:
 #: ``benchmarks/bench_browser.py``). Thin lines look the same either way; roads (thick, rounded
 #: joins, off by default) stay paths.
 SEGMENT_LAYERS: frozenset[str] = frozenset({"provinces", "districts", "railways"})
+
+#: ``track_role`` of the railway pieces that are not running lines (left off the map).
+SERVICE_TRACK = "service_track"
 
 
 def wire_records(name: str, payload: list[dict]) -> list[dict]:

@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, box
@@ -276,14 +277,22 @@ def test_boundaries_drawn_with_basemap_none(layers):
     # straight segments (LineLayer: no PathLayer shaders to compile before the map shows)
     assert prov["@@type"] == dist["@@type"] == "LineLayer"
     paths = ml.static_layer_payload("provinces", layers["provinces"])
-    assert len(paths) == 2 and len(ml.static_layer_payload("districts", layers["districts"])) == 4
-    ring = paths[0]["path"]
-    assert ring[0] == ring[-1] and len(ring) == 5  # closed box outline
-    assert {tuple(xy) for xy in ring} == {(64.0, 28.0), (67.0, 28.0), (67.0, 31.0), (64.0, 31.0)}
+    # the toy provinces are two boxes sharing the edge lon 67: every edge of both outlines is
+    # drawn, the shared one once (7 unit edges, not 8)
+    def edges(recs):
+        return [frozenset(map(tuple, pair)) for r in recs
+                for pair in zip(r["path"][:-1], r["path"][1:], strict=True)]
+    outline = [edges([{"path": [list(xy) for xy in box(*b).exterior.coords]}])
+               for b in layers["provinces"].geometry.bounds.to_numpy()]
+    assert sorted(map(sorted, edges(paths))) == sorted(map(sorted, set().union(*outline)))
+    assert len(edges(paths)) == len(set(edges(paths))) == 7
+    dpaths = ml.static_layer_payload("districts", layers["districts"])
+    assert len(edges(dpaths)) == len(set(edges(dpaths)))  # shared district edges once too
     # one segment per pair of consecutive vertices, in order, chained end to start
     assert len(prov["data"]) == sum(len(p["path"]) - 1 for p in paths)
-    first = prov["data"][:4]
-    assert [seg["s"] for seg in first] == ring[:-1] and [seg["e"] for seg in first] == ring[1:]
+    first = paths[0]["path"]
+    assert ([seg["s"] for seg in prov["data"][:len(first) - 1]] == first[:-1]
+            and [seg["e"] for seg in prov["data"][:len(first) - 1]] == first[1:])
     assert prov["getWidth"] > dist["getWidth"]  # provinces bold, districts thin
 
 
@@ -633,3 +642,35 @@ def test_wire_records_split_segment_layers_only(layers):
     assert layer_by_id(spec, "railways")["@@type"] == "LineLayer"
     assert layer_by_id(spec, "roads")["@@type"] == "PathLayer"
 
+
+
+@given(cells=st.sets(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=1, max_size=12))
+def test_boundary_network_draws_every_outline_edge_once(cells):
+    # any set of unit cells on a grid (neighbours share edges): the drawn network covers each
+    # cell's outline and holds no edge twice
+    gdf = gpd.GeoDataFrame({"district": [f"D{i}" for i in range(len(cells))]},
+                           geometry=[box(64 + x, 28 + y, 65 + x, 29 + y) for x, y in cells],
+                           crs=CRS)
+    recs = ml.static_layer_payload("districts", gdf)
+    segs = [LineString(pair) for r in recs
+            for pair in zip(r["path"][:-1], r["path"][1:], strict=True)]
+    keys = [frozenset(map(tuple, s.coords)) for s in segs]
+    assert len(keys) == len(set(keys))
+    drawn = shapely.union_all(segs)
+    for cell in gdf.geometry:
+        assert cell.exterior.difference(drawn.buffer(1e-9)).length < 1e-6
+    outline = shapely.union_all([c.exterior for c in gdf.geometry])
+    assert abs(drawn.length - outline.length) < 1e-6  # nothing drawn twice or beyond
+
+
+def test_railway_map_draws_running_lines_not_service_tracks():
+    g = gpd.GeoDataFrame(
+        {"fclass": ["rail", "rail"], "status": ["active", "active"], "active": [True, True],
+         "pr_line": ["ML-1", "ML-1"], "track_role": ["main", ml.SERVICE_TRACK],
+         "gap_fill": [False, False]},
+        geometry=[LineString([(66, 28), (67, 28)]), LineString([(66.5, 28), (66.5, 28.01)])],
+        crs=CRS)
+    recs = ml.static_layer_payload("railways", g)
+    assert [r["path"] for r in recs] == [[[66.0, 28.0], [67.0, 28.0]]]
+    # without a track_role column every line is a running line
+    assert len(ml.static_layer_payload("railways", g.drop(columns="track_role"))) == 2

@@ -136,6 +136,20 @@ def test_filter_fits_view_and_writes_it_to_the_url(use_toy_world):
     assert _close(_url_view(at), new, 1e-2)
 
 
+def test_distance_limit_keeps_the_view(use_toy_world):
+    # limits hide points in place (applied in the browser): no refit, one redraw per change
+    occ = use_toy_world.catalog.occurrences
+    at = _explore()
+    before = _deck(at)["initialViewState"]
+    limit = float(pd.to_numeric(occ["haul_road_km"], errors="coerce").median())
+    at.number_input(key="flt_max_port_km").set_value(limit).run()
+    kept, _ = filters.apply(occ, filters.FilterSpec(max_port_km=limit))
+    assert 0 < len(kept) < len(occ)  # the limit changes what is shown …
+    assert _deck(at)["initialViewState"] == before  # … and not where the map looks
+    at.multiselect(key="flt_provinces").set_value(["Balochistan"]).run()
+    assert _deck(at)["initialViewState"] != before  # other filters still refit
+
+
 def test_view_from_the_url_is_kept_on_first_load(use_toy_world):
     at = _explore({"view": "28.5000,66.0000,8.00"})
     assert _close(_view(at), {"latitude": 28.5, "longitude": 66.0, "zoom": 8.0}, 1e-5)

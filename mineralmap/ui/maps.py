@@ -27,6 +27,7 @@ from mineralmap import (
     widen,
 )
 from mineralmap.catalog import Catalog
+from mineralmap.filters import FilterSpec
 from mineralmap.ui import asgi, cache, shell
 from mineralmap.viewport import PAKISTAN_VIEW
 
@@ -134,7 +135,7 @@ def occurrence_layers(cat: Catalog, occ: pd.DataFrame) -> list | None:
         return None
     spec = shell.current_filter()
     limits: list[float | None] = [getattr(spec, f) for f in layers.BROWSER_FILTERS]
-    ofile = cache.occurrence_file(cat, replace(spec, **dict.fromkeys(layers.BROWSER_FILTERS)))
+    ofile = cache.occurrence_file(cat, _without_limits(spec))
     if ofile.points.mapped > layers.AGGREGATE_THRESHOLD:
         ofile, limits = cache.occurrence_file(cat, spec), [None] * len(limits)
         if ofile.points.mapped > layers.AGGREGATE_THRESHOLD:
@@ -146,6 +147,11 @@ def occurrence_layers(cat: Catalog, occ: pd.DataFrame) -> list | None:
     if not ofile.points.compact:
         out.append(cache.stack_layer(cat, spec))  # None (dropped by the deck) without stacks
     return [lyr for lyr in out if lyr is not None]
+
+
+def _without_limits(spec: FilterSpec) -> FilterSpec:
+    """``spec`` without the distance limits the browser applies (:data:`layers.BROWSER_FILTERS`)."""
+    return replace(spec, **dict.fromkeys(layers.BROWSER_FILTERS))
 
 
 def _base_url() -> str:
@@ -273,7 +279,10 @@ def explore_view(occ: pd.DataFrame, sel: str | None, route: LineString | None) -
     the filtered occurrences; refitted only when one of them changes (see :func:`fitted_view`).
     """
     fly = st.session_state.get(_FLY_KEY, (0, None))
-    trigger = (shell.current_filter(), sel, fly[0])
+    # A distance limit hides and shows points in place (in the browser, see
+    # occurrence_layers): the view stays, so the points that drop out are seen where they were,
+    # and the map is redrawn once per change instead of twice (issue 16).
+    trigger = (_without_limits(shell.current_filter()), sel, fly[0])
 
     def fit(previous: Hashable | None) -> dict[str, float]:
         if fly[1] is not None and (previous is None or previous[2] != fly[0]):

@@ -151,10 +151,12 @@ def test_filter_fits_the_view(page, app_url, catalog):
                             FilterSpec(provinces=("Balochistan",), commodities=("Sb",)))
     kept = kept[kept["mapped"].astype(bool)]
     assert 1 < len(kept) < len(catalog.occurrences)
-    west, east = kept["lon"].min(), kept["lon"].max()
-    south, north = kept["lat"].min(), kept["lat"].max()
+    # the view stays fitted to every mapped point (a limit hides points in place)
+    west, east = occ["lon"].min(), occ["lon"].max()
+    south, north = occ["lat"].min(), occ["lat"].max()
     _wait_url_view(page, (west + east) / 2, (south + north) / 2, tol=0.001)
     view = _url_view(page)
+    assert view == before, (view, before)
     assert view["zoom"] > start["zoom"] + 0.5  # closer than the all-Sb view
     # the deck itself is at that view: every filtered point is inside the canvas, and the most
     # isolated one shows its tooltip exactly where the view puts it
@@ -273,6 +275,7 @@ def test_points_travel_once_and_limits_apply_in_the_browser(page, app_url, catal
     occ = catalog.occurrences[catalog.occurrences["mapped"].astype(bool)]
     port_km = occ["haul_road_km"].where(occ["haul_road_km"].notna(), occ["port_nearest_km"])
     limit = float(np.floor(port_km.median()))
+    before = _url_view(page)
     box_input = page.get_by_label("to a seaport by road")
     box_input.fill(str(limit))
     with rerun(page):
@@ -283,10 +286,12 @@ def test_points_travel_once_and_limits_apply_in_the_browser(page, app_url, catal
     kept, _ = filters.apply(catalog.occurrences, FilterSpec(max_port_km=limit))
     kept = kept[kept["mapped"].astype(bool)]
     assert 1 < len(kept) < len(occ)
-    west, east = kept["lon"].min(), kept["lon"].max()
-    south, north = kept["lat"].min(), kept["lat"].max()
+    # the view stays fitted to every mapped point (a limit hides points in place)
+    west, east = occ["lon"].min(), occ["lon"].max()
+    south, north = occ["lat"].min(), occ["lat"].max()
     _wait_url_view(page, (west + east) / 2, (south + north) / 2, tol=0.001)
     view = _url_view(page)
+    assert view == before, (view, before)
     box = page.locator(CANVAS).first.bounding_box()
     occ_id, name, lon, lat = _most_isolated(kept)
     assert _hover_shows(page, *_pixel(view, box, lon, lat), name), f"{occ_id} not pickable"

@@ -54,6 +54,7 @@ from mineralmap.schema import COMMODITY_GROUPS, CRS, PRECISION_CLASSES
 __all__ = [
     "AGGREGATE_CELL_DEG",
     "SEGMENT_LAYERS",
+    "TILE_LAYER_ID",
     "SERVICE_TRACK",
     "wire_records",
     "AGGREGATE_THRESHOLD",
@@ -77,7 +78,10 @@ __all__ = [
     "dark_variant",
     "legend_entries",
     "make_deck",
+    "mapped_lonlat",
+    "occurrence_ids",
     "occurrence_layers",
+    "occurrence_tips",
     "occurrence_view",
     "payload_bytes",
     "region_layer",
@@ -86,6 +90,8 @@ __all__ = [
     "shared_layers",
     "shared_points",
     "stack_layer",
+    "style_codes",
+    "tile_layer",
     "stacked_points",
     "static_layer_payload",
 ]
@@ -475,6 +481,37 @@ def _occ_lonlat(occ: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return _num(occ["lon"]), _num(occ["lat"])
 
 
+def mapped_lonlat(occ: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``lon``, ``lat`` as float arrays and the mask of rows with both finite.
+
+    Raises
+    ------
+    ValidationError
+        Not a frame, or no ``lon``/``lat``.
+    """
+    lon, lat = _occ_lonlat(occ)
+    return lon, lat, np.isfinite(lon) & np.isfinite(lat)
+
+
+def style_codes(occ: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the commodity group index and the marker style index (``group * 4 + precision
+    class``) that the occurrence layers' expressions look up."""
+    grp = _codes(_col(occ, "commodity_group"), COMMODITY_GROUPS, COMMODITY_GROUPS.index("other"))
+    cls = _codes(_col(occ, "precision"), PRECISION_CLASSES, _N_CLASSES - 1)
+    return grp, grp * _N_CLASSES + cls
+
+
+def occurrence_ids(occ: pd.DataFrame) -> list[str]:
+    """Occurrence ids as text ("" where missing)."""
+    return _sarr(occ, "id").tolist()
+
+
+def occurrence_tips(occ: pd.DataFrame) -> list[str]:
+    """The markers' tooltip text per row (name, commodity, location precision, nearest port,
+    road haul)."""
+    return _occurrence_tips(occ, _num(_col(occ, "precision_km")))
+
+
 def occurrence_view(occ: pd.DataFrame, threshold: int = AGGREGATE_THRESHOLD,
                     tooltip_max: int = TOOLTIP_MAX,
                     cell_deg: float = AGGREGATE_CELL_DEG) -> OccurrenceView:
@@ -828,6 +865,42 @@ def shared_layers(data: str | list[dict], filter_range: Sequence[Sequence[float]
         pickable=False, **extra,
     )
     return [unc, _marker_layer(data, **extra)]
+
+
+#: Layer id of the tiled occurrence layer (:func:`tile_layer`).
+TILE_LAYER_ID = "occ-tiles"
+
+
+def tile_layer(url_template: str, max_zoom: int) -> pdk.Layer:
+    """Occurrences drawn from XYZ tiles (deck.gl ``TileLayer``, id :data:`TILE_LAYER_ID`): grid
+    cells when zoomed out, markers styled like :func:`occurrence_layers` zoomed in.
+
+    Parameters
+    ----------
+    url_template
+        ``…/{z}/{x}/{y}.json`` answering GeoJSON point features (see
+        :func:`mineralmap.tiles.tile_features`: cells carry ``n``, ``g``, ``r``; points ``s``).
+    max_zoom
+        Deepest tile zoom the server answers; deeper views reuse those tiles.
+
+    Returns
+    -------
+    pydeck.Layer
+    """
+    cell = "properties.n>0"
+    agg_colors = [[*COMMODITY_COLORS[g][:3], 150] for g in COMMODITY_GROUPS]
+    return pdk.Layer(
+        "TileLayer", data=url_template, id=TILE_LAYER_ID, min_zoom=0, max_zoom=max_zoom,
+        point_type="'circle'", point_radius_units=_PX, line_width_units=_PX,
+        get_point_radius=f"{cell}?properties.r:("
+                         f"{_lookup_expr(_STYLE['radius'], 'properties.s')})",
+        get_fill_color=f"{cell}?({_lookup_expr(agg_colors, 'properties.g')}):("
+                       f"{_lookup_expr(_STYLE['fill'], 'properties.s')})",
+        get_line_color=f"{cell}?[255,255,255,220]:("
+                       f"{_lookup_expr(_STYLE['line'], 'properties.s')})",
+        get_line_width=f"{cell}?1:({_lookup_expr(_STYLE['width'], 'properties.s')})",
+        stroked=True, filled=True, pickable=True, auto_highlight=False,  # see _marker_layer
+    )
 
 
 def stacked_points(occ: pd.DataFrame) -> pd.DataFrame:

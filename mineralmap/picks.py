@@ -68,10 +68,18 @@ def apply_picks(state: MutableMapping[str, list[str]], ids: Iterable[str], mode:
     return changed
 
 
+def _object_id(obj: Any) -> Any:
+    """The id of a picked object: a record's ``id``, or a GeoJSON feature's (tiles)."""
+    if not isinstance(obj, Mapping):
+        return None
+    props = obj.get("properties")
+    return obj.get("id") or (props.get("id") if isinstance(props, Mapping) else None)
+
+
 def clicked_ids(event: Any, occ: pd.DataFrame, layer_id: str = OCCURRENCE_LAYER) -> list[str]:
     """Occurrence ids picked in a map selection event.
 
-    Small layers carry the id in each object; compact layers (thousands of points) do not, so
+    Small layers carry the id in each object (tiles: in its ``properties``); compact layers (thousands of points) do not, so
     their picked indices are mapped back through :func:`mineralmap.layers.occurrence_view`.
 
     Parameters
@@ -90,7 +98,7 @@ def clicked_ids(event: Any, occ: pd.DataFrame, layer_id: str = OCCURRENCE_LAYER)
         idx = event.selection.indices.get(layer_id, [])
     except AttributeError:
         return []
-    ids = [str(o["id"]) for o in objs if isinstance(o, Mapping) and o.get("id")]
+    ids = [str(i) for i in map(_object_id, objs) if i]
     if ids or not idx:
         return ids
     view_ids = layers.occurrence_view(occ).ids

@@ -38,11 +38,8 @@ with map_col:
         "beside a marker counts the occurrences at that point. Click a marker for its details "
         "and its road route to port (magenta)."
     )
-    if counts.mapped > layers.AGGREGATE_THRESHOLD:
-        st.info(f"{counts.mapped:,} mapped occurrences are more than the map draws one by one "
-                f"({layers.AGGREGATE_THRESHOLD:,}): they are shown as grid cells of "
-                f"{layers.AGGREGATE_CELL_DEG:g}° sized by count and coloured by the most frequent "
-                "commodity. Narrow the filters to see individual points.")
+    if note := maps.aggregation_note(counts.mapped):
+        st.info(note)
 if maps.select_clicked(event, occ):
     st.rerun()
 if detail_col is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from mineralmap import filters, layerfiles, layers, params, viewport
+from mineralmap import filters, layerfiles, layers, params, tiles, viewport
 from mineralmap.ui import asgi
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -254,3 +254,26 @@ def test_served_map_draws_shared_points_filtered_in_the_browser(use_toy_world, m
     kept, _ = filters.apply(occ, filters.FilterSpec(provinces=("Balochistan",),
                                                     max_port_km=limit))
     assert _shown_ids(markers3, records3) == kept.loc[kept["lon"].notna(), "id"].astype(str).tolist()
+
+
+def test_above_the_threshold_the_served_map_draws_tiles(use_toy_world, monkeypatch):
+    # as under serve.py with a catalog larger than the threshold: one TileLayer whose tiles
+    # hold the filtered rows (cells zoomed out, every point with its id zoomed in)
+    monkeypatch.setitem(asgi._MOUNTED, "layers", True)
+    monkeypatch.setitem(asgi._MOUNTED, "tiles", True)
+    monkeypatch.setattr(layers, "AGGREGATE_THRESHOLD", 1)
+    occ = use_toy_world.catalog.occurrences
+    at = _explore({"commodity": "Sb"})
+    lyr = next(x for x in _deck(at)["layers"] if x["id"] == layers.TILE_LAYER_ID)
+    assert not [x for x in _deck(at)["layers"] if x["id"] in ("occurrences", "occ-aggregate")]
+    key = lyr["data"].split(tiles.URL_PREFIX, 1)[1].split("/", 1)[0]
+    src = tiles.default_registry().get(key)
+    kept, _ = filters.apply(occ, filters.FilterSpec(commodities=("Sb",)))
+    kept = kept[kept["lon"].notna() & kept["lat"].notna()]
+    assert src is not None and src.size == len(kept) > 1
+    zoomed = [f for z in [tiles.POINT_ZOOM]
+              for x, y in {(int(a * 2 ** z), int(b * 2 ** z)) for a, b in zip(src.mx, src.my)}
+              for f in tiles.tile_features(src, z, x, y)]
+    assert sorted(f["properties"]["id"] for f in zoomed) == sorted(kept["id"].astype(str))
+    notes = [i.value for i in at.info]
+    assert any("zoom in" in n and f"{len(kept):,} mapped" in n for n in notes), notes

@@ -1,4 +1,5 @@
-"""HTTP routes of the app's ASGI server (``st.App``): static context-layer files and downloads.
+"""HTTP routes of the app's ASGI server (``st.App``): static context-layer files, downloads and
+occurrence tiles.
 
 ``streamlit run serve.py`` (see ``serve.py`` at the top level) starts Streamlit's own Starlette
 server for ``app.py`` with :func:`routes` added, so the layer files travel over plain HTTP, once,
@@ -20,6 +21,12 @@ unknown or expired token, or a file name that is not the token's, gets a 404 wit
 that says to click the download again. The pages draw these links only when
 :func:`route_mounted` says the route is served (``serve.py``); otherwise they keep
 ``st.download_button``.
+
+``GET /tiles/occ/<key>/<z>/<x>/<y>.json`` answers with the GeoJSON features of one occurrence
+tile (:func:`mineralmap.tiles.tile_json`) of a source the pages registered in
+:func:`mineralmap.tiles.default_registry` (catalogs above
+:data:`mineralmap.layers.AGGREGATE_THRESHOLD` mapped points); an unknown key or a tile outside
+the grid gets a 404.
 """
 
 from __future__ import annotations
@@ -31,15 +38,17 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from mineralmap import downloads, layerfiles
+from mineralmap import downloads, layerfiles, tiles
+from mineralmap.errors import ValidationError
 
 __all__ = ["download_endpoint", "download_route_mounted", "layer_endpoint",
-           "layer_route_mounted", "route_mounted", "routes"]
+           "layer_route_mounted", "route_mounted", "routes", "tile_endpoint",
+           "tile_route_mounted"]
 
 # Set by :func:`routes`, i.e. when this process serves the app through ``serve.py``. Without the
 # routes (``streamlit run app.py``, AppTest) the pages keep sending the layers inline and use
 # st.download_button.
-_MOUNTED: dict[str, bool] = {"layers": False, "downloads": False}
+_MOUNTED: dict[str, bool] = {"layers": False, "downloads": False, "tiles": False}
 
 
 def route_mounted(name: str) -> bool:
@@ -55,6 +64,11 @@ def layer_route_mounted() -> bool:
 def download_route_mounted() -> bool:
     """True when this server answers ``/download/…`` (started with ``streamlit run serve.py``)."""
     return route_mounted("downloads")
+
+
+def tile_route_mounted() -> bool:
+    """True when this server answers ``/tiles/occ/…`` (started with ``streamlit run serve.py``)."""
+    return route_mounted("tiles")
 
 
 def _accepts_gzip(request: Request) -> bool:
@@ -119,17 +133,48 @@ def download_endpoint(store: Callable[[], downloads.DownloadStore] = downloads.d
     return endpoint
 
 
+def tile_endpoint(registry: Callable[[], tiles.TileRegistry] = tiles.default_registry
+                  ) -> Callable[[Request], Response]:
+    """The request handler of ``/tiles/occ/{key}/{z}/{x}/{y}.json`` (occurrence tiles of a
+    source the pages registered, see :mod:`mineralmap.tiles`).
+
+    Parameters
+    ----------
+    registry
+        Returns the registry of tile sources (called per request).
+    """
+
+    async def endpoint(request: Request) -> Response:
+        p = request.path_params
+        src = registry().get(str(p.get("key", "")))
+        if src is None:
+            return PlainTextResponse(tiles.EXPIRED_TEXT, status_code=404, headers=_NO_STORE)
+        try:
+            z, x, y = tiles.parse_tile(p.get("z", ""), p.get("x", ""), p.get("y", ""))
+        except ValidationError as exc:
+            return PlainTextResponse(str(exc), status_code=404, headers=_NO_STORE)
+        # Streamlit's GZip middleware compresses the answer for clients that accept it
+        return Response(tiles.tile_json(src, z, x, y), media_type="application/json",
+                        headers={"Cache-Control": tiles.CACHE_CONTROL,
+                                 "X-Content-Type-Options": "nosniff"})
+
+    return endpoint
+
+
 def routes(folder: Callable[[], Path] = layerfiles.layer_dir,
            store: Callable[[], downloads.DownloadStore] = downloads.default_store
            ) -> list[BaseRoute]:
-    """Routes to pass to ``st.App(..., routes=...)``: ``GET /layers/{file_name}`` and
-    ``GET /download/{token}/{file_name}``.
+    """Routes to pass to ``st.App(..., routes=...)``: ``GET /layers/{file_name}``,
+    ``GET /download/{token}/{file_name}`` and ``GET /tiles/occ/{key}/{z}/{x}/{y}.json``.
 
-    Calling it marks both routes as mounted in this process (:func:`route_mounted`).
+    Calling it marks the routes as mounted in this process (:func:`route_mounted`).
     """
     _MOUNTED["layers"] = True
     _MOUNTED["downloads"] = True
+    _MOUNTED["tiles"] = True
     return [Route(layerfiles.URL_PREFIX + "{file_name}", layer_endpoint(folder),
                   methods=["GET", "HEAD"]),
             Route(downloads.URL_PREFIX + "{token}/{file_name}", download_endpoint(store),
+                  methods=["GET", "HEAD"]),
+            Route(tiles.URL_PREFIX + "{key}/{z}/{x}/{y}.json", tile_endpoint(),
                   methods=["GET", "HEAD"])]

@@ -31,6 +31,7 @@ from mineralmap import (
     scenario,
     selection,
     terminals,
+    tiles,
 )
 from mineralmap.catalog import Catalog
 from mineralmap.config import get_settings
@@ -225,6 +226,19 @@ def occurrence_file(cat: Catalog, spec: filters.FilterSpec) -> layerfiles.Occurr
         _occurrence_file.clear()
         got = _occurrence_file(cat.key, spec_key, spec)
     return got
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)  # 8 sources: bounded at 100k
+def _tile_source(key: str, spec_key: str, _spec: filters.FilterSpec) -> tiles.TileSource:
+    return tiles.tile_source(_filtered(key, spec_key, _spec)[0], tiles.source_key(key, spec_key))
+
+
+def tile_source(cat: Catalog, spec: filters.FilterSpec) -> tiles.TileSource:
+    """The rows ``spec`` keeps as a tile source, built once per catalog and spec and registered
+    (again, on every call) with the ``/tiles/`` route's registry."""
+    src = _tile_source(cat.key, repr(spec), spec)
+    tiles.default_registry().register(src)
+    return src
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -23,6 +23,7 @@ from mineralmap import (
     search,
     summary,
     terminals,
+    tiles,
     viewport,
     widen,
 )
@@ -128,18 +129,20 @@ def occurrence_layers(cat: Catalog, occ: pd.DataFrame) -> list | None:
     the points (both layers name its URL; the browser fetches it once and caches it); the
     distance limits are applied in the browser (deck.gl ``DataFilterExtension``), so changing
     one sends a few numbers, not the points. Above the aggregation threshold the file holds
-    exactly the filtered rows.
+    exactly the filtered rows; when even those are more than
+    :data:`mineralmap.layers.AGGREGATE_THRESHOLD`, the points come as tiles
+    (:func:`tiled_layers`).
     """
     st.session_state[_OCC_FILE_KEY] = None
     if not asgi.layer_route_mounted() or not {"lon", "lat"} <= set(occ.columns):
         return None
+    if int(layers.mapped_lonlat(occ)[2].sum()) > layers.AGGREGATE_THRESHOLD:
+        return tiled_layers(cat, occ)
     spec = shell.current_filter()
     limits: list[float | None] = [getattr(spec, f) for f in layers.BROWSER_FILTERS]
     ofile = cache.occurrence_file(cat, _without_limits(spec))
-    if ofile.points.mapped > layers.AGGREGATE_THRESHOLD:
+    if ofile.points.mapped > layers.AGGREGATE_THRESHOLD:  # the limits bring it under
         ofile, limits = cache.occurrence_file(cat, spec), [None] * len(limits)
-        if ofile.points.mapped > layers.AGGREGATE_THRESHOLD:
-            return None
     if not ofile.points.shows(occ, limits):
         return None
     st.session_state[_OCC_FILE_KEY] = ofile.points
@@ -147,6 +150,33 @@ def occurrence_layers(cat: Catalog, occ: pd.DataFrame) -> list | None:
     if not ofile.points.compact:
         out.append(cache.stack_layer(cat, spec))  # None (dropped by the deck) without stacks
     return [lyr for lyr in out if lyr is not None]
+
+
+def tiled_layers(cat: Catalog, occ: pd.DataFrame) -> list | None:
+    """``occ`` as XYZ tiles (cells zoomed out, points zoomed in; see :mod:`mineralmap.tiles`),
+    or None without the ``/tiles/`` route or when ``occ`` is not the sidebar filter's frame
+    (:func:`mineralmap.ui.cache.filtered_occurrences`; the tiles are cut from that one)."""
+    spec = shell.current_filter()
+    if not asgi.tile_route_mounted() or cache.filtered_occurrences(cat, spec)[0] is not occ:
+        return None
+    src = cache.tile_source(cat, spec)
+    return [layers.tile_layer(tiles.url_template(src.key, _base_url()), tiles.POINT_ZOOM)]
+
+
+def aggregation_note(mapped: int) -> str | None:
+    """What the page says under the map when the occurrences are drawn as grid cells."""
+    if mapped <= layers.AGGREGATE_THRESHOLD:
+        return None
+    if asgi.tile_route_mounted():
+        return (f"{mapped:,} mapped occurrences are more than the map draws one by one at this "
+                f"scale ({layers.AGGREGATE_THRESHOLD:,}): zoomed out they are shown as grid "
+                "cells sized by count and coloured by the most frequent commodity; zoom in "
+                f"(to zoom level {tiles.POINT_ZOOM}, about 150 km across) to see every point, "
+                "with its tooltip, and click one for its details.")
+    return (f"{mapped:,} mapped occurrences are more than the map draws one by one "
+            f"({layers.AGGREGATE_THRESHOLD:,}): they are shown as grid cells of "
+            f"{layers.AGGREGATE_CELL_DEG:g}° sized by count and coloured by the most frequent "
+            "commodity. Narrow the filters to see individual points.")
 
 
 def _without_limits(spec: FilterSpec) -> FilterSpec:
@@ -201,7 +231,8 @@ def select_clicked(event, occ: pd.DataFrame) -> bool:
             idx = []
         picked = shared.ids_at(idx)
     else:
-        picked = picks.clicked_ids(event, occ)
+        picked = picks.clicked_ids(event, occ) or picks.clicked_ids(
+            event, occ.iloc[0:0], layer_id=layers.TILE_LAYER_ID)
     last = st.session_state.get(_LAST_PICK_KEY)
     st.session_state[_LAST_PICK_KEY] = picked
     if not picks.is_new_click(picked, last, st.session_state.get(_SEL_KEY)):

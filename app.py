@@ -11,7 +11,7 @@ from mineralmap.ui import shell, steward
 
 st.set_page_config(
     page_title="mineralmap: Pakistan critical minerals",
-    page_icon=":material/landscape:",
+    page_icon=ui.FAVICON,
     layout="wide",
 )
 

@@ -16,7 +16,10 @@ own copy of the real cache:
 
 Scenarios (``--scenarios``): ``all`` (every layer on), ``default`` (the default layers) and
 ``scale`` (default layers, the server started with ``MINERALMAP_DEMO_SCALE=10000``: bundled +
-10,000 synthetic points). For each it records: first load (websocket bytes, HTTP
+10,000 synthetic points) and ``scale100k`` (default layers, +100,000 synthetic points: above
+:data:`mineralmap.layers.AGGREGATE_THRESHOLD`, where ``serve.py`` draws the occurrences as tiles
+from ``/tiles/occ/…`` and ``app.py`` sends an aggregated grid inline; the enrichment of the
+synthetic points must be in the cache, ``bench_browser.py`` builds it). For each it records: first load (websocket bytes, HTTP
 bytes of layer files, time until the map is drawn), then ``--changes`` filter changes (the
 "to a seaport by road" limit, typed + Enter): websocket bytes per change, layer-file requests
 per change and time from the key press until the rerun has finished and the browser has
@@ -61,6 +64,7 @@ sys.path.insert(0, str(REPO))
 
 from mineralmap.layerfiles import OCCURRENCE_FILE  # noqa: E402
 from mineralmap.layers import CONTEXT_LAYER_IDS  # noqa: E402
+from mineralmap.tiles import URL_PREFIX as TILE_PREFIX  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
     _ARM_JS,
     _IDLE_JS,
@@ -75,6 +79,8 @@ TIMEOUT_S = 900
 
 #: URL part of the shared occurrence-point files (mineralmap.layerfiles.OCCURRENCE_FILE).
 _OCC_FILE = f"/layers/{OCCURRENCE_FILE}."
+#: URL part of the occurrence tiles (mineralmap.tiles.URL_PREFIX).
+_TILES = TILE_PREFIX
 #: Synthetic points added (MINERALMAP_DEMO_SCALE) for the bytes-per-point run.
 SCALE_N = 10_000
 
@@ -163,7 +169,8 @@ class Meter:
         self.ws_bytes += len(payload)
 
     def _sent(self, ev: dict) -> None:
-        if "/layers/" in ev["request"]["url"]:  # context layers and shared occurrence points
+        url = ev["request"]["url"]
+        if "/layers/" in url or _TILES in url:  # context layers, occurrence points and tiles
             self.layer_requests[ev["requestId"]] = {"url": ev["request"]["url"], "bytes": 0,
                                                     "done": False, "cache": False, "status": None}
 
@@ -195,12 +202,14 @@ class Meter:
     def since(self, m0: tuple[int, int, float]) -> dict[str, Any]:
         reqs = list(self.layer_requests.values())[m0[1]:]
         occ = [r for r in reqs if _OCC_FILE in r["url"]]
-        ctx = [r for r in reqs if _OCC_FILE not in r["url"]]
+        tiles = [r for r in reqs if _TILES in r["url"]]
+        ctx = [r for r in reqs if _OCC_FILE not in r["url"] and _TILES not in r["url"]]
         return {"ws_bytes": self.ws_bytes - m0[0], "layer_requests": len(ctx),
                 "layer_http_bytes": sum(r["bytes"] for r in ctx),
                 "layer_from_cache": sum(bool(r["cache"]) for r in ctx),
                 "occ_requests": len(occ), "occ_http_bytes": sum(r["bytes"] for r in occ),
                 "occ_from_cache": sum(bool(r["cache"]) for r in occ),
+                "tile_requests": len(tiles), "tile_http_bytes": sum(r["bytes"] for r in tiles),
                 "seconds": round(time.perf_counter() - m0[2], 3)}
 
     def layers_settled(self) -> bool:
@@ -300,6 +309,7 @@ SCENARIOS: dict[str, tuple[str, int]] = {
     "all": ("?basemap=none&layers=" + ",".join(CONTEXT_LAYER_IDS), 0),
     "default": ("?basemap=none", 0),
     "scale": ("?basemap=none", SCALE_N),
+    "scale100k": ("?basemap=none", 100_000),
 }
 
 
@@ -343,6 +353,10 @@ def measure(browser, url: str, label: str, changes: int, out_dir: Path,
                 s["browser_cpu_seconds"] for s in steps),
             "layer_requests_during_changes": sum(s["layer_requests"] for s in steps),
             "occ_requests_during_changes": sum(s["occ_requests"] for s in steps),
+            "tile_requests_per_change_median": statistics.median(s["tile_requests"]
+                                                                 for s in steps),
+            "tile_http_bytes_per_change_median": statistics.median(s["tile_http_bytes"]
+                                                                   for s in steps),
             # shared points: HTTP bytes of the points file over the points it holds; per filter
             # change: every byte received (websocket + points files) over the points shown, an
             # upper bound of the occurrence layers' share (the deck's other layers, the page's
@@ -459,6 +473,9 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
                                    "baseline": b[sc]["first_load"]["seconds"]},
             "mapped": p[sc]["first_load"]["mapped"],
         }
+        if sc == "scale100k":
+            fig["tile_http_bytes_per_change_median"] = p[sc]["tile_http_bytes_per_change_median"]
+            fig["tile_requests_per_change_median"] = p[sc]["tile_requests_per_change_median"]
         if sc == "scale":
             fig["occ_file_bytes_per_point_first_load"] = p[sc][
                 "occ_file_bytes_per_point_first_load"]
@@ -475,6 +492,9 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
             p["default"]["ws_bytes_per_change_median"] <= 60_000)
         targets["map updated <= 0.6 s median (bundled, default layers)"] = (
             p["default"]["seconds_per_change_median"] <= 0.6)
+    if "scale100k" in p:
+        targets["map updated <= 1.5 s median at 100k (tiles)"] = (
+            p["scale100k"]["seconds_per_change_median"] <= 1.5)
     if "scale" in p:
         targets[f"occurrence points <= 24 B/point at {SCALE_N:,}"] = (
             p["scale"]["occ_file_bytes_per_point_first_load"] <= 24
@@ -500,8 +520,9 @@ def report(results: dict[str, Any], scenarios: list[str]) -> None:
         print(f"{name:<44}{fmt.format(x):>14}{fmt.format(y):>14}{ratio:>8}")
 
     for sc in scenarios:
-        print(f"-- {sc}" + (f" (+{SCALE_N:,} synthetic points, default layers)"
-                            if sc == "scale" else " layers"))
+        extra = {"scale": SCALE_N, "scale100k": 100_000}.get(sc)
+        print(f"-- {sc}" + (f" (+{extra:,} synthetic points, default layers)"
+                            if extra else " layers"))
         row("mapped points drawn (first load)", b[sc]["first_load"]["mapped"],
             p[sc]["first_load"]["mapped"])
         row("first load: websocket bytes", b[sc]["first_load"]["ws_bytes"],
@@ -526,6 +547,11 @@ def report(results: dict[str, Any], scenarios: list[str]) -> None:
             p[sc]["layer_requests_during_changes"])
         row("filter changes: occurrence-file requests", b[sc]["occ_requests_during_changes"],
             p[sc]["occ_requests_during_changes"])
+        row("filter change: tile requests (median)", b[sc]["tile_requests_per_change_median"],
+            p[sc]["tile_requests_per_change_median"])
+        row("filter change: tile bytes over HTTP (med)",
+            b[sc]["tile_http_bytes_per_change_median"],
+            p[sc]["tile_http_bytes_per_change_median"])
         row("first load: occurrence file B/point", b[sc]["occ_file_bytes_per_point_first_load"],
             p[sc]["occ_file_bytes_per_point_first_load"], "{:.1f}")
         row("filter change: all bytes / point (median)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mineralmap.ui.shell import (
     attributions,
     current_filter,
@@ -16,7 +18,12 @@ from mineralmap.ui.shell import (
     sidebar_filters,
 )
 
+#: The browser tab's icon, a file of ours: a ``:material/…:`` page icon is fetched from
+#: fonts.gstatic.com, which fails offline (a console error on every page load).
+FAVICON = str(Path(__file__).with_name("favicon.png"))
+
 __all__ = [
+    "FAVICON",
     "attributions",
     "current_filter",
     "filtered_occurrences",

@@ -257,6 +257,8 @@ def test_basemap_none_fetches_no_style(browser, app_url):
         wait_for_frames(page, 5)
         assert not [u for u in urls if "cartocdn" in u or "mapbox" in u], urls
         assert not [e for e in errors if "style" in e.lower() or "carto" in e.lower()], errors
+        # nothing but our own server: no basemap, no icon font (the tab icon is our file)
+        assert not [u for u in urls if not u.startswith((app_url, "data:", "blob:"))], urls
     finally:
         ctx.close()
 

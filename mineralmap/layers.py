@@ -946,8 +946,12 @@ def stacked_points(occ: pd.DataFrame) -> pd.DataFrame:
 
 
 def stack_layer(stacks: pd.DataFrame) -> pdk.Layer:
-    """Count badges beside stacked markers (layer id ``"occ-stacks"``; not pickable, so a
-    click goes to the marker under it, whose panel lists the stack).
+    """Counts beside stacked markers (layer id ``"occ-stacks"``; not pickable, so a click goes
+    to the marker under it, whose panel lists the stack).
+
+    Dark digits with a white halo (SDF font, digits only): a background box would be a
+    ``TextBackgroundLayer``, one more shader program to compile before the first full frame
+    (with software WebGL each costs a few hundred ms, issue 16).
 
     Parameters
     ----------
@@ -958,10 +962,9 @@ def stack_layer(stacks: pd.DataFrame) -> pdk.Layer:
             for x, y, n in zip(stacks["lon"], stacks["lat"], stacks["n"], strict=True)]
     return pdk.Layer(
         "TextLayer", data=data, id="occ-stacks", get_position="p", get_text="n",
-        get_size=12, size_units=_PX, get_color=[20, 20, 20, 255],
-        get_pixel_offset=[10, -10], background=True,
-        get_background_color=[255, 255, 255, 235], get_border_color=[20, 20, 20, 255],
-        get_border_width=1, background_padding=[3, 1], font_weight=700,
+        get_size=18, size_units=_PX, get_color=[20, 20, 20, 255],
+        get_pixel_offset=[12, -12], character_set="'0123456789'", font_weight=700,
+        font_settings={"sdf": True}, outline_width=3, outline_color=[255, 255, 255, 255],
         get_text_anchor="'middle'", get_alignment_baseline="'center'", pickable=False,
     )
 

@@ -521,6 +521,10 @@ def test_stacked_points_get_a_count_badge():
     badge = layer_by_id(spec, "occ-stacks")
     assert badge["@@type"] == "TextLayer" and badge["pickable"] is False
     assert badge["data"] == [{"p": [66.0, 29.0], "n": "3"}]
+    # digits only in the font atlas, a halo instead of a background box (one shader program
+    # fewer to compile before the first full frame with software WebGL)
+    assert set("".join(d["n"] for d in badge["data"])) <= set(badge["characterSet"])
+    assert not badge.get("background") and badge["fontSettings"]["sdf"] is True
     # no stack, no badge layer
     assert "occ-stacks" not in {lyr.id for lyr in ml.occurrence_layers(occ.iloc[[0, 2]])}
 

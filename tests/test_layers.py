@@ -678,3 +678,20 @@ def test_railway_map_draws_running_lines_not_service_tracks():
     assert [r["path"] for r in recs] == [[[66.0, 28.0], [67.0, 28.0]]]
     # without a track_role column every line is a running line
     assert len(ml.static_layer_payload("railways", g.drop(columns="track_role"))) == 2
+
+
+def test_every_scatter_layer_shares_one_shader_program(layers):
+    # the point context layers carry the occurrence markers' DataFilterExtension with a filter
+    # that keeps every record, so deck.gl compiles one scatter program, not two
+    occ = pd.DataFrame({"id": ["a"], "lon": [66.0], "lat": [29.0], "haul_road_km": [10.0],
+                        "rail_km": [1.0], "road_primary_km": [2.0]})
+    pts = ml.shared_points(occ)
+    shared = deck_json(ml.shared_layers(pts.records, pts.filter_range([None] * 3)))
+    ctx = deck_json(ml.context_layers(layers, ["ports", "border_crossings"]))
+    assert sorted(lyr["id"] for lyr in ctx["layers"]) == ["border_crossings", "ports"]
+    exts = {json.dumps(lyr.get("extensions"), sort_keys=True)
+            for lyr in shared["layers"] + ctx["layers"] if lyr["@@type"] == "ScatterplotLayer"}
+    assert len(exts) == 1 and "DataFilterExtension" in exts.pop()
+    for lyr in ctx["layers"]:
+        values = lyr["getFilterValue"]
+        assert all(lo <= v <= hi for v, (lo, hi) in zip(values, lyr["filterRange"], strict=True))

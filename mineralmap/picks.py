@@ -79,8 +79,9 @@ def _object_id(obj: Any) -> Any:
 def clicked_ids(event: Any, occ: pd.DataFrame, layer_id: str = OCCURRENCE_LAYER) -> list[str]:
     """Occurrence ids picked in a map selection event.
 
-    Small layers carry the id in each object (tiles: in its ``properties``); compact layers (thousands of points) do not, so
-    their picked indices are mapped back through :func:`mineralmap.layers.occurrence_view`.
+    Small layers carry the id in each object (a tile's GeoJSON feature: in its
+    ``properties``); compact layers (thousands of points) do not, so their picked indices are
+    mapped back through :func:`mineralmap.layers.occurrence_view`.
 
     Parameters
     ----------

@@ -171,8 +171,8 @@ def aggregation_note(mapped: int) -> str | None:
         return (f"{mapped:,} mapped occurrences are more than the map draws one by one at this "
                 f"scale ({layers.AGGREGATE_THRESHOLD:,}): zoomed out they are shown as grid "
                 "cells sized by count and coloured by the most frequent commodity; zoom in "
-                f"(to zoom level {tiles.POINT_ZOOM}, about 150 km across) to see every point, "
-                "with its tooltip, and click one for its details.")
+                f"(to zoom level {tiles.POINT_ZOOM}, where the map spans a few hundred km) to "
+                "see every point, with its tooltip, and click one for its details.")
     return (f"{mapped:,} mapped occurrences are more than the map draws one by one "
             f"({layers.AGGREGATE_THRESHOLD:,}): they are shown as grid cells of "
             f"{layers.AGGREGATE_CELL_DEG:g}° sized by count and coloured by the most frequent "

@@ -53,6 +53,7 @@ from mineralmap.schema import COMMODITY_GROUPS, CRS, PRECISION_CLASSES
 
 __all__ = [
     "AGGREGATE_CELL_DEG",
+    "MARKER_COLUMNS",
     "SEGMENT_LAYERS",
     "TILE_LAYER_ID",
     "SERVICE_TRACK",
@@ -405,8 +406,11 @@ def _km_text(v: np.ndarray, fmt: str = "{:,.0f}") -> pd.Series:
 
 
 _SDT = StringDType()
-_OCC_USED = ("id", "name", "commodity", "commodity_group", "status", "precision", "precision_km",
-             "port_nearest", "port_nearest_km", "haul_road_port", "haul_road_km")
+#: Occurrence columns the markers use (style, id, tooltip).
+MARKER_COLUMNS: tuple[str, ...] = (
+    "id", "name", "commodity", "commodity_group", "status", "precision", "precision_km",
+    "port_nearest", "port_nearest_km", "haul_road_port", "haul_road_km")
+_OCC_USED = MARKER_COLUMNS
 
 
 def _sarr(occ: pd.DataFrame, name: str) -> np.ndarray:

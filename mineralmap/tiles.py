@@ -71,8 +71,9 @@ POINT_ZOOM = 8
 CELLS_PER_TILE = 32
 #: A tile with more points than this is binned even at :data:`POINT_ZOOM`.
 MAX_TILE_POINTS = 5_000
-#: Tile sources kept by :class:`TileRegistry` (each holds a few arrays of the filtered rows).
-REGISTRY_SIZE = 16
+#: Tile sources kept by :class:`TileRegistry` (each holds the filtered rows' marker columns
+#: and coordinates: about 25 MB at 100,000 points).
+REGISTRY_SIZE = 8
 #: Web Mercator latitude limit (degrees).
 _MAX_LAT = 85.0511287798066
 
@@ -143,7 +144,8 @@ class TileSource:
     style
         The markers' style index (``group * 4 + precision class``).
     rows
-        The mapped rows (ids and tooltips of the points of a tile are read from them).
+        The mapped rows' :data:`mineralmap.layers.MARKER_COLUMNS` (ids and tooltips of the
+        points of a tile are read from them).
     """
 
     key: str
@@ -181,7 +183,8 @@ def tile_source(occ: pd.DataFrame, key: str) -> TileSource:
     if not (0 < len(key) <= 64 and all(c in "0123456789abcdef" for c in key)):
         raise ValidationError("a tile source key is 1-64 lowercase hexadecimal characters")
     lon, lat, ok = layers.mapped_lonlat(occ)
-    rows = occ.loc[ok]
+    # only what the markers show: a registered source must not keep a whole 100k frame alive
+    rows = occ.loc[ok, [c for c in layers.MARKER_COLUMNS if c in occ.columns]].copy()
     group, style = layers.style_codes(rows)
     mx, my = _mercator(lon[ok], lat[ok])
     return TileSource(key=key, mx=mx, my=my, lon=lon[ok], lat=lat[ok], group=group,

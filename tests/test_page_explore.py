@@ -272,7 +272,7 @@ def test_above_the_threshold_the_served_map_draws_tiles(use_toy_world, monkeypat
     kept = kept[kept["lon"].notna() & kept["lat"].notna()]
     assert src is not None and src.size == len(kept) > 1
     zoomed = [f for z in [tiles.POINT_ZOOM]
-              for x, y in {(int(a * 2 ** z), int(b * 2 ** z)) for a, b in zip(src.mx, src.my)}
+              for x, y in {(int(a * 2 ** z), int(b * 2 ** z)) for a, b in zip(src.mx, src.my, strict=True)}
               for f in tiles.tile_features(src, z, x, y)]
     assert sorted(f["properties"]["id"] for f in zoomed) == sorted(kept["id"].astype(str))
     notes = [i.value for i in at.info]

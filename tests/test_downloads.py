@@ -264,14 +264,18 @@ def test_any_stored_name_round_trips_through_the_url_and_header(app, store, name
     assert "\r" not in value and "\n" not in value and value.isascii()
 
 
-def test_routes_mount_both_paths(monkeypatch):
+def test_routes_mount_every_path(monkeypatch):
     monkeypatch.setitem(asgi._MOUNTED, "layers", False)  # restored after the test
     monkeypatch.setitem(asgi._MOUNTED, "downloads", False)
+    monkeypatch.setitem(asgi._MOUNTED, "tiles", False)
     assert not asgi.download_route_mounted() and not asgi.route_mounted("downloads")
+    assert not asgi.tile_route_mounted()
     paths = {r.path: r for r in asgi.routes()}
-    assert set(paths) == {"/layers/{file_name}", "/download/{token}/{file_name}"}
+    assert set(paths) == {"/layers/{file_name}", "/download/{token}/{file_name}",
+                          "/tiles/occ/{key}/{z}/{x}/{y}.json"}
     assert "GET" in paths["/download/{token}/{file_name}"].methods
     assert asgi.download_route_mounted() and asgi.layer_route_mounted()
+    assert asgi.tile_route_mounted()
     assert not asgi.route_mounted("nothing")
 
 
@@ -298,6 +302,7 @@ def test_a_download_is_a_link_to_the_route_when_it_is_mounted(monkeypatch):
 
     monkeypatch.setitem(asgi._MOUNTED, "layers", False)  # restored after the test
     monkeypatch.setitem(asgi._MOUNTED, "downloads", False)
+    monkeypatch.setitem(asgi._MOUNTED, "tiles", False)
     at = AppTest.from_function(_links_script).run()
     assert not at.exception
     assert len(at.get("download_button")) == 1 and len(at.get("link_button")) == 0

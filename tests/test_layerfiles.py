@@ -160,6 +160,7 @@ def test_route_sends_the_gzip_copy_and_answers_304(app, files):
 def test_routes_mount_the_layer_path(monkeypatch):
     monkeypatch.setitem(asgi._MOUNTED, "layers", False)  # restored after the test
     monkeypatch.setitem(asgi._MOUNTED, "downloads", False)
+    monkeypatch.setitem(asgi._MOUNTED, "tiles", False)
     assert not asgi.layer_route_mounted()
     route = asgi.routes()[0]
     assert route.path == "/layers/{file_name}" and "GET" in route.methods

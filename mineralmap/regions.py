@@ -850,15 +850,17 @@ def _crossing_pairs(polys: list[BaseGeometry], limit: int) -> int:
     first = np.r_[True, edge_ring[1:] != edge_ring[:-1]]
     ring_first = np.maximum.accumulate(np.where(first, edge_no, 0))
     ring_last = np.r_[ring_first[1:][first[1:]] - 1, len(a) - 1][np.cumsum(first) - 1]
-    count = 0
-    for start in range(0, len(a), 2000):  # chunks: stop as soon as the budget is spent
-        i, j = tree.query(boxes[start:start + 2000], predicate="intersects")
+    count, start, step = 0, 0, 256
+    while start < len(a):  # growing chunks: stop as soon as the budget is spent
+        i, j = tree.query(boxes[start:start + step], predicate="intersects")
         i = i + start
         keep = (i < j) & ~((edge_ring[i] == edge_ring[j]) & (
             (j - i == 1) | ((i == ring_first[i]) & (j == ring_last[i]))))
         count += int(keep.sum())
         if count > limit:
             break
+        start += step
+        step = min(2 * step, 4096)
     return count
 
 

@@ -37,6 +37,7 @@ import hashlib
 import json
 import math
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -302,15 +303,16 @@ def records_frame(rows: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in OCCURRENCE_COLUMNS if c not in rows.columns]
     if missing:
         raise StoreError(f"rows lack column(s) {', '.join(missing)}")
-    out = pd.DataFrame(index=pd.RangeIndex(len(rows)))
+    data: dict[str, list[str]] = {}
     for c in OCCURRENCE_COLUMNS:
         vals = rows[c].tolist()
         if c in NUMERIC_COLUMNS:
-            out[c] = pd.Series([_num_text(v) for v in vals], dtype=object)
+            data[c] = [_num_text(v) for v in vals]
         else:
-            out[c] = pd.Series(["" if v is None or (isinstance(v, float) and math.isnan(v))
-                                else str(v) for v in vals], dtype=object)
-    return out
+            data[c] = ["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+                       for v in vals]
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)), columns=list(OCCURRENCE_COLUMNS),
+                        dtype=object)
 
 
 def _row_hash(values: Sequence[str]) -> str:
@@ -324,6 +326,36 @@ def _content_hash(hashes: Sequence[str]) -> str:
 
 def _to_occurrences(records: pd.DataFrame, source: str) -> gpd.GeoDataFrame:
     return validate_occurrences(records, source=source)
+
+
+#: Validated rows of recently read versions, keyed by (content hash, source label): a version's
+#: rows never change, so reading one again costs a copy instead of a validation.
+_VALIDATED: dict[tuple[str, str], gpd.GeoDataFrame] = {}
+#: How many versions :data:`_VALIDATED` keeps (the least recently used one is dropped), and up
+#: to how many rows (a larger version is validated on every read rather than held twice).
+_VALIDATED_KEEP = 4
+_VALIDATED_MAX_ROWS = 20_000
+_VALIDATED_LOCK = threading.Lock()
+
+
+def _validated_version(content_sha256: str, source: str,
+                       read: Callable[[], pd.DataFrame]) -> gpd.GeoDataFrame:
+    """A copy of the validated rows of the version whose content hash is ``content_sha256``;
+    ``read()`` gives its text rows when they are not known yet."""
+    key = (content_sha256, source)
+    with _VALIDATED_LOCK:
+        hit = _VALIDATED.pop(key, None)
+        if hit is not None:
+            _VALIDATED[key] = hit  # most recently used last
+    if hit is not None:
+        return hit.copy()
+    fresh = _to_occurrences(read(), source)
+    if len(fresh) <= _VALIDATED_MAX_ROWS:
+        with _VALIDATED_LOCK:
+            _VALIDATED[key] = fresh.copy()
+            while len(_VALIDATED) > _VALIDATED_KEEP:
+                del _VALIDATED[next(iter(_VALIDATED))]
+    return fresh
 
 
 def diff_records(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -343,6 +375,13 @@ def diff_records(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     """
     o = old.set_index("id", drop=False)
     n = new.set_index("id", drop=False)
+    if o.index.is_unique and n.index.is_unique:
+        return _sorted_diff(_diff_unique(o, n))
+    return _sorted_diff(_diff_by_label(o, n))
+
+
+def _diff_by_label(o: pd.DataFrame, n: pd.DataFrame) -> list[dict[str, object]]:
+    """:func:`diff_records`'s rows, one ``.loc`` lookup per row (any ids)."""
     out: list[dict[str, object]] = []
 
     def xy(row: pd.Series | None) -> tuple[float, float]:
@@ -376,6 +415,10 @@ def diff_records(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
             out.append({"change": "changed", "id": i, "name": n.loc[i, "name"], "old_lon": ox,
                         "old_lat": oy, "new_lon": nx, "new_lat": ny,
                         "changed_columns": ";".join(cols)})
+    return out
+
+
+def _sorted_diff(out: list[dict[str, object]]) -> pd.DataFrame:
     df = pd.DataFrame(out, columns=list(DIFF_COLUMNS))
     for c in ("old_lon", "old_lat", "new_lon", "new_lat"):
         df[c] = df[c].astype(float)
@@ -384,6 +427,49 @@ def diff_records(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         df = df.sort_values(["change", "id"], key=lambda s: s.map(order) if s.name == "change"
                             else s).reset_index(drop=True)
     return df
+
+
+def _xy_pairs(rows: pd.DataFrame) -> np.ndarray:
+    """(lon, lat) floats of text rows; NaN for "" and both NaN when either is not a number."""
+    out = np.full((len(rows), 2), np.nan)
+    for k, (lon, lat) in enumerate(zip(rows["lon"].tolist(), rows["lat"].tolist(), strict=True)):
+        try:
+            out[k] = (float(lon) if lon != "" else np.nan, float(lat) if lat != "" else np.nan)
+        except ValueError:
+            pass
+    return out
+
+
+def _diff_unique(o: pd.DataFrame, n: pd.DataFrame) -> list[dict[str, object]]:
+    """:func:`diff_records`'s rows when the ids of each table are unique (the stored case):
+    the same rows, read by position instead of one ``.loc`` lookup per row."""
+    oxy, nxy = _xy_pairs(o), _xy_pairs(n)
+    oname, nname = o["name"].tolist(), n["name"].tolist()
+    out: list[dict[str, object]] = []
+    added = n.index.difference(o.index, sort=False)
+    for i, k in zip(added, n.index.get_indexer(added), strict=True):
+        out.append({"change": "added", "id": i, "name": nname[k], "old_lon": np.nan,
+                    "old_lat": np.nan, "new_lon": nxy[k, 0], "new_lat": nxy[k, 1],
+                    "changed_columns": ""})
+    removed = o.index.difference(n.index, sort=False)
+    for i, k in zip(removed, o.index.get_indexer(removed), strict=True):
+        out.append({"change": "removed", "id": i, "name": oname[k], "old_lon": oxy[k, 0],
+                    "old_lat": oxy[k, 1], "new_lon": np.nan, "new_lat": np.nan,
+                    "changed_columns": ""})
+    both = n.index.intersection(o.index, sort=False)
+    if len(both):
+        ko, kn = o.index.get_indexer(both), n.index.get_indexer(both)
+        cols = list(OCCURRENCE_COLUMNS)
+        a = o[cols].to_numpy(dtype=object)[ko]
+        b = n[cols].to_numpy(dtype=object)[kn]
+        neq = a != b
+        for k in np.flatnonzero(neq.any(axis=1)):
+            out.append({"change": "changed", "id": both[k], "name": nname[kn[k]],
+                        "old_lon": oxy[ko[k], 0], "old_lat": oxy[ko[k], 1],
+                        "new_lon": nxy[kn[k], 0], "new_lat": nxy[kn[k], 1],
+                        "changed_columns": ";".join(OCCURRENCE_COLUMNS[j]
+                                                    for j in np.flatnonzero(neq[k]))})
+    return out
 
 
 def version_rows(old: pd.DataFrame, new: pd.DataFrame
@@ -634,11 +720,15 @@ class BaseStore:
         geopandas.GeoDataFrame
             Same columns, dtypes and CRS as :func:`mineralmap.curated.load_occurrences`.
         """
-        def q(con: object) -> tuple[pd.DataFrame, int]:
+        def q(con: object) -> tuple[int, int, str]:
             vid, number = self._version_id(con, version)
-            return self._records_con(con, vid), number
-        rec, number = self._read(q)  # type: ignore[misc]
-        return _to_occurrences(rec, f"dataset {self.dataset} version {number}")
+            sha = self._x(con, "SELECT content_sha256 FROM versions WHERE id=?",
+                          (vid,)).fetchone()[0]  # type: ignore[attr-defined]
+            return vid, number, str(sha)
+        vid, number, sha = self._read(q)  # type: ignore[misc]
+        return _validated_version(
+            sha, f"dataset {self.dataset} version {number}",
+            lambda: self._read(lambda c: self._records_con(c, vid)))  # type: ignore[arg-type,return-value]
 
     def diff(self, a: int, b: int) -> pd.DataFrame:
         """Changes from version ``a`` to version ``b`` (:func:`diff_records`)."""

@@ -21,8 +21,11 @@ from its catalog. ``use_real_cache`` runs an AppTest on the real data (one smoke
 
 from __future__ import annotations
 
+import gc
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import settings as hypothesis_settings
+from postgis_cluster import share_for_this_run
 from shapely.geometry import LineString, Point, box
 
 from mineralmap import config
@@ -48,6 +52,8 @@ from mineralmap.schema import (
     OCCURRENCE_COLUMNS,
     PORT_COLUMNS,
 )
+
+_PG_STOP = pytest.StashKey()
 
 #: Shared storage-backend fixtures (SQLite and a throw-away PostGIS cluster): tests/backends.py.
 pytest_plugins = ["backends"]
@@ -72,9 +78,16 @@ hypothesis_settings.load_profile("ci")
 # reload_settings(), and so is the teardown.
 
 
+@pytest.fixture(scope="session")
+def _caches_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("caches")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("MINERALMAP_CACHE", str(tmp_path_factory.mktemp("cache")))
+def _isolated_env(_caches_root, monkeypatch):
+    # a fresh folder per test; tempfile, not tmp_path_factory.mktemp: that lists the whole base
+    # folder on every call to number the new one (quadratic over a run of 1000 tests)
+    monkeypatch.setenv("MINERALMAP_CACHE", tempfile.mkdtemp(prefix="cache", dir=_caches_root))
     monkeypatch.delenv("MINERALMAP_GEODATA", raising=False)
     monkeypatch.delenv("MINERALMAP_DEMO_SCALE", raising=False)
     monkeypatch.delenv("MINERALMAP_OCCURRENCES", raising=False)
@@ -438,16 +451,30 @@ def toy_enriched() -> gpd.GeoDataFrame:
 CURATED_LAYERS = ("ports", "border_crossings", "dry_ports")
 
 
-@pytest.fixture
-def cache(tmp_path, layers):
-    """A cache holding every bulk toy layer and a manifest with fingerprints."""
-    d = tmp_path / "cache"
+_TOY_BULK = {"provinces": toy_provinces, "districts": toy_districts, "tehsils": toy_tehsils,
+             "countries": toy_countries, "roads": toy_roads, "railways": toy_railways,
+             "rail_stations": toy_rail_stations, "towns": toy_towns, "airports": toy_airports,
+             "power_plants": toy_power_plants}
+
+
+@pytest.fixture(scope="session")
+def _toy_cache_files(tmp_path_factory) -> Path:
+    """The files of :func:`cache`, written once per session (then copied per test)."""
+    d = tmp_path_factory.mktemp("toy_cache_files")
     entries = {}
     for name in (n for n in LAYER_COLUMNS if n not in CURATED_LAYERS):
-        write_parquet_atomic(layers[name], d / f"{name}.parquet")
-        entries[name] = {"status": "built", "fingerprint": f"fp-{name}", "rows": len(layers[name])}
+        layer = _fresh(name, _TOY_BULK[name])
+        write_parquet_atomic(layer, d / f"{name}.parquet")
+        entries[name] = {"status": "built", "fingerprint": f"fp-{name}", "rows": len(layer)}
     write_json_atomic({"layers": entries}, d / MANIFEST_FILE)
     return d
+
+
+@pytest.fixture
+def cache(tmp_path, _toy_cache_files, layers):  # noqa: ARG001 - layers: the same toy frames
+    """A cache (a fresh folder per test) holding every bulk toy layer, as the ``layers`` fixture
+    gives them, and a manifest with fingerprints."""
+    return Path(shutil.copytree(_toy_cache_files, tmp_path / "cache"))
 
 
 # ---- the toy world as an app: a toy cache + toy curated tables on disk ------------------------
@@ -638,13 +665,29 @@ def app_world(env: dict[str, str]) -> None:
 INTEGRATION_FILES = ("test_integration_data.py", "test_integration_enrich.py")
 
 
+#: xdist groups that run first (``--dist loadgroup`` hands out groups in collection order, see
+#: ``--no-loadscope-reorder`` in pyproject.toml): the long ones, so that no worker is left with a
+#: long group while the other has nothing to do at the end of the run.
+FIRST_GROUPS = ("real_data", "integration_data", "integration_enrich", "brief")
+
+
+def _group(item) -> str | None:
+    mark = item.get_closest_marker("xdist_group")
+    if mark is None:
+        return None
+    return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook signature
     """Mark browser tests ``e2e`` and mirror builds ``integration`` (a ``pytestmark`` in a
     conftest is not applied to the tests of its folder, so the marks are set here).
 
-    Also run the AppTests on the real data after the other tests (keeping their order), all on
-    one xdist worker (group ``real_data``, with ``--dist loadgroup``): they then share one real
-    catalog and road network instead of switching worlds per file or building them per worker."""
+    Under xdist (``--dist loadgroup``) every test file is one group, run by one worker, so that a
+    module's fixtures are built once per run instead of once on each worker; the AppTests on the
+    real data are one group (``real_data``) across files: they share one real catalog and road
+    network instead of switching worlds per file or building them per worker. The groups of
+    :data:`FIRST_GROUPS` come first."""
     e2e_dir = Path(__file__).resolve().parent / "e2e"
     for item in items:
         path = Path(str(item.fspath)).resolve()
@@ -652,9 +695,65 @@ def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook 
             item.add_marker(pytest.mark.e2e)
         if path.name in INTEGRATION_FILES:
             item.add_marker(pytest.mark.integration)
-    real_app = [i for i in items if "use_real_cache" in getattr(i, "fixturenames", ())]
-    for item in real_app:
-        item.add_marker(pytest.mark.xdist_group("real_data"))
-    if real_app:
-        others = [i for i in items if "use_real_cache" not in getattr(i, "fixturenames", ())]
-        items[:] = others + real_app
+        if "use_real_cache" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("real_data"))
+        elif _group(item) is None:
+            item.add_marker(pytest.mark.xdist_group(path.stem))
+    rank = {g: i for i, g in enumerate(FIRST_GROUPS)}
+    items.sort(key=lambda i: rank.get(_group(i) or "", len(rank)))  # stable: keeps the rest
+
+
+# ---- Streamlit's component scan, once per test process -----------------------------------------
+#
+# Every new AppTest (its first run) scans the metadata of every installed distribution for
+# Streamlit component manifests (streamlit.components.v2.manifest_scanner): about 0.2 s, and the
+# suite creates ~80 AppTests per run. The installed packages do not change while the tests run,
+# so the scan's result is computed once per process and handed to every later AppTest (same list;
+# tests/test_ui_entrypoint.py checks that it equals a fresh scan). Installed when the test
+# modules have been imported (they import streamlit.testing), so processes without AppTests never
+# import streamlit for it.
+
+
+def _memoize_component_scan() -> None:
+    scanner = sys.modules.get("streamlit.components.v2.manifest_scanner")
+    if scanner is None and "streamlit.testing.v1" in sys.modules:
+        import streamlit.components.v2.manifest_scanner as scanner  # only AppTests need it
+    fresh = getattr(scanner, "scan_component_manifests", None)
+    if fresh is None or getattr(fresh, "memoized_for_tests", False):
+        return
+    memo: list = []
+
+    def scan_once(max_workers: int | None = None) -> list:
+        if not memo:
+            memo.append(fresh(max_workers))
+        return list(memo[0])
+
+    scan_once.memoized_for_tests = True  # type: ignore[attr-defined]
+    scan_once.fresh = fresh  # type: ignore[attr-defined]
+    scanner.scan_component_manifests = scan_once
+
+
+def pytest_collection_finish(session):  # noqa: ARG001 - pytest hook signature
+    _memoize_component_scan()
+    # The imported libraries and the collected tests live until the process ends: moved out of
+    # the garbage collector's generations, so that its full collections during the tests do
+    # not walk them again and again (they hold no cycles to free).
+    gc.collect()
+    gc.freeze()
+
+
+# ---- one PostgreSQL cluster per test run ------------------------------------------------------
+
+
+def pytest_configure(config):
+    """In the process that starts the run (not in an xdist worker): let all processes of the run
+    share one throw-away PostgreSQL cluster (tests/postgis_cluster.py), started by the first
+    test that needs it, instead of one per worker (initdb + start + template: ~4 s each)."""
+    if not hasattr(config, "workerinput"):
+        config.stash[_PG_STOP] = share_for_this_run()
+
+
+def pytest_unconfigure(config):
+    stop = config.stash.get(_PG_STOP, None)
+    if stop is not None:
+        stop()  # every worker has finished

@@ -1,7 +1,8 @@
 """A throw-away PostgreSQL + PostGIS cluster for the tests (issue 12).
 
-:func:`cluster` starts one cluster per test process (``initdb`` + ``pg_ctl`` in a temporary folder,
-listening on 127.0.0.1 on a free port, password authentication) and stops it at exit. PostgreSQL
+:func:`cluster` starts one cluster per test run (``initdb`` + ``pg_ctl`` in a temporary folder,
+listening on 127.0.0.1 on a free port, password authentication), shared by the xdist workers
+(:func:`share_for_this_run`), and it is stopped when the run ends. PostgreSQL
 refuses to run as root, so when the tests run as root the cluster runs as the unprivileged system
 user ``mmtest`` (created with ``useradd`` when missing).
 
@@ -20,7 +21,9 @@ When PostgreSQL or PostGIS is not installed the tests are skipped with a message
 from __future__ import annotations
 
 import atexit
+import fcntl
 import glob
+import json
 import os
 import pwd
 import secrets
@@ -29,6 +32,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +69,24 @@ def _has_postgis(bindir: Path) -> bool:
     cands = [Path(share)] if share else []
     cands += [Path(p) for p in glob.glob("/usr/share/postgresql/*")]
     return any((c / "extension" / "postgis.control").is_file() for c in cands)
+
+
+#: A cluster of a whole test run holds ~30 MB per database; in memory only with this much free.
+MEMORY_DIR_MIN_FREE = 4 * 1024**3
+
+
+def _memory_dir() -> str | None:
+    """``/dev/shm`` when it is a writable tmpfs with room to spare, else None (the default
+    temporary folder): the throw-away cluster (fsync off) then lives in memory, which makes
+    creating databases from the template about twice as fast and removing them at the end
+    cheap."""
+    shm = Path("/dev/shm")
+    try:
+        ok = shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) and \
+            shutil.disk_usage(shm).free >= MEMORY_DIR_MIN_FREE
+    except OSError:
+        ok = False
+    return str(shm) if ok else None
 
 
 def _free_port() -> int:
@@ -129,7 +151,7 @@ def start_cluster() -> Cluster:
     if not _has_postgis(bindir):
         raise ClusterUnavailable(f"PostGIS is not installed: {INSTALL_HINT}")
     prefix = _as_user()
-    root = Path(tempfile.mkdtemp(prefix="mm_pg_"))
+    root = Path(tempfile.mkdtemp(prefix="mm_pg_", dir=_memory_dir()))
     if prefix:
         shutil.chown(root, user=OS_USER, group=pwd.getpwnam(OS_USER).pw_gid)
     admin_pw, app_pw = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
@@ -174,21 +196,104 @@ def start_cluster() -> Cluster:
 _CLUSTER: Cluster | None = None
 _FAILURE: str | None = None
 
+#: Environment variable naming a folder through which the processes of one test run (the pytest
+#: controller and its xdist workers) share one cluster: set by :func:`share_for_this_run`.
+SHARE_ENV = "MM_TEST_PG_SHARE"  # not a MINERALMAP_ setting: test plumbing only
+_SHARE_FILE = "cluster.json"
+
+
+def _to_json(c: Cluster) -> dict:
+    return {"root": str(c.root), "bindir": str(c.bindir), "port": c.port,
+            "admin_password": c.admin_password, "app_password": c.app_password,
+            "prefix": c.prefix}
+
+
+def _from_json(d: dict) -> Cluster:
+    c = Cluster(root=Path(d["root"]), bindir=Path(d["bindir"]), port=int(d["port"]),
+                admin_password=d["admin_password"], app_password=d["app_password"],
+                prefix=list(d["prefix"]))
+    c._template_ready = True  # type: ignore[attr-defined] - made by the process that started it
+    return c
+
+
+def _shared_cluster(share: Path) -> Cluster:
+    """The run's cluster from ``share``: the first process to ask starts it (and its template)
+    under a file lock and writes how to reach it; the others read that. Stopped by the
+    controller (:func:`share_for_this_run`), not by the worker that happened to start it."""
+    share.mkdir(parents=True, exist_ok=True)
+    with open(share / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        info = share / _SHARE_FILE
+        if info.is_file():
+            d = json.loads(info.read_text())
+            if "failure" in d:
+                raise ClusterUnavailable(d["failure"])
+            return _from_json(d)
+        try:
+            c = start_cluster()
+        except ClusterUnavailable as exc:
+            info.write_text(json.dumps({"failure": str(exc)}))
+            raise
+        try:
+            _template(c)
+        except BaseException:
+            c.stop()
+            raise
+        tmp = share / (_SHARE_FILE + ".tmp")
+        tmp.write_text(json.dumps(_to_json(c)))
+        tmp.chmod(0o600)
+        tmp.replace(info)
+        return c
+
 
 def cluster() -> Cluster:
-    """The process-wide test cluster (started on first use, stopped at exit)."""
+    """The test run's cluster (started on first use, stopped at exit).
+
+    Under a controller that called :func:`share_for_this_run` (tests/conftest.py does), every
+    process of the run (xdist workers) uses one cluster; otherwise one per process.
+    """
     global _CLUSTER, _FAILURE
     if _CLUSTER is not None:
         return _CLUSTER
     if _FAILURE is not None:
         raise ClusterUnavailable(_FAILURE)
+    share = os.environ.get(SHARE_ENV)
     try:
-        _CLUSTER = start_cluster()
+        _CLUSTER = _shared_cluster(Path(share)) if share else start_cluster()
     except ClusterUnavailable as exc:
         _FAILURE = str(exc)
         raise
-    atexit.register(_CLUSTER.stop)
+    if not share:
+        atexit.register(_CLUSTER.stop)
     return _CLUSTER
+
+
+def share_for_this_run() -> Callable[[], None]:
+    """Called once by the process that starts the test run, before any worker starts: lets the
+    run's processes share one cluster (started by the first one that needs it). Returns the
+    function that stops it (call it when every worker has finished; it is also registered at
+    exit)."""
+    share = Path(tempfile.mkdtemp(prefix="mm_pg_share_"))
+    os.environ[SHARE_ENV] = str(share)
+    done: list[bool] = []
+
+    def stop() -> None:
+        if done:
+            return
+        done.append(True)
+        if os.environ.get(SHARE_ENV) == str(share):
+            del os.environ[SHARE_ENV]
+        info = share / _SHARE_FILE
+        try:
+            d = json.loads(info.read_text()) if info.is_file() else {}
+        except (OSError, ValueError):
+            d = {}
+        if "port" in d:
+            _from_json(d).stop()
+        shutil.rmtree(share, ignore_errors=True)
+
+    atexit.register(stop)
+    return stop
 
 
 def cluster_or_skip() -> Cluster:
@@ -245,5 +350,5 @@ def new_database(c: Cluster, prefix: str = "mm", *, migrated: bool = False) -> s
     return c.app_url(name)
 
 
-__all__ = ["APP_ROLE", "Cluster", "ClusterUnavailable", "cluster", "cluster_or_skip",
-           "new_database", "start_cluster"]
+__all__ = ["APP_ROLE", "SHARE_ENV", "Cluster", "ClusterUnavailable", "cluster", "cluster_or_skip",
+           "new_database", "share_for_this_run", "start_cluster"]

@@ -38,6 +38,10 @@ from mineralmap.market import load_market_facts
 from mineralmap.regions import RegionSpec
 from mineralmap.selection import Selection
 
+#: One xdist worker runs this file (``--dist loadgroup``), so each of its two PDFs is laid out once
+#: per run (WeasyPrint, ~2 s each) instead of once on each worker.
+pytestmark = pytest.mark.xdist_group("brief")
+
 WHEN = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 TINY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
 URDU = "استک نالہ"

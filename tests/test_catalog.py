@@ -130,6 +130,20 @@ def test_changed_layer_recomputes_enrichment_and_key(cache, geodata, layers):
     assert len(second.layer("towns")) == 1
 
 
+def test_small_layers_read_again_are_fresh_copies_of_the_same_bytes(cache, layers):
+    """Small layer files are kept in memory by content (catalog._SMALL_LAYERS): a second load
+    gets an independent copy, and a file with other bytes is read again, also in place."""
+    first, _ = load_layers(cache)
+    first["roads"].loc[0, "ref"] = "changed by the caller"
+    again, _ = load_layers(cache)
+    assert again["roads"].loc[0, "ref"] != "changed by the caller"
+    pd.testing.assert_frame_equal(pd.DataFrame(again["roads"]), pd.DataFrame(load_layers(cache)[0]["roads"]))
+    path = cache / "towns.parquet"
+    one = layers["towns"].iloc[:1]
+    one.to_parquet(path)  # rewritten in place: same file, other bytes
+    assert len(load_layers(cache)[0]["towns"]) == 1
+
+
 def test_changed_occurrences_recompute(cache, geodata, layers, occurrences):
     load_catalog(cache)
     stamp = enriched_stamp(cache)

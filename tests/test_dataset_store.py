@@ -13,13 +13,11 @@ points, credentials, reconnects) are in ``tests/test_pgstore.py``.
 
 from __future__ import annotations
 
-import os
+import multiprocessing
 import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
 import time
+import traceback
 from pathlib import Path
 
 import pandas as pd
@@ -228,6 +226,55 @@ def test_numbers_round_trip_exactly(x):
         assert float(text) == x
 
 
+def test_occurrences_are_independent_copies(db, steward):
+    """Validated versions are kept in memory (store._VALIDATED): every read is a fresh copy,
+    and each version reads back its own rows."""
+    a = db.occurrences()
+    a.loc[0, "name"] = "changed by the caller"
+    b = db.occurrences()
+    assert b.loc[0, "name"] != "changed by the caller"
+    pd.testing.assert_frame_equal(b, db.occurrences(1))
+    db.publish(steward, changed_rows(db), note="n", source_name="f", source_sha256="0")
+    two = db.occurrences()
+    assert "NEW-001" in set(two["id"]) and "NEW-001" not in set(db.occurrences(1)["id"])
+    pd.testing.assert_frame_equal(two, store._to_occurrences(db.records(2),
+                                                             "dataset occurrences version 2"))
+
+
+_cell = st.sampled_from(["", "66.5", "29.25", "-0.0", "1e3", "abc", " 7 "])
+_row = st.fixed_dictionaries({"id": st.sampled_from([f"X-{i}" for i in range(8)]),
+                              "name": st.sampled_from(["a", "b", "<c>"]),
+                              "lon": _cell, "lat": _cell,
+                              "status": st.sampled_from(["", "occurrence", "mine"])})
+
+
+def _text_rows(rows: list[dict]) -> pd.DataFrame:
+    blank = dict.fromkeys(OCCURRENCE_COLUMNS, "")
+    unique = list({r["id"]: {**blank, **r} for r in rows}.values())  # one row per id
+    return pd.DataFrame(unique, columns=list(OCCURRENCE_COLUMNS), dtype=object)
+
+
+@given(st.lists(_row, max_size=8), st.lists(_row, max_size=8))
+def test_diff_by_position_equals_diff_by_label(old, new):
+    """diff_records reads rows by position when the ids are unique (the stored case); it gives
+    exactly what the row-by-row label lookup gives."""
+    o = _text_rows(old).set_index("id", drop=False)
+    n = _text_rows(new).set_index("id", drop=False)
+    pd.testing.assert_frame_equal(store._sorted_diff(store._diff_unique(o, n)),
+                                  store._sorted_diff(store._diff_by_label(o, n)))
+
+
+def test_records_frame_is_text_in_schema_order():
+    rows = pd.DataFrame([{c: "" for c in OCCURRENCE_COLUMNS}] * 3)
+    rows["lon"] = [66.5, float("nan"), None]
+    rows["name"] = ["a", None, float("nan")]
+    out = store.records_frame(rows)
+    assert list(out.columns) == list(OCCURRENCE_COLUMNS)
+    assert isinstance(out.index, pd.RangeIndex) and len(out) == 3
+    assert all(pd.api.types.is_object_dtype(t) for t in out.dtypes)
+    assert list(out["lon"]) == ["66.5", "", ""] and list(out["name"]) == ["a", "", ""]
+
+
 def _drop_last_row(csv: Path) -> None:
     lines = csv.read_text(encoding="utf-8").splitlines(keepends=True)
     csv.write_text("".join(lines[:-1]), encoding="utf-8")
@@ -256,51 +303,72 @@ def test_revised_bundled_table_becomes_a_version_until_stewards_publish(tmp_path
 
 # ------------------------------------------------------------------------------- processes
 
-_CHILD = textwrap.dedent("""
-    import sys, time
-    from pathlib import Path
-    from mineralmap import auth, pgstore, store
-    from mineralmap.config import get_settings
-    name, mode, go = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-    db = store.open_store(get_settings())
-    rows = db.records().copy()
-    rows.loc[0, "name"] = "renamed by " + name
-    s = auth.cli_session(name)
-    print("READY", flush=True)
-    def slow(frac, msg):
-        if mode == "hang":
-            print("MID", flush=True)
-            time.sleep(60)
-        time.sleep(0.05)
-    while not go.exists():
-        time.sleep(0.01)
+# Each publisher is a separate OS process (its own connection, its own locks), forked from this
+# already-imported test process instead of a fresh interpreter that imports the whole stack again.
+_FORK = multiprocessing.get_context("fork")
+#: How long a "slow" publisher holds its write transaction open (at its first progress call), so
+#: that the other publisher, released at the same moment, has to wait for it.
+HOLD_S = 0.25
+
+
+def _publisher(cfg: Settings, name: str, mode: str, go, out) -> None:
+    """Child process: open the store, report READY, wait for ``go``, publish, report."""
     try:
-        v = db.publish(s, rows, note="by " + name, source_name=name, source_sha256="0",
-                       expected_parent=1 if mode == "strict" else None, progress=slow)
-        print("OK", v.number, flush=True)
-    except store.StoreConflictError as exc:
-        print("CONFLICT", exc, flush=True)
-""")
+        db = store.open_store(cfg)
+        rows = db.records().copy()
+        rows.loc[0, "name"] = "renamed by " + name
+        s = auth.cli_session(name)
+        out.send(("READY",))
+        held = []
+
+        def slow(frac: float, msg: str) -> None:
+            if mode == "hang":
+                out.send(("MID",))
+                time.sleep(60)
+            if not held:
+                held.append(frac)
+                time.sleep(HOLD_S)
+
+        go.wait(60)
+        try:
+            v = db.publish(s, rows, note="by " + name, source_name=name, source_sha256="0",
+                           expected_parent=1 if mode == "strict" else None, progress=slow)
+            out.send(("OK", v.number))
+        except store.StoreConflictError as exc:
+            out.send(("CONFLICT", str(exc)))
+    except BaseException:  # noqa: BLE001 - reported to the test, which fails with it
+        out.send(("ERROR", traceback.format_exc()))
+        raise
 
 
-def _spawn(cfg: Settings, name: str, mode: str, go: Path) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), MINERALMAP_CACHE=str(cfg.cache_dir),
-               MINERALMAP_DATABASE_URL=cfg.database_url)
-    return subprocess.Popen([sys.executable, "-c", _CHILD, name, mode, str(go)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+def _spawn(cfg: Settings, name: str, mode: str, go):
+    """Start a publisher process; returns it and the reading end of its pipe."""
+    recv, send = _FORK.Pipe(duplex=False)
+    proc = _FORK.Process(target=_publisher, args=(cfg, name, mode, go, send), daemon=True)
+    proc.start()
+    send.close()
+    return proc, recv
+
+
+def _next(recv, timeout: float = 60) -> tuple:
+    assert recv.poll(timeout), "the publisher process sent nothing"
+    return recv.recv()
 
 
 @pytest.mark.parametrize("mode", ["lenient", "strict"])
-def test_two_concurrent_publishes(tmp_path, cfg, mode):
+def test_two_concurrent_publishes(cfg, mode):
     db = store.open_store(cfg)
-    go = tmp_path / "go"
-    procs = [_spawn(cfg, n, mode, go) for n in ("alice", "bilal")]
-    for p in procs:  # both children have opened the store and wait for "go"
-        assert p.stdout.readline().strip() == "READY", p.stderr.read()  # type: ignore[union-attr]
-    go.touch()
-    outs = [p.communicate(timeout=120) for p in procs]
-    assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
-    lines = sorted(o[0].strip() for o in outs)
+    go = _FORK.Event()
+    children = [_spawn(cfg, n, mode, go) for n in ("alice", "bilal")]
+    for _, recv in children:  # both children have opened the store and wait for "go"
+        msg = _next(recv)
+        assert msg == ("READY",), msg
+    go.set()
+    results = [_next(recv, 120) for _, recv in children]
+    for proc, _ in children:
+        proc.join(120)
+    assert all(proc.exitcode == 0 for proc, _ in children), results
+    lines = sorted(" ".join(str(x) for x in r) for r in results)
     if mode == "lenient":
         assert [ln.split()[0] for ln in lines] == ["OK", "OK"]
         assert sorted(int(ln.split()[1]) for ln in lines) == [2, 3]
@@ -313,17 +381,18 @@ def test_two_concurrent_publishes(tmp_path, cfg, mode):
     assert len(db.occurrences()) == db.current_version().n_rows
 
 
-def test_killed_publish_leaves_previous_version_intact(tmp_path, cfg, steward):
+def test_killed_publish_leaves_previous_version_intact(cfg, steward):
     db = store.open_store(cfg)
     before = db.records()
-    go = tmp_path / "go"
-    go.touch()
-    proc = _spawn(cfg, "crash", "hang", go)
-    assert proc.stdout.readline().strip() == "READY"  # type: ignore[union-attr]
-    line = proc.stdout.readline()  # type: ignore[union-attr]
-    assert line.strip() == "MID", proc.stderr.read()  # type: ignore[union-attr]
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    go = _FORK.Event()
+    go.set()
+    proc, recv = _spawn(cfg, "crash", "hang", go)
+    assert _next(recv) == ("READY",)
+    msg = _next(recv)
+    assert msg == ("MID",), msg
+    proc.kill()  # SIGKILL in the middle of the write transaction
+    proc.join(30)
+    assert proc.exitcode == -signal.SIGKILL
     again = store.open_store(cfg)
     assert again.integrity_ok()
     assert [v.number for v in again.versions()] == [1]

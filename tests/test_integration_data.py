@@ -16,7 +16,9 @@ from mineralmap.schema import LAYER_COLUMNS, PROVINCES
 from mineralmap.sources import MANIFEST, mirror_dir
 from tests.conftest import skip_or_fail_in_ci
 
-pytestmark = pytest.mark.integration
+#: One xdist worker runs this file (``--dist loadgroup``): the mirror is built once per run, not
+#: once on each worker.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration_data")]
 
 
 def _mirror():

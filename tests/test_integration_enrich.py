@@ -17,7 +17,9 @@ from mineralmap._geo import GEOD
 from mineralmap.schema import PORT_HAUL_COLUMNS
 from tests.conftest import skip_or_fail_in_ci
 
-pytestmark = pytest.mark.integration
+#: One xdist worker runs this file (``--dist loadgroup``): the real layers are loaded, networked
+#: and enriched once per run, not once on each worker.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("integration_enrich")]
 
 NEEDED = ("provinces", "districts", "tehsils", "countries", "roads", "railways",
           "rail_stations", "airports", "towns")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from streamlit.components.v2 import manifest_scanner
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
@@ -95,3 +96,12 @@ def test_deep_link_into_the_app_shows_the_shared_sidebar(use_real_cache):
     assert [h.value for h in at.sidebar.header] == ["Filters"]
     assert at.multiselect(key="flt_provinces") is not None
     assert any(t.value.startswith("Pakistan's critical minerals") for t in at.title)
+
+
+def test_component_scan_memo_gives_what_a_fresh_scan_gives():
+    """tests/conftest.py scans the installed packages for Streamlit components once per process
+    (instead of once per AppTest); the memo returns what a fresh scan returns, as a new list."""
+    memo = manifest_scanner.scan_component_manifests
+    assert getattr(memo, "memoized_for_tests", False), "conftest did not install the memo"
+    fresh = memo.fresh()
+    assert memo() == fresh and memo() is not memo()

@@ -128,6 +128,16 @@ def time_to_map(browser, url: str, repeats: int) -> list[float]:
     return out
 
 
+def _switch(page, meter: Meter, link: str, path: str) -> dict[str, Any]:
+    """Bytes and seconds of a click on the navigation ``link`` until its page's map is drawn."""
+    m0 = meter.mark()
+    page.get_by_role("link", name=link).first.click()
+    page.wait_for_url(f"**/{path}**", timeout=TIMEOUT_S * 1000)
+    page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=TIMEOUT_S * 1000)
+    _settle(page, meter)
+    return meter.since(m0)
+
+
 def interactions(browser, url: str) -> dict[str, Any]:
     """Bytes and seconds of mineralmap's first load, filter change, page switch and revisit."""
     ctx = browser.new_context(viewport=VIEWPORT)
@@ -142,20 +152,10 @@ def interactions(browser, url: str) -> dict[str, Any]:
     page.wait_for_function(_RERUN_DONE_JS, timeout=TIMEOUT_S * 1000)
     _settle(page, meter)
     res["filter_change"] = meter.since(m0)
-    m0 = meter.mark()
-    page.get_by_role("link", name="Region & export").first.click()
-    page.wait_for_url("**/region_export**", timeout=TIMEOUT_S * 1000)
-    page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=TIMEOUT_S * 1000)
-    _settle(page, meter)
     # there: the Region page's own layers (e.g. districts) are fetched the first time; back:
     # Explore's layers come from the browser cache (0 HTTP bytes)
-    res["page_switch_to_region"] = meter.since(m0)
-    m0 = meter.mark()
-    page.get_by_role("link", name="Explore map").first.click()
-    page.wait_for_url("**/explore**", timeout=TIMEOUT_S * 1000)
-    page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=TIMEOUT_S * 1000)
-    _settle(page, meter)
-    res["page_switch_back_to_explore"] = meter.since(m0)
+    res["page_switch_to_region"] = _switch(page, meter, "Region & export", "region_export")
+    res["page_switch_back_to_explore"] = _switch(page, meter, "Explore map", "explore")
     page2 = ctx.new_page()
     res["revisit"] = visit(page2, Meter(page2), f"{url}/explore?basemap=none")
     res["console_errors"] = meter.errors[:10]

@@ -125,6 +125,17 @@ def project_on_segments(
     return t, px - ax - t * dx, py - ay - t * dy
 
 
+#: k-d tree queries of fewer points run in the calling thread: ``workers=-1`` starts a thread per
+#: core (~1 ms), which costs more than a small query (~0.07 ms for a few points).
+KD_PARALLEL_MIN_POINTS = 2_000
+
+
+def kd_workers(n_points: int) -> int:
+    """``workers`` for a :class:`scipy.spatial.cKDTree` query of ``n_points`` points (the result
+    does not depend on it)."""
+    return -1 if n_points >= KD_PARALLEL_MIN_POINTS else 1
+
+
 class SegmentIndex:
     """Exact planar nearest-segment search for many points (k-d tree on sub-segment midpoints).
 
@@ -210,7 +221,7 @@ class SegmentIndex:
             return np.full(m, -1, dtype=np.int64), z, np.full((m, 2), np.nan), z + np.nan
         n_mid = self.size
         kk = int(min(k, n_mid))
-        _, cand = self.tree.query(p, k=kk, workers=-1)
+        _, cand = self.tree.query(p, k=kk, workers=kd_workers(m))
         cand = np.asarray(cand, dtype=np.int64).reshape(m, kk)
         # neighbours along the same segment chain (sub-segments are stored in line order)
         cand = np.concatenate([cand, np.clip(cand - 1, 0, n_mid - 1),
@@ -224,7 +235,7 @@ class SegmentIndex:
         while todo.size:
             kk = min(k, n_mid)
             radius = bestd[todo] + self.half * (1 + 1e-9) + 1e-6
-            dd, ii = self.tree.query(p[todo], k=kk, workers=-1)
+            dd, ii = self.tree.query(p[todo], k=kk, workers=kd_workers(todo.size))
             dd = dd.reshape(todo.size, kk)
             ii_safe = ii.reshape(todo.size, kk)
             valid = dd <= radius[:, None]
@@ -244,6 +255,6 @@ class SegmentIndex:
         return self.owner[best], t, q, dist
 
 
-__all__ = ["GEOD", "METRIC_CRS", "METRIC_PROJ4", "SegmentIndex", "geod_km", "has_geometry",
-           "inverse_sq_length", "missing_or_empty", "project_on_segments", "to_lonlat",
+__all__ = ["GEOD", "KD_PARALLEL_MIN_POINTS", "METRIC_CRS", "METRIC_PROJ4", "SegmentIndex", "geod_km",
+           "has_geometry", "inverse_sq_length", "kd_workers", "missing_or_empty", "project_on_segments", "to_lonlat",
            "to_metric"]

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -28,6 +30,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
 from pyproj import CRS as ProjCRS
@@ -157,14 +160,19 @@ def remove_orphan_tmp(folder: Path, older_than_s: float = ORPHAN_TMP_AGE_S) -> i
 # GeoParquet
 
 
-def read_geoparquet(path: Path) -> gpd.GeoDataFrame:
-    """Read a GeoParquet file, fast.
+def read_geoparquet(path: Path | bytes) -> gpd.GeoDataFrame:
+    """Read a GeoParquet file (a path, or the file's bytes), fast.
 
     Equivalent to :func:`geopandas.read_parquet` but, for WKB-encoded EPSG:4326 files, reuses one
     CRS object instead of parsing the file's PROJJSON (which dominates the load time of small
     layers). Other files fall back to :func:`geopandas.read_parquet`.
     """
-    table = pq.read_table(path)
+    if isinstance(path, bytes):
+        table = pq.read_table(pa.BufferReader(path))
+        source: Path | io.BytesIO = io.BytesIO(path)
+    else:
+        table = pq.read_table(path)
+        source = path
     meta = json.loads((table.schema.metadata or {}).get(b"geo", b"{}"))
     col = meta.get("primary_column")
     info = meta.get("columns", {}).get(col, {}) if col else {}
@@ -175,7 +183,7 @@ def read_geoparquet(path: Path) -> gpd.GeoDataFrame:
         and str(crs_id.get("code", "")).upper() in ("4326", "CRS84")
     )
     if not col or info.get("encoding", "").upper() != "WKB" or not is_4326:
-        return gpd.read_parquet(path)
+        return gpd.read_parquet(source)
     geoms = shapely.from_wkb(table.column(col).to_numpy(zero_copy_only=False))
     df = table.drop_columns([col]).to_pandas()
     df["geometry"] = gpd.array.GeometryArray(geoms, crs=CRS_4326)
@@ -189,6 +197,38 @@ def read_geoparquet(path: Path) -> gpd.GeoDataFrame:
 def sidecar(path: Path) -> Path:
     """The fingerprint sidecar of a cached frame: ``path`` with the suffix ``.json``."""
     return Path(path).with_suffix(".json")
+
+
+#: Cached frames up to this size are kept in memory after reading, keyed by the SHA-256 of their
+#: bytes (:func:`read_cached_frame`): every CLI command and every test on a small cache reads the
+#: same enriched file again; a hash and a copy cost less than a parquet read. Larger ones are
+#: read each time (a second copy in memory would cost more than it saves).
+SMALL_FRAME_BYTES = 1_000_000
+_SMALL_FRAMES_KEEP = 16
+_SMALL_FRAMES: dict[str, gpd.GeoDataFrame] = {}
+_SMALL_FRAMES_LOCK = threading.Lock()
+
+
+def _read_frame(path: Path) -> gpd.GeoDataFrame:
+    """:func:`read_geoparquet` of ``path``; a small file's frame is a copy of the one read from
+    the same bytes before (the bytes hashed are the bytes parsed: a file replaced meanwhile is
+    never mistaken for another)."""
+    if path.stat().st_size > SMALL_FRAME_BYTES:
+        return read_geoparquet(path)
+    data = path.read_bytes()
+    if len(data) > SMALL_FRAME_BYTES:
+        return read_geoparquet(data)
+    key = hashlib.sha256(data).hexdigest()
+    with _SMALL_FRAMES_LOCK:
+        hit = _SMALL_FRAMES.get(key)
+    if hit is not None:
+        return hit.copy()
+    got = read_geoparquet(data)
+    with _SMALL_FRAMES_LOCK:
+        if len(_SMALL_FRAMES) >= _SMALL_FRAMES_KEEP:
+            _SMALL_FRAMES.clear()
+        _SMALL_FRAMES[key] = got.copy()
+    return got
 
 
 def read_cached_frame(path: Path, fingerprint: str,
@@ -214,7 +254,7 @@ def read_cached_frame(path: Path, fingerprint: str,
     if not isinstance(meta, dict) or meta.get("fingerprint") != fingerprint:
         return None
     try:
-        got = read_geoparquet(path)
+        got = _read_frame(Path(path))
     except Exception:  # absent, truncated or foreign file: recompute
         return None
     if meta.get("rows") != len(got) or any(c not in got.columns for c in columns):

@@ -32,6 +32,7 @@ from mineralmap._store import (
 )
 from mineralmap.config import Settings, get_settings
 from mineralmap.errors import MineralmapError
+from mineralmap.network import Networks
 from mineralmap.schema import ENRICH_COLUMNS, LAYER_COLUMNS, OCCURRENCE_COLUMNS
 from mineralmap.sources import MANIFEST, attributions
 from mineralmap.store import DATASET_ATTR, VersionInfo, open_store
@@ -159,21 +160,29 @@ def _conform(gdf: gpd.GeoDataFrame, name: str, origin: str) -> gpd.GeoDataFrame:
 
 
 def _load_layers(cache: Path) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str],
-                                       dict[str, str]]:
-    """Load every layer; returns (layers, missing, fingerprints)."""
+                                       dict[str, str], str | None]:
+    """Load every layer; returns (layers, missing, fingerprints, content key).
+
+    The content key names the content of every layer (:func:`_indexes`); None when a layer is
+    too large to be named by its bytes cheaply (:data:`SMALL_LAYER_BYTES`).
+    """
     entries = ingest.read_manifest(cache).get("layers", {})
     layers: dict[str, gpd.GeoDataFrame] = {}
     missing: dict[str, str] = {}
     prints: dict[str, str] = {}
+    contents: list[str] = []
     for name in LAYER_COLUMNS:
         if name in _CURATED:
             gdf, msg, prints[name] = _curated_layer(name)
+            content: str | None = prints[name]
         else:
-            gdf, msg, prints[name] = _cached_layer(cache, name, entries.get(name, {}))
+            gdf, msg, prints[name], content = _cached_layer(cache, name, entries.get(name, {}))
         layers[name] = gdf
         if msg is not None:
             missing[name] = msg
-    return layers, missing, prints
+        contents.append(f"{name}={content}" if content is not None else "")
+    key = None if "" in contents else sha_text("layers", *contents)
+    return layers, missing, prints, key
 
 
 def _curated_layer(name: str) -> tuple[gpd.GeoDataFrame, str | None, str]:
@@ -203,41 +212,46 @@ def _small_file_key(path: Path, name: str) -> tuple[str, str] | None:
     return (name, hashlib.sha256(data).hexdigest()) if len(data) <= SMALL_LAYER_BYTES else None
 
 
-def _read_layer(path: Path, name: str) -> gpd.GeoDataFrame:
-    """The conformed layer of ``path``; a small file's from :data:`_SMALL_LAYERS` when a file
-    with the same bytes was read before."""
+def _read_layer(path: Path, name: str) -> tuple[gpd.GeoDataFrame, str | None]:
+    """The conformed layer of ``path`` and, for a small file, the SHA-256 of the bytes it was
+    read from; a small file's layer comes from :data:`_SMALL_LAYERS` when a file with the same
+    bytes was read before."""
     key = _small_file_key(path, name)
     if key is not None:
         with _SMALL_LAYERS_LOCK:
             hit = _SMALL_LAYERS.get(key)
         if hit is not None:
-            return hit.copy()
+            return hit.copy(), key[1]
     gdf = _conform(read_geoparquet(path), name, f"cache file {path}")
     if key is not None and _small_file_key(path, name) == key:  # not replaced while read
         with _SMALL_LAYERS_LOCK:
             if len(_SMALL_LAYERS) >= _SMALL_LAYERS_KEEP:
                 _SMALL_LAYERS.clear()
             _SMALL_LAYERS[key] = gdf.copy()
-    return gdf
+        return gdf, key[1]
+    return gdf, None
 
 
 def _cached_layer(cache: Path, name: str, entry: Mapping[str, object]
-                  ) -> tuple[gpd.GeoDataFrame, str | None, str]:
-    """(layer, message or None, fingerprint) of a bulk layer in the cache."""
+                  ) -> tuple[gpd.GeoDataFrame, str | None, str, str | None]:
+    """(layer, message or None, fingerprint, content) of a bulk layer in the cache; content
+    names what the layer holds (``sha256:…`` of a small file's bytes, ``missing`` for an empty
+    layer), None when unknown (a large file)."""
     path = cache / f"{name}.parquet"
     if not path.is_file():
         err = entry.get("error") if entry.get("status") == "failed" else None
-        return empty_layer(name), str(err or NOT_BUILT), "missing"
+        return empty_layer(name), str(err or NOT_BUILT), "missing", "missing"
     try:
-        gdf = _read_layer(path, name)
+        gdf, sha = _read_layer(path, name)
     except MineralmapError as exc:
-        return empty_layer(name), str(exc), "error"
+        return empty_layer(name), str(exc), "error", "missing"
     except Exception as exc:  # unreadable parquet (truncated, foreign file)
         return empty_layer(name), (
             f"cache file {path} is unreadable ({type(exc).__name__}: {exc}); rebuild with "
-            "`python -m mineralmap data --force`"), "error"
+            "`python -m mineralmap data --force`"), "error", "missing"
     st = path.stat()
-    return gdf, None, f"{entry.get('fingerprint', 'nofp')}:{st.st_size}:{st.st_mtime_ns}"
+    return (gdf, None, f"{entry.get('fingerprint', 'nofp')}:{st.st_size}:{st.st_mtime_ns}",
+            None if sha is None else f"sha256:{sha}")
 
 
 def load_layers(cache: Path | None = None) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str]]:
@@ -260,7 +274,7 @@ def load_layers(cache: Path | None = None) -> tuple[dict[str, gpd.GeoDataFrame],
         Layer -> message: ``"not built yet: run `python -m mineralmap data`"`` or the failure
         recorded by the last build.
     """
-    layers, missing, _ = _load_layers(Path(cache) if cache is not None else cache_dir())
+    layers, missing, _, _ = _load_layers(Path(cache) if cache is not None else cache_dir())
     return layers, missing
 
 
@@ -283,9 +297,39 @@ def _core_missing(missing: Mapping[str, str]) -> list[str]:
     return [n for n in ENRICH_CORE_LAYERS if n in missing]
 
 
-def _run_enrich(rows: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame]
-                ) -> gpd.GeoDataFrame:
-    out = enrich_mod.enrich(rows, layers)
+#: Enrichment indexes (:func:`mineralmap.enrich.build_indexes`) of small layer sets, keyed by
+#: the content of every layer (:func:`_load_layers`) and :data:`mineralmap.enrich.ENRICH_VERSION`:
+#: enriching again on the same layers (another inventory or demo size, the same toy cache in
+#: another folder) skips the network and index builds. Only layer sets whose every file is at
+#: most :data:`SMALL_LAYER_BYTES` are kept (large ones would cost memory), at most
+#: ``_INDEXES_KEEP`` of them.
+_INDEXES_KEEP = 4
+_INDEXES: dict[str, tuple[enrich_mod.PreparedLayers, Networks]] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def _indexes(layers: Mapping[str, gpd.GeoDataFrame], content: str | None
+             ) -> tuple[enrich_mod.PreparedLayers | None, Networks | None]:
+    """The enrichment indexes of ``layers`` when ``content`` names them (else ``(None, None)``:
+    :func:`mineralmap.enrich.enrich` builds its own)."""
+    if content is None:
+        return None, None
+    key = sha_text(content, f"enrich-version={enrich_mod.ENRICH_VERSION}")
+    with _INDEXES_LOCK:
+        hit = _INDEXES.get(key)
+    if hit is None:
+        hit = enrich_mod.build_indexes(layers)
+        with _INDEXES_LOCK:
+            if len(_INDEXES) >= _INDEXES_KEEP:
+                _INDEXES.clear()
+            _INDEXES[key] = hit
+    return hit
+
+
+def _run_enrich(rows: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
+                content: str | None = None) -> gpd.GeoDataFrame:
+    prepared, networks = _indexes(layers, content)
+    out = enrich_mod.enrich(rows, layers, networks=networks, prepared=prepared)
     lacking = [c for c in ENRICH_COLUMNS if c not in out.columns]
     if lacking:
         raise MineralmapError(f"enrich() did not return {', '.join(lacking)}")
@@ -294,7 +338,7 @@ def _run_enrich(rows: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame]
 
 def _enrich(occ: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
             missing: dict[str, str], prints: Mapping[str, str], occ_print: str,
-            cache: Path) -> tuple[gpd.GeoDataFrame, str]:
+            cache: Path, content: str | None = None) -> tuple[gpd.GeoDataFrame, str]:
     """Return (occurrences + ENRICH_COLUMNS, status) and set ``missing["enrichment"]``."""
     core = _core_missing(missing)
     if core:
@@ -310,7 +354,7 @@ def _enrich(occ: gpd.GeoDataFrame, layers: Mapping[str, gpd.GeoDataFrame],
     status = "up to date"
     if cached is None or len(cached) != len(occ):
         try:
-            cached = _run_enrich(occ, layers)
+            cached = _run_enrich(occ, layers, content)
         except Exception as exc:  # enrichment must never stop the app from loading
             missing["enrichment"] = (
                 f"distances not computed: enrichment failed ({type(exc).__name__}: {exc})"
@@ -397,7 +441,7 @@ def _load_extra(extras: _Extras, layers: Mapping[str, gpd.GeoDataFrame],
 
 def _extras(cache: Path, settings: Settings, layers: Mapping[str, gpd.GeoDataFrame],
             missing: dict[str, str], prints: Mapping[str, str], curated_ids: pd.Index,
-            enrich: bool) -> tuple[gpd.GeoDataFrame | None, str]:
+            enrich: bool, content: str | None = None) -> tuple[gpd.GeoDataFrame | None, str]:
     """Extra occurrences (enriched and cached by fingerprint when ``enrich``) and their print."""
     extras = _extra_sources(settings, missing, prints)
     if not extras.fingerprint:
@@ -415,7 +459,7 @@ def _extras(cache: Path, settings: Settings, layers: Mapping[str, gpd.GeoDataFra
     if not core_ok:
         return _with_empty_enrichment(extra), extras.fingerprint
     try:
-        enriched = _run_enrich(extra, layers)
+        enriched = _run_enrich(extra, layers, content)
     except Exception as exc:  # enrichment must never stop the app from loading
         missing["enrichment"] = (f"distances of the extra occurrences not computed "
                                  f"({type(exc).__name__}: {exc})")
@@ -453,7 +497,7 @@ def _load(cache: Path | None, enrich: bool) -> tuple[Catalog, str]:
     """Load the catalog; also return the enrichment status (built / up to date / failed)."""
     settings = get_settings()
     cache = Path(cache) if cache is not None else settings.cache_dir
-    layers, missing, prints = _load_layers(cache)
+    layers, missing, prints, content = _load_layers(cache)
     version: VersionInfo | None = None
     try:
         db = open_store(settings.with_(cache_dir=cache))
@@ -465,12 +509,12 @@ def _load(cache: Path | None, enrich: bool) -> tuple[Catalog, str]:
         occ, occ_print = _empty_occurrences().drop(columns=list(ENRICH_COLUMNS)), "occ:missing"
     status = "skipped"
     if enrich:
-        occ, status = _enrich(occ, layers, missing, prints, occ_print, cache)
+        occ, status = _enrich(occ, layers, missing, prints, occ_print, cache, content)
     else:
         occ = _with_empty_enrichment(occ)
     n_curated = len(occ)
     extra, extra_print = _extras(cache, settings, layers, missing, prints,
-                                 pd.Index(occ["id"].astype(str)), enrich)
+                                 pd.Index(occ["id"].astype(str)), enrich, content)
     if extra is not None and len(extra):
         occ = gpd.GeoDataFrame(pd.concat([occ, extra], ignore_index=True),
                                geometry="geometry", crs=CRS_4326)

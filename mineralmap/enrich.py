@@ -75,7 +75,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mineralmap._geo import SegmentIndex, geod_km, missing_or_empty, to_lonlat, to_metric
+from mineralmap._geo import (
+    SegmentIndex,
+    geod_km,
+    kd_workers,
+    missing_or_empty,
+    to_lonlat,
+    to_metric,
+)
 from mineralmap._lazy import spatial
 from mineralmap.errors import ValidationError
 from mineralmap.filters import commodity_group
@@ -276,7 +283,7 @@ class TargetIndex:
         p = pts.xy
         src = np.arange(pts.idx.size)
         if self.kd is not None:
-            _, tgt = self.kd.query(p, k=1, workers=-1)
+            _, tgt = self.kd.query(p, k=1, workers=kd_workers(len(p)))
             tgt = np.asarray(tgt, dtype=np.int64)
             ell = self.kd_lonlat[tgt]
             rows = pts.idx
@@ -406,10 +413,11 @@ def _names(gdf: gpd.GeoDataFrame | None, col: str, idx: np.ndarray) -> np.ndarra
     out = np.full(idx.size, None, dtype=object)
     if gdf is None:
         return out
-    vals = gdf[col].astype(object)
-    vals = vals.where(vals.notna(), None).to_numpy(dtype=object)
     hit = idx >= 0
-    out[hit] = vals[idx[hit]]
+    if hit.any():  # (numpy, not Series.astype/where: a few points, many calls)
+        vals = gdf[col].to_numpy(dtype=object)[idx[hit]]
+        vals[pd.isna(vals)] = None
+        out[hit] = vals
     return out
 
 
@@ -697,10 +705,42 @@ def _validate_occurrences(occurrences: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return _to_4326(occurrences, "occurrences")
 
 
+def _network_layers(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """The validated layers :func:`mineralmap.network.build_networks` reads."""
+    return {k: v for k, v in (
+        (k, _get_layer(layers, k)) for k in ("roads", "railways", "rail_stations", "ports")
+    ) if v is not None}
+
+
+def build_indexes(layers: Mapping[str, gpd.GeoDataFrame],
+                  networks: Networks | None = None) -> tuple[PreparedLayers, Networks]:
+    """Everything :func:`enrich` builds from the layers, side by side: the nearest-feature
+    indexes (:func:`prepare_layers`) and the road/rail networks
+    (:func:`mineralmap.network.build_networks`, unless ``networks`` is given).
+
+    Reuse the result for any number of :func:`enrich` calls on the same layers.
+
+    Raises
+    ------
+    mineralmap.errors.ValidationError
+        As :func:`prepare_layers`.
+    """
+    if not isinstance(layers, Mapping):
+        raise ValidationError(f"layers must be a mapping of name -> GeoDataFrame, got "
+                              f"{type(layers).__name__}")
+    net_layers = _network_layers(layers)
+    tasks = [lambda: prepare_layers(layers)]
+    if networks is None:
+        tasks.append(lambda: build_networks(net_layers))
+    built = _run(tasks, parallel=True)
+    return built[0], (built[1] if networks is None else networks)
+
+
 def enrich(
     occurrences: gpd.GeoDataFrame,
     layers: Mapping[str, gpd.GeoDataFrame],
     networks: Networks | None = None,
+    prepared: PreparedLayers | None = None,
 ) -> gpd.GeoDataFrame:
     """Join occurrences to admin units and infrastructure (see the module docstring).
 
@@ -714,6 +754,9 @@ def enrich(
         give NaN/None in the columns that need them.
     networks : mineralmap.network.Networks, optional
         Prebuilt road/rail networks; built from ``layers`` (once) when omitted.
+    prepared : PreparedLayers, optional
+        Prebuilt nearest-feature indexes of ``layers`` (:func:`prepare_layers` or
+        :func:`build_indexes`); built when omitted.
 
     Returns
     -------
@@ -733,17 +776,13 @@ def enrich(
                               f"{type(layers).__name__}")
     out = occ.copy()
     pts = _Points.from_geoseries(out.geometry)
-    # the nearest-feature indexes and the networks are independent: build them side by side
-    net_layers = {k: v for k, v in (
-        (k, _get_layer(layers, k)) for k in ("roads", "railways", "rail_stations", "ports")
-    ) if v is not None}
-    tasks = [lambda: prepare_layers(layers)]
-    if networks is None:
-        tasks.append(lambda: build_networks(net_layers))
-    built = _run(tasks, parallel=True)
-    prep = built[0]
-    if networks is None:
-        networks = built[1]
+    if prepared is None:
+        # the nearest-feature indexes and the networks are independent: built side by side
+        prep, networks = build_indexes(layers, networks)
+    else:
+        prep = prepared
+        if networks is None:
+            networks = build_networks(_network_layers(layers))
     near = _nearest_columns(pts, prep)
     haul = _haul_columns(pts, networks, near["station_index"].to_numpy())
 
@@ -765,14 +804,30 @@ def enrich(
             continue
         src = near if c in near.columns else haul
         values[c] = src[c].to_numpy()
+    cols: dict[str, pd.Series] = {}
     for c in ENRICH_COLUMNS:
         v = values[c]
         if c in _NAME_COLUMNS:
-            out[c] = pd.Series(np.asarray(v, dtype=object), index=out.index, dtype=object)
+            cols[c] = pd.Series(np.asarray(v, dtype=object), index=out.index, dtype=object)
         elif c in ("mapped", "admin_mismatch"):
-            out[c] = np.asarray(v, dtype=bool)
+            cols[c] = pd.Series(np.asarray(v, dtype=bool), index=out.index, dtype=bool)
         else:
-            out[c] = np.round(np.asarray(v, dtype=float), 1)
+            cols[c] = pd.Series(np.round(np.asarray(v, dtype=float), 1), index=out.index,
+                                dtype=float)
+    return _set_columns(out, cols)
+
+
+def _set_columns(gdf: gpd.GeoDataFrame, cols: Mapping[str, pd.Series]) -> gpd.GeoDataFrame:
+    """``gdf`` with ``cols`` set like ``gdf[c] = cols[c]`` one by one (a column already there is
+    replaced where it stands, a new one appended in the order given), but in one concatenation:
+    forty single-column inserts cost more than the enrichment of a small table."""
+    order = [*gdf.columns, *(c for c in cols if c not in gdf.columns)]
+    existing = [c for c in cols if c in gdf.columns]
+    base = gdf.drop(columns=existing) if existing else gdf
+    out = pd.concat([base, pd.DataFrame(dict(cols), index=gdf.index)], axis=1)
+    if existing:
+        out = out[order]
+    out.attrs = gdf.attrs  # (a copy of the dict) concat keeps attrs only when all parts agree
     return out
 
 

@@ -40,12 +40,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from mineralmap._geo import GEOD, METRIC_CRS, missing_or_empty
+from mineralmap._geo import GEOD, missing_or_empty, to_lonlat, to_metric
 from mineralmap._lazy import pyogrio, tqdm_auto
 from mineralmap._store import (
     MANIFEST_FILE,
     atomic_target,
     cache_dir,
+    read_geoparquet,
     read_json,
     remove_orphan_tmp,
     sha_file,
@@ -565,12 +566,24 @@ def _drop_disputed(gdf: gpd.GeoDataFrame, prov: pd.Series, raw: pd.Series, notes
     return gdf.loc[keep], prov.loc[keep]
 
 
+#: Pcode look-ups by the content fingerprint of the mirror's tehsil file they were read from
+#: (provinces and districts both need one; parsing the file costs ~0.25 s on the real data).
+_PCODES: dict[str, tuple[dict[str, str], dict[tuple[str, str], str]]] = {}
+_PCODES_KEEP = 4
+
+
 def _pcode_lookup(run: _Run, notes: list[str]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
-    """Province and district pcodes from the tehsil file (the only OCHA file that has them)."""
+    """Province and district pcodes from the tehsil file (the only OCHA file that has them).
+
+    The dictionaries may be shared with other callers: read them, do not change them."""
     spec = MANIFEST["tehsils"]
     try:
         got = run.obtain(spec)
         assert got.path is not None
+        # a mirror file's fingerprint is the SHA-256 of its bytes: a look-up by content
+        hit = _PCODES.get(got.fingerprint) if got.origin == "mirror" else None
+        if hit is not None:
+            return hit
         df = pyogrio.read_dataframe(
             str(got.path), columns=["adm1_name", "adm1_pcode", "adm2_name", "adm2_pcode"],
             read_geometry=False,
@@ -583,6 +596,10 @@ def _pcode_lookup(run: _Run, notes: list[str]) -> tuple[dict[str, str], dict[tup
     d2 = df.dropna(subset=["adm2_name", "adm2_pcode"])
     adm2 = dict(zip(zip(d2["adm1_name"], d2["adm2_name"], strict=True), d2["adm2_pcode"],
                     strict=True))
+    if got.origin == "mirror":
+        if len(_PCODES) >= _PCODES_KEEP:
+            _PCODES.clear()
+        _PCODES[got.fingerprint] = (adm1, adm2)
     return adm1, adm2
 
 
@@ -861,6 +878,11 @@ def _clip_deps(run: _Run, manifest: Mapping[str, Any]) -> str:
     return "|".join(parts)
 
 
+def _xy(fn):
+    """``fn(x, y) -> (x', y')`` as a :func:`shapely.transform` function of an ``(n, 2)`` array."""
+    return lambda c: np.column_stack(fn(c[:, 0], c[:, 1]))
+
+
 def _clip_area(run: _Run) -> tuple[Any, str | None]:
     """Pakistan (union of cached provinces) plus a seaward margin. Returns (area, note)."""
     if run.clip_ready:
@@ -869,7 +891,7 @@ def _clip_area(run: _Run) -> tuple[Any, str | None]:
     area, note = None, None
     if prov_path.is_file():
         try:
-            prov = gpd.read_parquet(prov_path)
+            prov = read_geoparquet(prov_path)
             land = shapely.union_all(shapely.make_valid(np.asarray(prov.geometry.values)))
         except Exception as exc:  # unreadable cache file
             land, note = None, f"not clipped: cached provinces unreadable ({exc})"
@@ -879,14 +901,18 @@ def _clip_area(run: _Run) -> tuple[Any, str | None]:
             others = None
             if cpath.is_file():
                 with contextlib.suppress(Exception):
-                    c = gpd.read_parquet(cpath)
+                    c = read_geoparquet(cpath)
                     c = c[c["iso3"] != "PAK"]
                     others = shapely.union_all(shapely.make_valid(np.asarray(c.geometry.values)))
             if others is not None:
                 # Seaward margin only: a buffer minus the neighbours keeps coastal points
                 # (Korangi Creek airport) without taking in Indian border stations.
-                margin = (gpd.GeoSeries([land], crs=CRS).to_crs(METRIC_CRS).simplify(200.0)
-                          .buffer(CLIP_BUFFER_M).to_crs(CRS).iloc[0])
+                # (GeoSeries.to_crs would look the operation up in the EPSG database twice;
+                # _geo's transformers are the same operation, built once per process)
+                metric = shapely.transform(land, _xy(to_metric))
+                margin = shapely.transform(
+                    shapely.buffer(shapely.simplify(metric, 200.0), CLIP_BUFFER_M),
+                    _xy(to_lonlat))
                 area = shapely.union(land, shapely.difference(margin, others))
             else:
                 note = "clipped without a seaward margin (countries layer unavailable)"

@@ -5,11 +5,14 @@ real curated loaders and the real enrichment run on them."""
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import toy_border_crossings, toy_dry_ports, toy_occurrences, toy_ports
 from toy_geodata import write_geodata
 
 import mineralmap.enrich as enrich_mod
@@ -23,10 +26,21 @@ CURATED = ("ports", "border_crossings", "dry_ports")
 BULK = [n for n in LAYER_COLUMNS if n not in CURATED]
 
 
+@pytest.fixture(scope="module")
+def _geodata_files(tmp_path_factory) -> Path:
+    """The toy world's curated tables (the ``layers`` and ``occurrences`` fixtures' rows) as CSV
+    files, written once per module."""
+    curated = {"ports": toy_ports(), "border_crossings": toy_border_crossings(),
+               "dry_ports": toy_dry_ports()}
+    return write_geodata(tmp_path_factory.mktemp("geodata_files") / "geodata", curated,
+                         toy_occurrences())
+
+
 @pytest.fixture
-def geodata(tmp_path, monkeypatch, layers, occurrences):
-    """The toy world's curated tables as CSV files; MINERALMAP_GEODATA points at them."""
-    folder = write_geodata(tmp_path / "geodata", layers, occurrences)
+def geodata(tmp_path, monkeypatch, _geodata_files):
+    """A private copy of the toy world's curated tables as CSV files; MINERALMAP_GEODATA points
+    at them."""
+    folder = Path(shutil.copytree(_geodata_files, tmp_path / "geodata"))
     monkeypatch.setenv("MINERALMAP_GEODATA", str(folder))
     return folder
 
@@ -164,7 +178,7 @@ def test_enrich_version_is_part_of_the_cache_key(cache, geodata, monkeypatch):
 
 
 def test_enrich_failure_keeps_empty_columns(cache, geodata, monkeypatch):
-    def boom(occ, lyrs):  # fault injection: the real enrich has no input that makes it crash
+    def boom(occ, lyrs, **_indexes):  # fault injection: the real enrich has no input that makes it crash
         raise ValueError("no route")
 
     monkeypatch.setattr(enrich_mod, "enrich", boom)

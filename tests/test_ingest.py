@@ -27,7 +27,7 @@ import shapely.affinity
 from shapely.geometry import LineString, Point, Polygon, box
 from toy_geodata import write_geodata
 
-from mineralmap import catalog, ingest
+from mineralmap import catalog, config, ingest
 from mineralmap.errors import SourceError, ValidationError
 from mineralmap.ingest import BuildReport, build_cache, canonical_province, geodesic_length_km
 from mineralmap.schema import CRS, ENRICH_COLUMNS, LAYER_COLUMNS, PROVINCES
@@ -161,8 +161,33 @@ def _build(mirror: Path, cache: Path, layers=FILE_LAYERS, **kw) -> BuildReport:
                        **kw)
 
 
+@pytest.fixture(scope="module")
+def _built_files(_mirror_files, tmp_path_factory) -> tuple[Path, BuildReport]:
+    """Every file layer of the pristine toy mirror built once per module (offline): the cache
+    and its report. Read-only; tests that change it copy it (:func:`built`)."""
+    cache = tmp_path_factory.mktemp("toy_built") / "cache"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ingest.OFFLINE_ENV, "1")
+        config.reload_settings()
+        report = _build(_mirror_files, cache)
+    config.reload_settings()
+    assert report.ok, report.summary()
+    assert set(report.status.values()) == {"built"}
+    return cache, report
+
+
+@pytest.fixture
+def built(_built_files, cache) -> BuildReport:
+    """``cache`` holds a private copy of the module's build of the toy mirror (the same bytes
+    ``_build(mirror, cache)`` writes); returns that build's report."""
+    shutil.copytree(_built_files[0], cache)
+    return _built_files[1]
+
+
 def _read(cache: Path, name: str) -> gpd.GeoDataFrame:
-    return gpd.read_parquet(cache / f"{name}.parquet")
+    # the project's reader (test_catalog checks it equals geopandas.read_parquet), without
+    # geopandas' PROJJSON parse per file; test_boundaries_... reads with geopandas itself
+    return catalog.read_geoparquet(cache / f"{name}.parquet")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -226,7 +251,7 @@ def test_boundaries_are_normalised_and_disputed_unit_dropped(mirror, cache, offl
     assert len(teh) == 4 and set(teh["province"]) <= set(PROVINCES)
     assert "Bal South Tehsil" in set(teh["tehsil"])  # title-cased from "BAL SOUTH TEHSIL"
     for name in ("provinces", "districts", "tehsils"):
-        got = _read(cache, name)
+        got = gpd.read_parquet(cache / f"{name}.parquet")
         assert list(got.columns[: len(LAYER_COLUMNS[name])]) == list(LAYER_COLUMNS[name])
         assert got.crs.to_epsg() == 4326
         assert any("Disputed" in m for m in report.messages[name])
@@ -247,8 +272,8 @@ def test_invalid_polygon_is_repaired_and_counted(mirror, cache, offline):
     assert bal.area == pytest.approx(2 * 0.5 * 3 * 2.5)  # two triangles of the bow-tie
 
 
-def test_lines_points_and_clip(mirror, cache, offline):
-    report = _build(mirror, cache)
+def test_lines_points_and_clip(_built_files):
+    cache, report = _built_files
     assert report.ok, report.summary()
     roads = _read(cache, "roads")
     assert sorted(roads["name"]) == ["Cross-border", "Inside"]
@@ -305,8 +330,8 @@ def test_packages_airports_and_towns(tmp_path, cache, offline):
 # failures
 
 
-def test_corrupt_geojson_keeps_previous_cache_and_names_file(mirror, cache, offline):
-    assert _build(mirror, cache).ok
+def test_corrupt_geojson_keeps_previous_cache_and_names_file(mirror, cache, built, offline):
+    assert built.ok
     before = (cache / "roads.parquet").read_bytes()
     src = mirror / MANIFEST["roads"].mirror_path
     src.write_text('{"type": "FeatureCollection", "features": [ {"type": "Feat')
@@ -426,8 +451,8 @@ def test_unknown_layer_is_rejected(mirror, cache):
 # incremental and atomic
 
 
-def test_second_run_does_no_work(mirror, cache, offline):
-    first = _build(mirror, cache)
+def test_second_run_does_no_work(mirror, cache, offline, built):
+    first = built  # the first run of _build(mirror, cache), made once per module
     assert set(first.status.values()) == {"built"}
     mtimes = {n: (cache / f"{n}.parquet").stat().st_mtime_ns for n in FILE_LAYERS}
     mtimes["manifest"] = (cache / ingest.MANIFEST_FILE).stat().st_mtime_ns
@@ -442,8 +467,8 @@ def test_second_run_does_no_work(mirror, cache, offline):
     assert set(forced.status.values()) == {"built"}
 
 
-def test_changed_provinces_rebuild_clipped_layers(mirror, cache, offline):
-    assert _build(mirror, cache).ok
+def test_changed_provinces_rebuild_clipped_layers(mirror, cache, built, offline):
+    assert built.ok
     rows = _raw_provinces()
     rows[1]["adm1_name"] = "NWFP"  # same canonical name, different bytes
     _write_geojson(mirror / MANIFEST["provinces"].mirror_path, rows)
@@ -456,8 +481,8 @@ def test_changed_provinces_rebuild_clipped_layers(mirror, cache, offline):
     assert "Khyber Pakhtunkhwa" in set(_read(cache, "provinces")["province"])
 
 
-def test_atomic_write_leaves_no_temp_files(mirror, cache, offline, monkeypatch):
-    assert _build(mirror, cache).ok
+def test_atomic_write_leaves_no_temp_files(mirror, cache, built, offline, monkeypatch):
+    assert built.ok
     assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
     before = (cache / "towns.parquet").exists(), (cache / "roads.parquet").read_bytes()
 
@@ -552,8 +577,8 @@ def _swap_xy(path: Path) -> None:
 
 
 @pytest.mark.parametrize("layer", ["provinces", "districts", "roads"])
-def test_swapped_axes_source_is_refused_and_cache_kept(mirror, cache, offline, layer):
-    assert _build(mirror, cache).ok
+def test_swapped_axes_source_is_refused_and_cache_kept(mirror, cache, built, offline, layer):
+    assert built.ok
     before = (cache / f"{layer}.parquet").read_bytes()
     _swap_xy(mirror / MANIFEST[layer].mirror_path)  # valid JSON, valid geometries, lat/lon
     report = _build(mirror, cache)

@@ -20,6 +20,7 @@ within :attr:`Policy.window_s` seconds, that name is locked for :attr:`Policy.lo
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import secrets as _secrets
 import time
@@ -49,12 +50,32 @@ def _hasher() -> argon2.PasswordHasher:
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(params: tuple[object, ...] | None = None) -> str:
     """Hash verified against when the user name is unknown, so that both cases cost the same time.
 
-    Made on first use (an argon2 hash costs ~0.25 s; importing the module should not).
+    ``params``: the fields of the :class:`argon2.Parameters` to hash with (see
+    :func:`_dummy_for`); default :func:`hash_password`'s. Made on first use (an argon2 hash costs
+    ~0.25 s; importing the module should not), once per parameter set.
     """
-    return _hasher().hash(_secrets.token_hex(16))
+    hasher = _hasher() if params is None else \
+        argon2.PasswordHasher.from_parameters(argon2.Parameters(*params))
+    return hasher.hash(_secrets.token_hex(16))
+
+
+def _dummy_for(accounts: Mapping[str, str]) -> str:
+    """The dummy hash for an unknown user name, with the cost parameters of the configured
+    accounts' hashes (the costliest, when they differ): a wrong name then takes as long as a
+    wrong password even when the accounts were hashed with other than today's parameters."""
+    best = None
+    for stored in accounts.values():
+        try:
+            p = argon2.extract_parameters(stored)
+        except (argon2_exceptions.InvalidHashError, ValueError, TypeError):
+            continue
+        if best is None or (p.memory_cost * p.time_cost, p.parallelism) > \
+                (best.memory_cost * best.time_cost, best.parallelism):
+            best = p
+    return _dummy_hash(None if best is None else dataclasses.astuple(best))
 
 
 #: Capability that only this module holds: a StewardSession needs it to be constructed.
@@ -284,7 +305,8 @@ class Authenticator:
         ok = False
         if isinstance(password, str) and 0 < len(password) <= MAX_PASSWORD_CHARS:
             try:
-                ok = _hasher().verify(stored or _dummy_hash(), password) and stored is not None
+                ok = _hasher().verify(stored or _dummy_for(self._accounts), password) \
+                    and stored is not None
             except (argon2_exceptions.VerifyMismatchError, argon2_exceptions.VerificationError,
                     argon2_exceptions.InvalidHashError):
                 ok = False

@@ -106,10 +106,29 @@ def _ids(df: pd.DataFrame, mask: pd.Series | np.ndarray) -> str:
     return text + (f" ... and {extra} more" if extra > 0 else "")
 
 
+#: Up to this many rows a text column is cleaned in one Python pass (:func:`_text`); above it
+#: pandas' vectorised string methods are faster.
+_SMALL_COLUMN = 2000
+
+
 def _text(series: pd.Series) -> pd.Series:
-    """Text column as str with "" for missing values, whitespace stripped."""
-    s = series.astype(object).where(series.notna(), "")
-    return s.astype(str).str.strip()
+    """Text column as str with "" for missing values, whitespace stripped.
+
+    A short column is cleaned in one pass instead of four column copies (a table of a few
+    hundred rows, e.g. a steward's upload or a stored version, validates about twice as fast),
+    with the same values and dtype as the vectorised path for long ones: bytes decoded, every
+    other value through ``str``, and Python's ``str.strip`` and the string dtype's agree on
+    every code point (tests/test_curated.py checks both).
+    """
+    if len(series) > _SMALL_COLUMN:
+        s = series.astype(object).where(series.notna(), "")
+        return s.astype(str).str.strip()
+    vals = series.to_numpy(dtype=object)
+    missing = pd.isna(vals).tolist()
+    out = ["" if m else (v if isinstance(v, str) else v.decode() if isinstance(v, bytes)
+                         else str(v)).strip()
+           for v, m in zip(vals.tolist(), missing, strict=True)]
+    return pd.Series(out, index=series.index, name=series.name, dtype="str")
 
 
 def _check_ids(df: pd.DataFrame, source: str) -> None:
@@ -172,14 +191,10 @@ def _validate_points(
     if missing:
         raise ValidationError(f"{source}: missing required column(s) {', '.join(missing)}; "
                               f"expected columns {', '.join(columns)}")
-    df = df.loc[:, list(columns)].copy()
-    if isinstance(df, gpd.GeoDataFrame):  # a geometry column among the schema is not expected
-        df = pd.DataFrame(df)
-    df.index = pd.RangeIndex(len(df))
-
-    for c in columns:
-        if c not in float_cols:
-            df[c] = _text(df[c])
+    index = pd.RangeIndex(len(df))
+    # one new frame (the caller's is not changed): text columns cleaned, numbers as given
+    df = pd.DataFrame({c: (_text(df[c]) if c not in float_cols else df[c]).set_axis(index)
+                       for c in columns}, index=index)
 
     _check_ids(df, source)
     for c in float_cols:

@@ -379,7 +379,10 @@ class PostgresStore(BaseStore):
 
     # -------------------------------------------------------------- schema
     def _migrate(self) -> None:
+        """Apply the missing migrations (under an advisory lock); the connection then serves
+        the store's first reads (it goes back to the pool)."""
         con = self._connect()
+        ok = False
         try:
             con.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
             try:
@@ -404,10 +407,14 @@ class PostgresStore(BaseStore):
                                     "VALUES (%s, %s)", (i + 1, desc))
             finally:
                 con.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+            ok = True
         except psycopg.Error as exc:
             raise self._error(exc) from None
         finally:
-            con.close()
+            if ok:
+                self._release(con)
+            else:
+                con.close()
 
     def schema_version(self) -> int:
         """Number of migrations applied (``mm_schema_migrations``)."""

@@ -39,7 +39,7 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,6 +190,11 @@ class VersionInfo:
     changed: int
     removed: int
     content_sha256: str
+
+    def __deepcopy__(self, memo: dict) -> VersionInfo:
+        """Itself: every field is immutable. The catalog keeps the version in
+        ``occurrences.attrs``, which pandas deep-copies into every frame derived from it."""
+        return self
 
     @property
     def label(self) -> str:
@@ -418,14 +423,24 @@ def _diff_by_label(o: pd.DataFrame, n: pd.DataFrame) -> list[dict[str, object]]:
     return out
 
 
+_CHANGE_ORDER = {"added": 0, "changed": 1, "removed": 2}
+_DIFF_XY = ("old_lon", "old_lat", "new_lon", "new_lat")
+
+
 def _sorted_diff(out: list[dict[str, object]]) -> pd.DataFrame:
+    """The diff's rows as a frame of :data:`DIFF_COLUMNS`, sorted by change then id (stable).
+
+    Text ids (every stored table's) are sorted in Python before the frame is built, in the
+    order pandas' sort gives them (code point order); any other ids by pandas itself."""
+    text_ids = all(isinstance(r["id"], str) for r in out)
+    if text_ids:
+        out = sorted(out, key=lambda r: (_CHANGE_ORDER[r["change"]], r["id"]))  # type: ignore[index]
     df = pd.DataFrame(out, columns=list(DIFF_COLUMNS))
-    for c in ("old_lon", "old_lat", "new_lon", "new_lat"):
+    for c in _DIFF_XY:
         df[c] = df[c].astype(float)
-    order = {"added": 0, "changed": 1, "removed": 2}
-    if len(df):
-        df = df.sort_values(["change", "id"], key=lambda s: s.map(order) if s.name == "change"
-                            else s).reset_index(drop=True)
+    if len(df) and not text_ids:
+        df = df.sort_values(["change", "id"], key=lambda s: s.map(_CHANGE_ORDER)
+                            if s.name == "change" else s).reset_index(drop=True)
     return df
 
 
@@ -472,14 +487,32 @@ def _diff_unique(o: pd.DataFrame, n: pd.DataFrame) -> list[dict[str, object]]:
     return out
 
 
-def version_rows(old: pd.DataFrame, new: pd.DataFrame
+def version_counts(old: Iterable[tuple[str, str]], new: Iterable[tuple[str, str]]
+                   ) -> dict[str, int]:
+    """Rows added, changed and removed from one version to another, from their ``(id, row
+    hash)`` pairs (ids unique within each, as in every stored version).
+
+    Equal to the counts of :func:`diff_records` on the two tables (a row's hash covers every
+    value of the row), without reading or comparing the rows themselves.
+    """
+    before, after = dict(old), dict(new)
+    changed = sum(1 for i, h in after.items() if i in before and before[i] != h)
+    both = len(after) - sum(1 for i in after if i not in before)
+    return {"added": len(after) - both, "changed": changed, "removed": len(before) - both}
+
+
+def version_rows(old: pd.DataFrame | Iterable[tuple[str, str]], new: pd.DataFrame
                  ) -> tuple[dict[str, int], list[list[object]], list[str]]:
     """What a new version stores, for every backend: counts added/changed/removed against
-    ``old``, the rows' values in schema order and each row's content hash."""
-    d = diff_records(old, new)
-    counts = {k: int((d["change"] == k).sum()) for k in ("added", "changed", "removed")}
+    ``old`` (text rows, or the ``(id, row hash)`` pairs of a stored version), the rows' values in
+    schema order and each row's content hash."""
     values = new.loc[:, list(OCCURRENCE_COLUMNS)].to_numpy(dtype=object).tolist()
-    return counts, values, [_row_hash(v) for v in values]
+    hashes = [_row_hash(v) for v in values]
+    if isinstance(old, pd.DataFrame):
+        old_values = old.loc[:, list(OCCURRENCE_COLUMNS)].to_numpy(dtype=object).tolist()
+        old = [(str(v[0]), _row_hash(v)) for v in old_values]
+    counts = version_counts(old, ((str(v[0]), h) for v, h in zip(values, hashes, strict=True)))
+    return counts, values, hashes
 
 
 def _check_note(note: str) -> str:
@@ -614,9 +647,9 @@ class BaseStore:
         """Write ``rec`` as the next version (inside the caller's write transaction)."""
         parent = self._x(con, "SELECT id, number FROM versions WHERE dataset=? ORDER BY number "
                          "DESC LIMIT 1", (self.dataset,)).fetchone()  # type: ignore[attr-defined]
-        old = self._records_con(con, parent[0]) if parent else records_frame(
-            pd.DataFrame(columns=list(OCCURRENCE_COLUMNS)))
-        counts, values, hashes = version_rows(old, rec)
+        old = self._x(con, "SELECT occ_id, row_hash FROM version_rows WHERE version_id=?",
+                      (parent[0],)).fetchall() if parent else []  # type: ignore[attr-defined]
+        counts, values, hashes = version_rows([(str(i), str(h)) for i, h in old], rec)
         number = (parent[1] + 1) if parent else 1
         now = time.time()
         vid = int(self._x(
@@ -938,14 +971,24 @@ class SqliteStore(BaseStore):
             if progress is not None:
                 progress(min(1.0, (start + len(chunk)) / n), f"writing rows {chunk.stop}/{n}")
 
+    @staticmethod
+    def _schema_version(con: sqlite3.Connection) -> int:
+        has_meta = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND "
+                               "name='meta'").fetchone()
+        if not has_meta:
+            return 0
+        row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
     def _migrate(self) -> None:
+        """Apply the missing migrations; a store already up to date is only read (no write
+        lock: opening it does not wait for another process's publish)."""
+        with self._conn() as con:
+            done = self._schema_version(con)
+        if done == len(MIGRATIONS):
+            return
         with self._write() as con:
-            has_meta = con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND "
-                                   "name='meta'").fetchone()
-            done = 0
-            if has_meta:
-                row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-                done = int(row[0]) if row else 0
+            done = self._schema_version(con)
             if done > len(MIGRATIONS):
                 raise StoreError(f"{self.path} was written by a newer mineralmap "
                                  f"(schema {done}); upgrade mineralmap")
@@ -1035,5 +1078,5 @@ def open_store(settings: Settings | None = None) -> Store:
 __all__ = [
     "AUDIT_EVENTS", "BACKENDS", "BaseStore", "DATASET_ATTR", "DEFAULT_DATASET", "DIFF_COLUMNS", "MIGRATIONS", "STORE_FILE", "SqliteStore",
     "Store", "StoreConflictError", "StoreError", "VersionInfo", "diff_records", "open_store",
-    "records_frame", "store_path", "version_rows",
+    "records_frame", "store_path", "version_counts", "version_rows",
 ]

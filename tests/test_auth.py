@@ -30,6 +30,12 @@ def hashed() -> str:
     return argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
 
 
+@pytest.fixture(scope="module")
+def production_hash() -> str:
+    """auth.hash_password's own (production) parameters, made once for the module (~0.2 s)."""
+    return auth.hash_password(PASSWORD)
+
+
 @pytest.fixture
 def db(tmp_path) -> store.SqliteStore:
     return store.open_store(Settings(cache_dir=tmp_path))
@@ -40,8 +46,8 @@ def _authn(db, hashed, clock=None, **policy) -> auth.Authenticator:
     return auth.Authenticator(accounts, db, auth.Policy(**policy), clock=clock or Clock())
 
 
-def test_sign_in_issues_a_session_and_records_it(db):
-    hashed = auth.hash_password(PASSWORD)  # the production cost parameters
+def test_sign_in_issues_a_session_and_records_it(db, production_hash):
+    hashed = production_hash  # the production cost parameters
     assert hashed.startswith("$argon2id$") and "m=65536" in hashed
     s = _authn(db, hashed).sign_in("amina", PASSWORD)
     assert s.username == "amina" and s.method == "password"
@@ -104,11 +110,23 @@ def test_secrets_must_hold_hashes_and_errors_never_show_them():
     assert auth.accounts_from_secrets({"stewards": {}}) == {}
 
 
-def test_hash_password_rules():
+def test_hash_password_rules(production_hash):
     with pytest.raises(auth.AuthError):
         auth.hash_password("short")
-    h = auth.hash_password("long enough password")
-    assert h.startswith("$argon2id$") and "long enough" not in h
+    h = production_hash
+    assert h.startswith("$argon2id$") and PASSWORD not in h and "horse" not in h
+
+
+def test_unknown_names_are_checked_against_a_hash_with_the_accounts_parameters(hashed):
+    """A wrong user name costs one argon2 verify with the same parameters as a wrong password
+    (so names cannot be told apart by timing), whatever parameters the accounts were hashed
+    with; with several, the costliest."""
+    params = argon2.extract_parameters
+    dummy = auth._dummy_for({"amina": hashed})
+    assert params(dummy) == params(hashed) and dummy != hashed
+    costlier = argon2.PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash("x" * 12)
+    assert params(auth._dummy_for({"amina": hashed, "bilal": costlier})) == params(costlier)
+    assert auth._dummy_for({"amina": hashed}) == dummy  # made once per parameter set
 
 
 def test_cli_session_needs_a_listed_name(hashed):

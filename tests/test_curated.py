@@ -13,6 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mineralmap import curated
 from mineralmap.errors import SourceError, ValidationError
@@ -388,3 +390,40 @@ def test_validate_occurrences_accepts_typed_frame(occurrences):
     bad.loc[0, "lat"] = 120.0
     with pytest.raises(ValidationError, match=r"fixture: lat outside .* Sb-001"):
         curated.validate_occurrences(bad, source="fixture")
+
+
+# ------------------------------------------------------------------------------- text cleaning
+
+_cells = st.one_of(st.text(), st.none(), st.just(float("nan")), st.just(pd.NA),
+                   st.integers(-10**6, 10**6), st.floats(allow_nan=False),
+                   st.text().map(lambda t: t.encode("utf-8")),
+                   st.sampled_from([" a ", "\u00a0b\u2003", "\tc\n", "\x1cd\x1f", "\u200be\u200b"]))
+
+
+def _pandas_text(series: pd.Series) -> pd.Series:
+    """What curated._text did with pandas' string methods (and still does for long columns)."""
+    s = series.astype(object).where(series.notna(), "")
+    return s.astype(str).str.strip()
+
+
+@given(st.lists(_cells, max_size=12), st.booleans())
+def test_text_cleaning_equals_pandas_string_methods(values, string_dtype):
+    """A short column is cleaned in one Python pass: same values and dtype as pandas' path
+    (for object columns as uploads give them, and for string columns as CSV reads give them)."""
+    series = pd.Series(values, dtype=object, index=range(5, 5 + len(values)), name="c")
+    if string_dtype:
+        series = series.where(series.map(lambda v: isinstance(v, str)), None).astype("str")
+    got, want = curated._text(series), _pandas_text(series)
+    assert got.tolist() == want.tolist() and got.dtype == want.dtype
+    assert got.index.equals(want.index) and got.name == want.name
+
+
+def test_text_cleaning_of_long_columns_and_every_whitespace_character():
+    spaces = [chr(c) for c in range(0x3000 + 1) if chr(c).isspace()]
+    values = [f"{s}x{s}" for s in spaces] + [None, b" y ", 7, 1.5]
+    values += ["z"] * (curated._SMALL_COLUMN + 1 - len(values))
+    long = pd.Series(values, dtype=object)
+    short = long.iloc[: curated._SMALL_COLUMN]
+    for series in (long, short):
+        pd.testing.assert_series_equal(curated._text(series), _pandas_text(series))
+    assert curated._text(short).iloc[0] == "x" and curated._text(long).iloc[0] == "x"

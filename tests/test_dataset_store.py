@@ -9,10 +9,16 @@ the embedded SQLite file and on PostgreSQL/PostGIS (the ``store_backend`` fixtur
 and connect as the app's non-superuser role; they are skipped with a message where PostgreSQL
 cannot be installed, and fail instead under CI). PostgreSQL-only checks (migrations, grants,
 points, credentials, reconnects) are in ``tests/test_pgstore.py``.
+
+Each test starts from the store as its first start leaves it (version 1 = the bundled table): on
+PostgreSQL a copy of a template database holding exactly that (``database_url`` below); the first
+start itself, on an empty database, is tested on both backends by
+``test_version_one_is_the_curated_table_and_reopening_creates_nothing``.
 """
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import signal
 import sqlite3
@@ -32,6 +38,13 @@ from mineralmap.config import REPO_ROOT, Settings
 from mineralmap.schema import OCCURRENCE_COLUMNS
 
 CURATED = REPO_ROOT / "geodata" / "occurrences.csv"
+
+
+@pytest.fixture
+def database_url(store_backend) -> str:
+    """This module's tests start from the store as its first start leaves it (version 1 = the
+    bundled table): on PostgreSQL a copy of a template holding it (tests/backends.py)."""
+    return fresh_database_url(store_backend, version_1=True)
 
 
 @pytest.fixture
@@ -58,7 +71,11 @@ def test_open_store_picks_the_backend(db, cfg):
     assert isinstance(db, store.Store) and isinstance(db, store.BaseStore)
 
 
-def test_version_one_is_the_curated_table_and_reopening_creates_nothing(db, cfg):
+def test_version_one_is_the_curated_table_and_reopening_creates_nothing(store_backend, tmp_path):
+    """The first start of the store on an empty (migrated only) database imports the bundled
+    table as version 1; opening it again imports nothing."""
+    cfg = Settings(cache_dir=tmp_path / "cache", database_url=fresh_database_url(store_backend))
+    db = store.open_store(cfg)
     occ = db.occurrences()
     ref = curated.load_occurrences()
     pd.testing.assert_frame_equal(pd.DataFrame(occ), pd.DataFrame(ref))
@@ -167,17 +184,24 @@ def test_expected_parent_refuses_a_stale_publish(db, steward):
     assert db.current_version().number == 2
 
 
-@pytest.mark.parametrize("sql", ["UPDATE versions SET note='x'", "DELETE FROM versions",
-                                 "DELETE FROM version_rows", "UPDATE audit SET actor='x'",
-                                 "DELETE FROM audit"])
-def test_versions_and_audit_are_append_only(db, steward, sql):
+APPEND_ONLY_TAMPERING = ("UPDATE versions SET note='x'", "DELETE FROM versions",
+                         "DELETE FROM version_rows", "UPDATE audit SET actor='x'",
+                         "DELETE FROM audit")
+
+
+def test_versions_and_audit_are_append_only(db, steward):
+    """Each statement, run directly on the database after a publish, is refused, and leaves
+    the versions, their rows and the audit log as they were (one store, checked after each)."""
     db.publish(steward, changed_rows(db), note="n", source_name="a", source_sha256="0")
-    with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match="append-only"):
-        raw_sql(db, sql)
-    log = db.audit_log(steward)
-    assert list(log["event"]) == ["publish"]
-    assert "version 2" in log["detail"].iloc[0]
-    assert [v.number for v in db.versions()] == [2, 1]
+    rows = db.records()
+    for sql in APPEND_ONLY_TAMPERING:
+        with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match="append-only"):
+            raw_sql(db, sql)
+        log = db.audit_log(steward)
+        assert list(log["event"]) == ["publish"], sql
+        assert "version 2" in log["detail"].iloc[0], sql
+        assert [v.number for v in db.versions()] == [2, 1], sql
+        pd.testing.assert_frame_equal(db.records(), rows, obj=sql)
 
 
 def test_audit_and_failed_sign_ins(db, steward):
@@ -257,11 +281,32 @@ def _text_rows(rows: list[dict]) -> pd.DataFrame:
 @given(st.lists(_row, max_size=8), st.lists(_row, max_size=8))
 def test_diff_by_position_equals_diff_by_label(old, new):
     """diff_records reads rows by position when the ids are unique (the stored case); it gives
-    exactly what the row-by-row label lookup gives."""
-    o = _text_rows(old).set_index("id", drop=False)
-    n = _text_rows(new).set_index("id", drop=False)
-    pd.testing.assert_frame_equal(store._sorted_diff(store._diff_unique(o, n)),
-                                  store._sorted_diff(store._diff_by_label(o, n)))
+    exactly what the row-by-row label lookup gives. A publish counts the rows added, changed and
+    removed from the parent's stored (id, row hash) pairs: the same counts as that diff."""
+    o_rows, n_rows = _text_rows(old), _text_rows(new)
+    o = o_rows.set_index("id", drop=False)
+    n = n_rows.set_index("id", drop=False)
+    d = store._sorted_diff(store._diff_unique(o, n))
+    pd.testing.assert_frame_equal(d, store._sorted_diff(store._diff_by_label(o, n)))
+    want = {k: int((d["change"] == k).sum()) for k in ("added", "changed", "removed")}
+    pairs = [(str(r[0]), store._row_hash(r)) for r in o_rows.to_numpy(dtype=object).tolist()]
+    counts, values, hashes = store.version_rows(pairs, n_rows)
+    assert counts == want == store.version_rows(o_rows, n_rows)[0]
+    assert values == n_rows.to_numpy(dtype=object).tolist() and len(set(hashes)) == len(n_rows)
+
+
+def test_diff_is_sorted_by_change_then_id_as_pandas_sorts():
+    ids = ["b", "B", "a", "", "ä", "z", "中", "\U0001F600", "10", "9", "x", "a"]
+    rows = [{"change": ("removed", "added", "changed")[k % 3], "id": i, "name": f"n{k}",
+             "old_lon": float(k), "old_lat": 1.0, "new_lon": 2.0, "new_lat": float("nan"),
+             "changed_columns": ""} for k, i in enumerate(ids)]
+    got = store._sorted_diff(rows)
+    order = {"added": 0, "changed": 1, "removed": 2}
+    ref = pd.DataFrame(rows, columns=list(store.DIFF_COLUMNS)).sort_values(
+        ["change", "id"], key=lambda s: s.map(order) if s.name == "change" else s,
+        kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, ref)
+    assert list(got["name"][got["id"] == "a"]) == ["n2", "n11"]  # equal keys keep their order
 
 
 def test_records_frame_is_text_in_schema_order():
@@ -400,3 +445,13 @@ def test_killed_publish_leaves_previous_version_intact(cfg, steward):
     v = again.publish(steward, changed_rows(again), note="after the crash", source_name="a",
                       source_sha256="0")
     assert v.number == 2
+
+
+def test_version_info_is_shared_not_copied_by_deepcopy():
+    """pandas deep-copies ``attrs`` (where the catalog keeps the version) into derived frames."""
+    v = store.VersionInfo(1, "d", "2026-01-01T00:00:00", "a", "import", "n", "f", "s", None, None,
+                          1, 1, 0, 0, "c")
+    assert copy.deepcopy(v) is v
+    df = pd.DataFrame({"x": [1, 2]})
+    df.attrs["v"] = v
+    assert df[df["x"] > 1].attrs["v"] is v

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argon2
 import pytest
+from backends import fresh_database_url
 from streamlit.testing.v1 import AppTest
 
 from mineralmap import auth, pgstore, store
@@ -28,6 +29,13 @@ def hashed() -> str:
     like any other (the parameters travel in the hash), in milliseconds instead of ~0.2 s per
     sign-in. auth.hash_password's own parameters are tested in tests/test_auth.py."""
     return argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+
+
+@pytest.fixture
+def database_url(store_backend) -> str:
+    """This module's tests start from the store as its first start leaves it (version 1 = the
+    bundled table): on PostgreSQL a copy of a template holding it (tests/backends.py)."""
+    return fresh_database_url(store_backend, version_1=True)
 
 
 @pytest.fixture(autouse=True)
@@ -107,6 +115,16 @@ def test_upload_report_exclude_publish_restore(hashed, backend_env):
     report = _frame(at, "check")
     swapped = report.loc[report["check"] == "lat/lon swapped"]
     assert swapped["row"].tolist() == [4]
+    # the report follows the column mapping (it is kept in the session only for the same one)
+    at.selectbox(key="stw_map_lon").set_value("latitude")
+    at.selectbox(key="stw_map_lat").set_value("longitude")
+    at.run()
+    remapped = _frame(at, "check")
+    assert remapped.loc[remapped["check"] == "lat/lon swapped", "row"].tolist() == [2, 3]
+    at.selectbox(key="stw_map_lon").set_value("longitude")
+    at.selectbox(key="stw_map_lat").set_value("latitude")
+    at.run()
+    assert _frame(at, "check").equals(report)
     assert "have errors" in _text(at)  # publishing blocked until row 4 is excluded
     at.multiselect(key="stw_exclude").set_value([4])
     at.run()

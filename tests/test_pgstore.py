@@ -21,15 +21,18 @@ import pytest
 from backends import changed_rows, fresh_database_url, raw_sql
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from postgis_cluster import cluster_or_skip, new_database
+from postgis_cluster import cluster_or_skip, copy_strategy, new_database, postgis_template
 
 from mineralmap import auth, pgstore, store
 from mineralmap.config import Settings
 
 
 def _pg(tmp_path: Path) -> pgstore.PostgresStore:
+    """The store on a fresh database holding version 1 of the bundled table (a copy of a
+    template in which the store was opened once: tests/backends.py); the first start on an
+    empty database is test_migrations_on_an_empty_database_are_applied_once."""
     db = store.open_store(Settings(cache_dir=tmp_path / "cache",
-                                   database_url=fresh_database_url("postgres")))
+                                   database_url=fresh_database_url("postgres", version_1=True)))
     assert isinstance(db, pgstore.PostgresStore)
     return db
 
@@ -40,7 +43,7 @@ def steward() -> auth.StewardSession:
 
 
 def test_migrations_on_an_empty_database_are_applied_once(tmp_path):
-    url = new_database(cluster_or_skip())  # PostGIS only: no template
+    url = new_database(cluster_or_skip())  # PostGIS only: no store schema yet
     db = store.open_store(Settings(cache_dir=tmp_path, database_url=url))
     assert db.schema_version() == len(pgstore.PG_MIGRATIONS)
     again = store.open_store(Settings(cache_dir=tmp_path, database_url=url))
@@ -105,9 +108,14 @@ def test_hardened_app_role_can_publish_but_not_rewrite_history(steward):
         con.execute("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
                     "'mm_owner') THEN CREATE ROLE mm_owner LOGIN PASSWORD 'owner-pw'; END IF; "
                     "END $$")
-        con.execute(f"CREATE DATABASE {name} OWNER mm_owner")
+        # PostGIS enabled by the administrator (a copy of a database where it ran
+        # CREATE EXTENSION postgis), nothing else: the owner role migrates below
+        con.execute(f"CREATE DATABASE {name} OWNER mm_owner TEMPLATE {postgis_template(c)}"
+                    f"{copy_strategy(con)}")
     with psycopg.connect(c.admin_url(name), autocommit=True) as con:
-        con.execute("CREATE EXTENSION postgis")
+        assert con.execute("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'"
+                           ).fetchone()[0] == 1
+        assert con.execute("SELECT to_regclass('versions')").fetchone()[0] is None
         con.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
     owner = c.url("mm_owner", "owner-pw", name)
     pgstore.PostgresStore(owner)

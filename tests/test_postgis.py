@@ -31,7 +31,7 @@ N_SYNTHETIC = 1500
 @pytest.fixture(scope="module")
 def world(toy_world):
     """(store, layers, report) over one database for the whole module."""
-    url = new_database(cluster_or_skip())
+    url = new_database(cluster_or_skip(), migrated=True)  # PostGIS enabled, schema migrated
     with pytest.MonkeyPatch.context() as mp:
         for k, v in toy_world.env().items():
             mp.setenv(k, v)
@@ -109,7 +109,7 @@ def test_second_load_rewrites_nothing(world, toy_world):
 
 
 def test_missing_cache_layer_is_reported_by_name(tmp_path):
-    url = new_database(cluster_or_skip())
+    url = new_database(cluster_or_skip(), migrated=True)  # PostGIS enabled, schema migrated
     rep = postgis.load_layers_into_postgis(url, tmp_path, layers=["roads"])
     assert set(rep.missing) == {"roads"} and "python -m mineralmap data" in rep.missing["roads"]
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import pandas as pd
 import pydeck as pdk
@@ -31,6 +32,8 @@ _SESSION = "_mm_steward_session"
 _UPLOAD = "_mm_steward_upload"
 _FLASH = "_mm_steward_flash"
 _GEN = "_mm_steward_generation"
+_MEMO = "_mm_steward_memo"
+_T = TypeVar("_T")
 _W = "stw_"  # widget key prefix
 _PAGE = "pages/stewardship.py"
 
@@ -150,6 +153,7 @@ def page() -> None:
         store.record_auth_event("sign-out", session.username)
         st.session_state.pop(_SESSION, None)
         st.session_state.pop(_UPLOAD, None)
+        st.session_state.pop(_MEMO, None)
         st.rerun()
     if _FLASH in st.session_state:
         st.success(st.session_state.pop(_FLASH))
@@ -173,6 +177,7 @@ def _import_tab(store: Store, session: auth.StewardSession) -> None:
                          max_upload_size=inventory.MAX_UPLOAD_BYTES // 1_000_000)
     if f is None:
         st.session_state.pop(_UPLOAD, None)
+        st.session_state.pop(_MEMO, None)
         return
     data = f.getvalue()
     cached = st.session_state.get(_UPLOAD)
@@ -192,10 +197,14 @@ def _import_tab(store: Store, session: auth.StewardSession) -> None:
     st.subheader("1. Columns")
     mapping = _mapping_editor(upload)
     current = store.current_version()
-    existing = store.records()
+    version_key = (repr(store), current.number, current.content_sha256)
+    existing = _session_memo("existing", version_key, lambda: store.records(current.number))
     try:
-        report = inventory.validate(upload, mapping, existing,
-                                    inventory.load_provinces(get_settings()))
+        report = _session_memo(
+            "report", (upload.sha256, upload.name, tuple(mapping.items()), version_key,
+                       _provinces_stamp()),
+            lambda: inventory.validate(upload, mapping, existing,
+                                       inventory.load_provinces(get_settings())))
     except inventory.InventoryError as exc:
         st.error(md_escape(exc))
         return
@@ -257,6 +266,30 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _session_memo(name: str, key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
+    """``compute()``, kept in this browser session for the next reruns while ``key`` is the same
+    (one entry per ``name``): every widget change reruns the page, and reading the current
+    version and validating a large upload again each time took seconds. A version's rows never
+    change, so keys name the version (store, number, content hash) and the upload (SHA-256)."""
+    memo = st.session_state.setdefault(_MEMO, {})
+    hit = memo.get(name)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    value = compute()
+    memo[name] = (key, value)
+    return value
+
+
+def _provinces_stamp() -> tuple[object, ...]:
+    """Identifies the province layer the validation checks against (path, size, mtime)."""
+    path = get_settings().cache_dir / "provinces.parquet"
+    try:
+        stat = path.stat()
+    except OSError:
+        return (str(path),)
+    return (str(path), stat.st_size, stat.st_mtime_ns)
+
+
 def _publish(store: Store, session: auth.StewardSession, plan: inventory.Plan, note: str,
              parent: int) -> None:
     bar = st.progress(0.0, text="Publishing…")
@@ -278,6 +311,7 @@ def _publish(store: Store, session: auth.StewardSession, plan: inventory.Plan, n
     _refresh_catalog()
     bar.progress(1.0, text="Done")
     st.session_state.pop(_UPLOAD, None)
+    st.session_state.pop(_MEMO, None)
     st.session_state[_FLASH] = (f"Published version {info.number}: +{info.added} added, "
                                 f"~{info.changed} changed, -{info.removed} removed.")
     st.session_state[_GEN] = st.session_state.get(_GEN, 0) + 1

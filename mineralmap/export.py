@@ -3,6 +3,10 @@
 GeoJSON is built directly from numpy arrays (vectorised coordinate rounding, one ``json.dumps``)
 because it is the format the app offers first and it must stay fast for large selections. CSV is
 written by pandas; GeoPackage and KML by GDAL through pyogrio (no hand-written serialisers).
+The Region & export page writes all four files on every change of a small selection, so the fixed
+cost of an export matters as much as its cost per row: the selection is read once per export
+(:class:`_Rows`, without the frame's ``attrs``, which pandas deep-copies into every derived
+object), and GeoPackages are written without ``fsync`` (``benchmarks/bench_export_formats.py``).
 
 Every export carries its provenance: the filter sentence, the region description, counts, the
 generation time (UTC), the app version and the attribution and licence of every layer used
@@ -17,9 +21,14 @@ import math
 import os
 import re
 import tempfile
+import threading
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -30,11 +39,13 @@ import shapely
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from mineralmap._lazy import pyogrio
 from mineralmap.errors import ExportError
 from mineralmap.filters import commodity_groups
 from mineralmap.schema import CRS
 
-__all__ = ["FORMATS", "MIME_TYPES", "build_metadata", "export_selection", "geojson_bytes", "suggest_filename"]
+__all__ = ["FORMATS", "MIME_TYPES", "build_metadata", "export_selection", "geojson_bytes", "suggest_filename",
+           "suggest_filenames"]
 
 #: Export format -> (file extension, MIME type).
 FORMATS: dict[str, tuple[str, str]] = {
@@ -81,6 +92,73 @@ def _group_col(df: pd.DataFrame) -> pd.Series:
     return commodity_groups(df)
 
 
+def _is_missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+
+
+def _bare(selection: pd.DataFrame) -> pd.DataFrame:
+    """``selection`` as a plain DataFrame sharing its data, without ``attrs``.
+
+    pandas deep-copies a frame's ``attrs`` into every object derived from it (each column
+    access); with a dataset version in ``attrs`` that was most of the cost of a small export.
+    """
+    out = pd.DataFrame(selection, copy=False)
+    out.attrs = {}
+    return out
+
+
+def _geometry_name(selection: pd.DataFrame) -> str:
+    if isinstance(selection, gpd.GeoDataFrame):
+        return selection.active_geometry_name or "geometry"
+    return "geometry"
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """What every format needs from a selection, computed once per export."""
+
+    frame: pd.DataFrame  # the selection without attrs (geometry column included)
+    attrs: pd.DataFrame  # attribute columns, non-finite floats missing (:func:`_attribute_frame`)
+    geoms: np.ndarray  # shapely geometries (None when unmapped)
+    mapped: np.ndarray  # has a non-empty geometry
+    groups: list[Any]  # commodity group per row (:func:`mineralmap.filters.commodity_groups`)
+
+
+def _rows(selection: pd.DataFrame) -> _Rows:
+    frame = _bare(selection)
+    geom_name = _geometry_name(selection)
+    geoms = _geometry_array(selection)
+    return _Rows(frame=frame, attrs=_finite_attributes(frame, geom_name), geoms=geoms,
+                 mapped=_mapped_of(geoms), groups=_group_col(frame).tolist())
+
+
+def _provinces(frame: pd.DataFrame) -> list[str]:
+    """Distinct non-empty provinces of the rows (``province_geo``, else the stated one), sorted."""
+    col = _province_col(frame)
+    return sorted({str(v) for v in col.tolist() if not _is_missing(v)} - {""})
+
+
+def _filename(provinces: Sequence[str], groups: Sequence[Any], fmt: str, region_description: str,
+              generated_at: datetime | date | None, day: date | None) -> str:
+    desc = (region_description or "").strip()
+    where = ""
+    if desc and not desc.lower().startswith(_NO_REGION[1]):
+        where = _slug(desc)
+    if not where:
+        where = _slug(provinces[0]) if len(provinces) == 1 else "pakistan"
+    uniq = dict.fromkeys(g for g in groups if not _is_missing(g))
+    names = [str(g) for g in uniq if str(g)]
+    order = {"Sb": 0, "REE": 1, "other": 2}
+    names.sort(key=lambda g: (order.get(g, 3), g))
+    what = "-".join(_slug(g) for g in names) or "none"
+    if isinstance(generated_at, datetime):
+        day = _utc(generated_at).date()
+    elif isinstance(generated_at, date):
+        day = generated_at
+    day = day or datetime.now(UTC).date()
+    return f"mineralmap_{where}_{what}_{day.isoformat()}.{FORMATS[fmt][0]}"
+
+
 def suggest_filename(
     selection: pd.DataFrame,
     fmt: str,
@@ -103,24 +181,34 @@ def suggest_filename(
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}")
-    desc = (region_description or "").strip()
-    where = ""
-    if desc and not desc.lower().startswith(_NO_REGION[1]):
-        where = _slug(desc)
-    if not where:
-        provs = sorted(set(_province_col(selection).dropna().astype(str).unique()) - {""})
-        where = _slug(provs[0]) if len(provs) == 1 else "pakistan"
-    groups = [str(g) for g in pd.unique(_group_col(selection).dropna()) if str(g)]
-    order = {"Sb": 0, "REE": 1, "other": 2}
-    groups.sort(key=lambda g: (order.get(g, 3), g))
-    what = "-".join(_slug(g) for g in groups) or "none"
     del spec_sentence
-    if isinstance(generated_at, datetime):
-        day = _utc(generated_at).date()
-    elif isinstance(generated_at, date):
-        day = generated_at
-    day = day or datetime.now(UTC).date()
-    return f"mineralmap_{where}_{what}_{day.isoformat()}.{FORMATS[fmt][0]}"
+    frame = _bare(selection)
+    return _filename(_provinces(frame), _group_col(frame).tolist(), fmt, region_description,
+                     generated_at, day)
+
+
+def suggest_filenames(
+    selection: pd.DataFrame,
+    formats: Sequence[str] = tuple(FORMATS),
+    *,
+    region_description: str = "",
+    generated_at: datetime | date | None = None,
+    day: date | None = None,
+) -> dict[str, str]:
+    """:func:`suggest_filename` for several formats at once (the selection is read once).
+
+    Returns
+    -------
+    dict[str, str]
+        Format -> file name, in the order of ``formats``.
+    """
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ExportError(f"unknown export format '{bad[0]}'; choose one of {', '.join(FORMATS)}")
+    frame = _bare(selection)
+    provinces, groups = _provinces(frame), _group_col(frame).tolist()
+    return {f: _filename(provinces, groups, f, region_description, generated_at, day)
+            for f in formats}
 
 
 def build_metadata(
@@ -144,17 +232,34 @@ def build_metadata(
         ``filter``, ``region``, ``counts`` (``total``, ``mapped``, ``unmapped``,
         ``by_commodity``), ``generated_utc``, ``app_version``, ``attributions``.
     """
-    groups = _group_col(selection).fillna("unknown").astype(str)
-    by = groups.value_counts().sort_index()
-    mapped = int(_mapped_mask(selection).sum())
+    return _metadata(_group_col(_bare(selection)).tolist(), _mapped_mask(selection),
+                     spec_sentence=spec_sentence, region_description=region_description,
+                     attributions=attributions, app_version=app_version,
+                     generated_at=generated_at, dataset=dataset)
+
+
+def _metadata(
+    groups: Sequence[Any],
+    mapped: np.ndarray,
+    *,
+    spec_sentence: str,
+    region_description: str,
+    attributions: Sequence[Mapping[str, str]],
+    app_version: str,
+    generated_at: datetime | None,
+    dataset: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """:func:`build_metadata` from the rows' commodity groups and mapped mask."""
+    by = Counter("unknown" if _is_missing(g) else str(g) for g in groups)
+    n_mapped = int(mapped.sum())
     return {
         "filter": spec_sentence,
         "region": region_description,
         "counts": {
-            "total": int(len(selection)),
-            "mapped": mapped,
-            "unmapped": int(len(selection)) - mapped,
-            "by_commodity": {str(k): int(v) for k, v in by.items()},
+            "total": len(groups),
+            "mapped": n_mapped,
+            "unmapped": len(groups) - n_mapped,
+            "by_commodity": {k: by[k] for k in sorted(by)},
         },
         "generated_utc": _utc(generated_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "app_version": app_version,
@@ -171,24 +276,35 @@ def _geometry_array(selection: pd.DataFrame) -> np.ndarray:
     return np.full(len(selection), None, dtype=object)
 
 
-def _mapped_mask(selection: pd.DataFrame) -> np.ndarray:
-    geoms = _geometry_array(selection)
+def _mapped_of(geoms: np.ndarray) -> np.ndarray:
     if len(geoms) == 0:
         return np.zeros(0, dtype=bool)
     return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
 
 
+def _mapped_mask(selection: pd.DataFrame) -> np.ndarray:
+    return _mapped_of(_geometry_array(selection))
+
+
+def _finite_attributes(frame: pd.DataFrame, geom_name: str) -> pd.DataFrame:
+    """Attribute columns of a bare frame (no geometry); non-finite floats (inf) become missing."""
+    attrs = frame.drop(columns=[geom_name]) if geom_name in frame.columns else frame
+    floats = [i for i, dtype in enumerate(attrs.dtypes) if pd.api.types.is_float_dtype(dtype)]
+    if not floats or not len(attrs):
+        return attrs
+    block = attrs.iloc[:, floats].to_numpy(dtype=float, na_value=np.nan)
+    with_inf = [i for i, bad in zip(floats, np.isinf(block).any(axis=0), strict=True) if bad]
+    if with_inf:
+        attrs = attrs.copy(deep=False)
+        for i in with_inf:
+            col = attrs.iloc[:, i]
+            attrs.isetitem(i, col.where(np.isfinite(col.to_numpy(dtype=float, na_value=np.nan))))
+    return attrs
+
+
 def _attribute_frame(selection: pd.DataFrame) -> pd.DataFrame:
     """Attribute columns (no geometry); non-finite floats (inf) become missing."""
-    geom_name = selection.geometry.name if isinstance(selection, gpd.GeoDataFrame) else "geometry"
-    attrs = pd.DataFrame(selection.drop(columns=[geom_name], errors="ignore"))
-    for c in attrs.columns:
-        col = attrs[c]
-        if pd.api.types.is_float_dtype(col.dtype):
-            finite = np.isfinite(col.to_numpy(dtype=float, na_value=np.nan))
-            if not finite.all():
-                attrs[c] = col.where(finite)
-    return attrs
+    return _finite_attributes(_bare(selection), _geometry_name(selection))
 
 
 def _json_default(o: Any) -> Any:
@@ -253,6 +369,9 @@ def _column_texts(col: pd.Series) -> list[str]:
         out = np.array(list(map(repr, vals.tolist())), dtype=object)
         out[~np.isfinite(vals)] = "null"
         return out.tolist()
+    if isinstance(dtype, pd.StringDtype):
+        return ["null" if v is None else encode_basestring(v)
+                for v in col.to_numpy(dtype=object, na_value=None).tolist()]
     if pd.api.types.infer_dtype(col, skipna=True) == "string":
         missing = col.isna().to_numpy()
         out = np.array(list(map(encode_basestring, col.where(~missing, "").tolist())), dtype=object)
@@ -271,7 +390,7 @@ def _properties_json(attrs: pd.DataFrame) -> list[str]:
         return []
     keys = [encode_basestring(str(c)).replace("%", "%%") for c in attrs.columns]
     template = ",".join(f"{k}:%s" for k in keys)
-    columns = [_column_texts(attrs.iloc[:, i]) for i in range(attrs.shape[1])]
+    columns = [_column_texts(col) for _name, col in attrs.items()]
     return [template % row for row in zip(*columns, strict=True)]
 
 
@@ -317,8 +436,13 @@ def geojson_bytes(
     unmapped rows as features with ``"geometry": null``. Built from vectorised pieces (each
     attribute column encoded on its own, numpy-rounded coordinates), not per-feature shapely calls.
     """
-    props = _properties_json(_attribute_frame(selection))
-    geoms = _geometry_texts(_geometry_array(selection))
+    return _geojson(_rows(selection), region, metadata, region_description)
+
+
+def _geojson(rows: _Rows, region: BaseGeometry | None, metadata: Mapping[str, Any] | None,
+             region_description: str) -> bytes:
+    props = _properties_json(rows.attrs)
+    geoms = _geometry_texts(rows.geoms)
     feats: list[str] = []
     if region is not None and not region.is_empty:
         feats.append(
@@ -343,13 +467,12 @@ def geojson_bytes(
 
 def _gdal_ready(df: pd.DataFrame) -> pd.DataFrame:
     """Make object columns writable by GDAL: bool, number or string (None for missing)."""
-    out = df.copy()
-    for c in out.columns:
-        if c == getattr(out, "_geometry_column_name", None):
+    out = df.copy(deep=False)
+    geom_name = getattr(out, "_geometry_column_name", None)
+    for i, (c, dtype) in enumerate(df.dtypes.items()):
+        if c == geom_name or dtype != np.dtype(object):
             continue
-        col = out[c]
-        if col.dtype != object:
-            continue
+        col = df.iloc[:, i]
         nonnull = col.dropna()
         if len(nonnull) == 0:
             out[c] = pd.Series([None] * len(col), index=col.index, dtype=object)
@@ -400,29 +523,57 @@ def _with_skip_note(meta: dict[str, Any], skipped: int, fmt: str) -> dict[str, A
     return meta
 
 
-def _gdal_export(
-    selection: pd.DataFrame,
+_SYNC_OPTION = "OGR_SQLITE_SYNCHRONOUS"
+_sync_lock = threading.Lock()
+_sync_users = [0, None]  # GDAL writes in progress, the option's value before the first
+
+
+@contextmanager
+def _scratch_writes() -> Iterator[None]:
+    """GDAL's SQLite (GeoPackage) writes skip ``fsync`` while export files are written.
+
+    An export is a scratch file read back at once, so waiting for the disk gains nothing: with
+    ``fsync`` a small GeoPackage took three times as long under I/O load, and more CPU. The GDAL
+    option is process-wide, so it is set while any export is writing and put back after the last.
+    """
+    with _sync_lock:
+        if _sync_users[0] == 0:
+            _sync_users[1] = pyogrio.get_gdal_config_option(_SYNC_OPTION)
+            pyogrio.set_gdal_config_options({_SYNC_OPTION: "OFF"})
+        _sync_users[0] += 1
+    try:
+        yield
+    finally:
+        with _sync_lock:
+            _sync_users[0] -= 1
+            if _sync_users[0] == 0:
+                pyogrio.set_gdal_config_options({_SYNC_OPTION: _sync_users[1]})
+
+
+@cache
+def _kml_driver() -> str:
+    """LIBKML when GDAL can write it, else the plain KML driver."""
+    return "LIBKML" if "w" in pyogrio.list_drivers().get("LIBKML", "") else "KML"
+
+
+def _gdal(
+    rows: _Rows,
     fmt: str,
     region: BaseGeometry | None,
     region_description: str,
     meta: dict[str, Any],
 ) -> bytes:
-    import pyogrio
-
-    mapped = _mapped_mask(selection)
-    occ = gpd.GeoDataFrame(
-        _gdal_ready(_attribute_frame(selection).loc[mapped]),
-        geometry=_geometry_array(selection)[mapped],
-        crs=CRS,
-    )
+    """GeoPackage or KML written by GDAL: occurrences with coordinates, region, metadata."""
+    mapped = rows.mapped
+    attrs = rows.attrs if mapped.all() else rows.attrs.loc[mapped]
+    occ = gpd.GeoDataFrame(_gdal_ready(attrs), geometry=rows.geoms[mapped], crs=CRS)
     meta = _with_skip_note(meta, int((~mapped).sum()), fmt)
     reg = None
     if region is not None and not region.is_empty:
         reg = gpd.GeoDataFrame(
             {"description": [region_description]}, geometry=[_region_geometry(region)], crs=CRS
         )
-    drivers = pyogrio.list_drivers()
-    with tempfile.TemporaryDirectory(prefix="mineralmap_export_") as tmp:
+    with _scratch_writes(), tempfile.TemporaryDirectory(prefix="mineralmap_export_") as tmp:
         path = os.path.join(tmp, f"export.{FORMATS[fmt][0]}")
         try:
             if fmt == "gpkg":
@@ -444,7 +595,7 @@ def _gdal_export(
                 )
                 pyogrio.write_dataframe(table, path, layer="metadata", driver="GPKG", append=True)
             else:
-                driver = "LIBKML" if "w" in drivers.get("LIBKML", "") else "KML"
+                driver = _kml_driver()
                 opts = {"DESCRIPTION": _metadata_text(meta)} if driver == "LIBKML" else {}
                 pyogrio.write_dataframe(
                     occ, path, layer="occurrences", driver=driver, layer_options=opts
@@ -459,12 +610,11 @@ def _gdal_export(
             return fh.read()
 
 
-def _csv_bytes(selection: pd.DataFrame, meta: dict[str, Any]) -> bytes:
+def _csv(rows: _Rows, meta: dict[str, Any]) -> bytes:
     """Plain CSV with lon/lat columns; a last column ``data_attribution`` carries the licence
     text of every layer (CSV has no place for file-level metadata)."""
-    attrs = _attribute_frame(selection)
-    geoms = _geometry_array(selection)
-    mapped = _mapped_mask(selection)
+    attrs = rows.attrs.copy(deep=False)
+    geoms, mapped = rows.geoms, rows.mapped
     lon = np.full(len(geoms), np.nan)
     lat = np.full(len(geoms), np.nan)
     if mapped.any():
@@ -551,8 +701,10 @@ def export_selection(
     if region is not None and not isinstance(region, BaseGeometry):
         raise ExportError(f"region must be a shapely geometry, got {type(region).__name__}")
     when = _utc(generated_at)
-    meta = build_metadata(
-        selection,
+    rows = _rows(selection)
+    meta = _metadata(
+        rows.groups,
+        rows.mapped,
         spec_sentence=spec_sentence,
         region_description=region_description,
         attributions=attributions,
@@ -560,16 +712,12 @@ def export_selection(
         generated_at=when,
         dataset=dataset,
     )
-    name = suggest_filename(
-        selection, fmt, region_description=region_description, generated_at=when
-    )
+    name = _filename(_provinces(rows.frame), rows.groups, fmt, region_description, when, None)
     mime = FORMATS[fmt][1]
     if fmt == "geojson":
-        data = geojson_bytes(
-            selection, region=region, metadata=meta, region_description=region_description
-        )
+        data = _geojson(rows, region, meta, region_description)
     elif fmt == "csv":
-        data = _csv_bytes(selection, meta)
+        data = _csv(rows, meta)
     else:
-        data = _gdal_export(selection, fmt, region, region_description, meta)
+        data = _gdal(rows, fmt, region, region_description, meta)
     return data, mime, name

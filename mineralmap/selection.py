@@ -246,19 +246,23 @@ def admin_labels(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, dict[str, 
         gdf = layers.get(layer)
         if gdf is None or col not in gdf:
             return {}
-        names = gdf[col].astype("string")
-        parents = (gdf[parent].astype("string") if parent in gdf
-                   else pd.Series(pd.NA, index=gdf.index, dtype="string"))
-        frame = pd.DataFrame({"n": names, "p": parents}).dropna(subset=["n"])
+        names = gdf[col].astype("string").tolist()
+        parents = (gdf[parent].astype("string").tolist() if parent in gdf
+                   else [pd.NA] * len(names))
+        groups: dict[str, list] = {}  # name -> parent of every unit of that name
+        for name, par in zip(names, parents, strict=True):
+            if name is not pd.NA:
+                groups.setdefault(name, []).append(par)
         out: dict[str, str] = {}
-        for name, grp in frame.groupby("n", sort=True):
-            ps = sorted(set(grp["p"].dropna().astype(str)))
+        for name in sorted(groups):
+            grp = groups[name]
+            ps = sorted({str(p) for p in grp if p is not pd.NA})
             if not ps:
-                out[str(name)] = str(name)
+                out[name] = name
             elif len(grp) > 1:
-                out[str(name)] = f"{name} ({', '.join(ps)}: {len(grp)} {noun}s)"
+                out[name] = f"{name} ({', '.join(ps)}: {len(grp)} {noun}s)"
             else:
-                out[str(name)] = f"{name} ({ps[0]})"
+                out[name] = f"{name} ({ps[0]})"
         return out
 
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import threading
 from datetime import UTC, datetime
 
 import geopandas as gpd
@@ -18,7 +19,13 @@ from hypothesis import strategies as st
 from shapely.geometry import LinearRing, Point, shape
 
 from mineralmap.errors import ExportError
-from mineralmap.export import FORMATS, MIME_TYPES, export_selection, suggest_filename
+from mineralmap.export import (
+    FORMATS,
+    MIME_TYPES,
+    export_selection,
+    suggest_filename,
+    suggest_filenames,
+)
 from mineralmap.regions import RegionSpec
 
 WHEN = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
@@ -248,6 +255,35 @@ def test_kml_round_trip(selection, region):
     assert shapely.hausdorff_distance(shapely.force_2d(reg.geometry.iloc[0]), geom) < 1e-5
 
 
+def test_gdal_sync_option_is_put_back_after_exports(selection):
+    """GeoPackages are written without fsync (scratch files); the process-wide GDAL option is
+    put back after the last export, also when two threads export at once."""
+    option = "OGR_SQLITE_SYNCHRONOUS"
+    before = pyogrio.get_gdal_config_option(option)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            assert _export(selection, "gpkg")[0].startswith(b"SQLite format 3")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    try:
+        pyogrio.set_gdal_config_options({option: None})
+        work()
+        assert pyogrio.get_gdal_config_option(option) is None
+        pyogrio.set_gdal_config_options({option: "FULL"})
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert pyogrio.get_gdal_config_option(option) == "FULL"
+    finally:
+        pyogrio.set_gdal_config_options({option: before})
+
+
 # ---------------------------------------------------------------------- names, errors, empties
 
 
@@ -267,6 +303,12 @@ def test_file_names(enriched):
         "mineralmap_balochistan_sb_2026-11-22.csv"
     )
     assert MIME_TYPES["geojson"] == "application/geo+json"
+    # all formats at once: the same names
+    for sel, desc in ((sb_bal, ""), (enriched, "within 200 km of Gwadar"), (enriched.iloc[:0], "")):
+        assert suggest_filenames(sel, tuple(FORMATS), region_description=desc, day=WHEN.date()) == {
+            f: suggest_filename(sel, f, region_description=desc, day=WHEN.date()) for f in FORMATS}
+    with pytest.raises(ExportError, match="unknown export format 'shp'"):
+        suggest_filenames(enriched, ("csv", "shp"))
 
 
 def test_unknown_format_rejected(selection):

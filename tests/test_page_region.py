@@ -196,7 +196,7 @@ def test_drawn_box_sets_the_widgets_and_applies(cat):
 
 def test_radius_port_and_typed_lonlat(cat):
     at = _page()
-    at.checkbox(key="rg_rad_on").check().run()
+    at.checkbox(key="rg_rad_on").check()  # one run for the three changes
     at.selectbox(key="rg_centre_port").set_value("Gwadar")
     at.number_input(key="rg_km").set_value(300.0).run()
     _ok(at)
@@ -232,7 +232,7 @@ def test_radius_port_and_typed_lonlat(cat):
 
 def test_occurrence_centre_uses_unambiguous_values(cat):
     at = _page()
-    at.checkbox(key="rg_rad_on").check().run()
+    at.checkbox(key="rg_rad_on").check()
     at.radio(key="rg_kind").set_value("occurrence").run()
     box = at.selectbox(key="rg_centre_occurrence")
     occ = cat.occurrences
@@ -242,7 +242,7 @@ def test_occurrence_centre_uses_unambiguous_values(cat):
     assert len(clash), "the toy world has an occurrence named after a town"
     clash_id, clash_name = str(clash["id"].iloc[0]), str(clash["name"].iloc[0])
     assert f"{clash_name} · {clash_id}" in box.options
-    box.set_value(clash_id).run()
+    box.set_value(clash_id)
     at.number_input(key="rg_km").set_value(1.0).run()
     _ok(at)
     assert clash_id in _ids(at)
@@ -351,7 +351,7 @@ def test_picks_add_and_remove_occurrences(cat):
 
 def test_empty_selection_needs_confirmation(cat):
     at = _page()
-    at.checkbox(key="rg_bbox_on").check().run()
+    at.checkbox(key="rg_bbox_on").check()
     for key, v in (("rg_w", 61.0), ("rg_s", 24.0), ("rg_e", 61.5), ("rg_n", 24.5)):
         at.number_input(key=key).set_value(v)
     at.run()

@@ -126,6 +126,12 @@ def _world(enriched, layers):
     return names, centres, ids
 
 
+@pytest.fixture
+def world(enriched, layers):
+    """:func:`_world` once per test (a property test's examples share it: it is read only)."""
+    return _world(enriched, layers)
+
+
 def test_region_form_round_trips_through_a_link(enriched, layers):
     names, centres, ids = _world(enriched, layers)
     port = next(iter(centres["ports"]))
@@ -182,8 +188,8 @@ _region_values = hs.one_of(
 @given(hs.dictionaries(_region_keys, hs.one_of(_region_values, hs.lists(_region_values,
                                                                          max_size=3)),
                        max_size=8))
-def test_any_region_link_gives_a_valid_form(enriched, layers, raw):
-    names, centres, ids = _world(enriched, layers)
+def test_any_region_link_gives_a_valid_form(world, raw):
+    names, centres, ids = world
     form, notes = regionform.form_from_params(raw, names, centres, ids)
     assert set(form.provinces) <= set(names["provinces"])
     assert set(form.add_ids) <= ids and set(form.remove_ids) <= ids

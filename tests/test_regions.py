@@ -11,8 +11,10 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 from pyproj import Geod, Transformer
-from shapely.geometry import Point, Polygon, box
+from shapely.geometry import Point, Polygon, box, shape
 
 from mineralmap import regions
 from mineralmap.errors import RegionError
@@ -580,3 +582,35 @@ def test_many_bowties_give_one_summarised_note():
     assert geom.is_valid and geom.area > 0
     repaired = [t for t in notes if "repaired" in t]
     assert len(repaired) == 1 and f"{n:,}" in repaired[0]
+
+
+_COORD = st.floats(-180, 180, allow_nan=False) | st.integers(-180, 180)
+
+
+@st.composite
+def _ring(draw) -> list:
+    """A ring of 2D or 3D positions, closed or not, now and then too short or ragged."""
+    dim, n = draw(st.sampled_from([2, 2, 3])), draw(st.integers(3, 6))
+    flat = draw(st.lists(_COORD, min_size=n * dim, max_size=n * dim))
+    ring = [flat[i:i + dim] for i in range(0, n * dim, dim)]
+    if draw(st.booleans()):
+        ring.append(list(ring[0]))
+    if draw(st.integers(0, 9)) == 0:
+        ring[-1] = ring[-1][:2] + [0.0] * (3 - len(ring[-1]))  # one position of another length
+    return ring
+
+
+_RINGS = st.lists(_ring(), min_size=0, max_size=2)
+
+
+@given(kind=st.sampled_from(["Polygon", "MultiPolygon"]), polys=st.lists(_RINGS, min_size=1, max_size=2))
+def test_numpy_built_polygons_are_shapelys(kind, polys):
+    """The uploaded-GeoJSON fast path builds the same geometry as shapely's ``shape`` (or leaves
+    the input to it), for any nesting, dimension, closure or length of the rings."""
+    g = {"type": kind, "coordinates": polys[0] if kind == "Polygon" else polys}
+    fast = regions._json_polygon(g)
+    if fast is None:
+        return
+    ref = shape(g)
+    assert fast.geom_type == ref.geom_type and fast.has_z == ref.has_z
+    assert shapely.equals_exact(fast, ref, tolerance=0)

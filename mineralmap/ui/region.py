@@ -370,9 +370,8 @@ def export_buttons(cat: Catalog, sel: selection.Selection) -> None:
             st.caption(f"{len(sel.rows):,} occurrences are more than the page writes with every "
                        f"change ({EAGER_EXPORT_MAX_ROWS:,}): prepare the files once, then "
                        "download them.")
-    names = {fmt: export.suggest_filename(sel.rows, fmt, spec_sentence=sel.filter_sentence,
-                                          region_description=sel.region_description, day=today)
-             for fmt in FORMATS}
+    names = export.suggest_filenames(sel.rows, tuple(FORMATS),
+                                     region_description=sel.region_description, day=today)
     contents = regionform.file_contents(sel.rows)
     if files is not None:
         cols = st.columns(len(FORMATS))

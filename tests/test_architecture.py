@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import tomllib
 from pathlib import Path
 
@@ -17,6 +18,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "mineralmap"
 SOURCES = sorted(PACKAGE.rglob("*.py"))
+
+
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """The parsed source (each check reads every file: parse it once)."""
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
 
 
 def _rel(path: Path) -> str:
@@ -71,7 +78,7 @@ def test_the_package_has_python_files():
 
 @pytest.mark.parametrize("path", SOURCES, ids=_rel)
 def test_no_function_level_import_of_the_package(path):
-    lines = _nested_own_imports(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+    lines = _nested_own_imports(_tree(path))
     assert not lines, (f"{_rel(path)} imports mineralmap inside a function at line(s) {lines}: "
                        "import at module top; if that makes a cycle, move the shared piece "
                        "down into a leaf module")
@@ -79,7 +86,7 @@ def test_no_function_level_import_of_the_package(path):
 
 @pytest.mark.parametrize("path", [p for p in SOURCES if p != PACKAGE / "config.py"], ids=_rel)
 def test_environment_is_read_in_config_only(path):
-    lines = _environ_reads(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+    lines = _environ_reads(_tree(path))
     assert not lines, (f"{_rel(path)} reads the environment at line(s) {lines}: add a field to "
                        "mineralmap.config.Settings and use get_settings()")
 

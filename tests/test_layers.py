@@ -6,6 +6,7 @@ layer ids/types, payload keys, rounding, styling and sizes.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -608,11 +609,17 @@ def test_uncertainty_colour_follows_the_group_of_the_style_index():
 _LIMIT = st.one_of(st.none(), st.floats(min_value=0, max_value=1500, allow_nan=False))
 
 
+@functools.cache
+def _sixty_points() -> tuple[pd.DataFrame, ml.SharedPoints]:
+    """The frame and its points, made once: the property below varies the limits only."""
+    occ = _with_limits(60, seed=3)
+    return occ, ml.shared_points(occ)
+
+
 @settings(deadline=None)
 @given(port=_LIMIT, rail=_LIMIT, road=_LIMIT)
 def test_browser_filter_keeps_exactly_what_the_server_filter_keeps(port, rail, road):
-    occ = _with_limits(60, seed=3)
-    pts = ml.shared_points(occ)
+    occ, pts = _sixty_points()
     limits = [port, rail, road]
     shown = [i for i, keep in zip(pts.ids, pts.mask(limits), strict=True) if keep]
     assert shown == _kept_ids(occ, limits)

@@ -30,7 +30,7 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from mineralmap._geo import GEOD, missing_or_empty, to_lonlat, to_metric
 from mineralmap._lazy import pyogrio, tqdm_auto
@@ -878,9 +879,32 @@ def _clip_deps(run: _Run, manifest: Mapping[str, Any]) -> str:
     return "|".join(parts)
 
 
-def _xy(fn):
+def _xy(fn: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+        ) -> Callable[[np.ndarray], np.ndarray]:
     """``fn(x, y) -> (x', y')`` as a :func:`shapely.transform` function of an ``(n, 2)`` array."""
     return lambda c: np.column_stack(fn(c[:, 0], c[:, 1]))
+
+
+def seaward_margin(land: BaseGeometry) -> BaseGeometry:
+    """``land`` (EPSG:4326) simplified at 200 m and buffered by :data:`CLIP_BUFFER_M`.
+
+    The same as ``GeoSeries([land]).to_crs(METRIC_CRS).simplify(200).buffer(CLIP_BUFFER_M)
+    .to_crs(CRS)`` (16 segments per quarter circle, geopandas' default), with :mod:`mineralmap._geo`'s
+    transformers built once per process instead of two EPSG database look-ups per call.
+
+    Parameters
+    ----------
+    land : shapely geometry
+        Pakistan's land area, lon/lat.
+
+    Returns
+    -------
+    shapely geometry
+        The buffered area, lon/lat.
+    """
+    metric = shapely.transform(land, _xy(to_metric))
+    buffered = shapely.buffer(shapely.simplify(metric, 200.0), CLIP_BUFFER_M, quad_segs=16)
+    return shapely.transform(buffered, _xy(to_lonlat))
 
 
 def _clip_area(run: _Run) -> tuple[Any, str | None]:
@@ -907,12 +931,7 @@ def _clip_area(run: _Run) -> tuple[Any, str | None]:
             if others is not None:
                 # Seaward margin only: a buffer minus the neighbours keeps coastal points
                 # (Korangi Creek airport) without taking in Indian border stations.
-                # (GeoSeries.to_crs would look the operation up in the EPSG database twice;
-                # _geo's transformers are the same operation, built once per process)
-                metric = shapely.transform(land, _xy(to_metric))
-                margin = shapely.transform(
-                    shapely.buffer(shapely.simplify(metric, 200.0), CLIP_BUFFER_M),
-                    _xy(to_lonlat))
+                margin = seaward_margin(land)
                 area = shapely.union(land, shapely.difference(margin, others))
             else:
                 note = "clipped without a seaward margin (countries layer unavailable)"

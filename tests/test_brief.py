@@ -135,6 +135,19 @@ def test_every_page_numbered_with_footer(toy_pdf):
         assert "Generated 2026-11-22 09:30 UTC" in text and "mineralmap" in text
 
 
+def test_map_labels_are_text_in_the_embedded_font(toy_pdf):
+    """The map's labels and legend are text (selectable, searchable), set in DejaVu Sans like the
+    rest of the brief, not glyph outlines (matplotlib's default for SVG)."""
+    page2 = _flat(_page_texts(toy_pdf)[1])
+    for label in ("Location in Pakistan", "Legend", "Antimony (Sb)", "Province boundary", "km"):
+        assert _flat(label) in page2, label
+    fonts = set()
+    for page in PdfReader(_bytes_io(toy_pdf)).pages:
+        for f in (page.get("/Resources", {}).get("/Font", {}) or {}).values():
+            fonts.add(str(f.get_object().get("/BaseFont")))
+    assert any("DejaVu-Sans" in f for f in fonts), fonts
+
+
 @pytest.fixture
 def markup_pdf(enriched, layers, attributions, facts) -> bytes:
     """A second brief, built once per module: a name with markup and Urdu, and a dataset version

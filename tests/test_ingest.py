@@ -28,6 +28,7 @@ from shapely.geometry import LineString, Point, Polygon, box
 from toy_geodata import write_geodata
 
 from mineralmap import catalog, config, ingest
+from mineralmap._geo import METRIC_CRS
 from mineralmap.errors import SourceError, ValidationError
 from mineralmap.ingest import BuildReport, build_cache, canonical_province, geodesic_length_km
 from mineralmap.schema import CRS, ENRICH_COLUMNS, LAYER_COLUMNS, PROVINCES
@@ -597,3 +598,13 @@ def test_source_far_from_pakistan_is_refused(mirror, cache, offline):
     report = _build(mirror, cache, layers=["provinces", "countries", "railways"])
     assert report.status["railways"] == "failed"
     assert "outside Pakistan" in " ".join(report.messages["railways"])
+
+
+def test_seaward_margin_is_the_geopandas_buffer(provinces):
+    """The clip margin built with _geo's transformers equals geopandas' to_crs/simplify/buffer."""
+    land = shapely.union_all(np.asarray(provinces.geometry.values))
+    want = (gpd.GeoSeries([land], crs=CRS).to_crs(METRIC_CRS).simplify(200.0)
+            .buffer(ingest.CLIP_BUFFER_M).to_crs(CRS).iloc[0])
+    got = ingest.seaward_margin(land)
+    assert shapely.get_num_coordinates(got) == shapely.get_num_coordinates(want)
+    assert shapely.equals_exact(got, want, tolerance=1e-9)

@@ -2,6 +2,7 @@
 # Debian packages the tests need, installed only when missing (and only as root):
 #   chromium               browser tests (tests/e2e)
 #   poppler-utils          PDF brief pages rendered (pdftoppm) in tests
+#   fonts-dejavu-core      the PDF brief's text and map labels (DejaVu Sans)
 #   fonts-noto-core        Urdu/Arabic-script names in the PDF brief
 #   postgresql, postgresql-15-postgis-3   PostGIS store tests (throw-away cluster per test run)
 #   nginx                  deploy/nginx.conf checked with `nginx -t` and run in front of two servers
@@ -10,6 +11,7 @@ set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+fc-list 2>/dev/null | grep "DejaVuSans.ttf" >/dev/null || need+=(fonts-dejavu-core)
 fc-list 2>/dev/null | grep "NotoNaskhArabic" >/dev/null || need+=(fonts-noto-core)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 || need+=(postgresql-15-postgis-3)

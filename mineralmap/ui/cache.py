@@ -105,17 +105,29 @@ def _catalog_for(stamp: str) -> Catalog:
     return cat
 
 
+#: A full collection of the frozen heap (``gc.unfreeze`` first) runs at most this often (seconds):
+#: a burst of catalog loads (a steward publishing several versions in a row) walks the whole heap
+#: once, not once per load.
+FULL_COLLECT_EVERY_S = 60.0
+_LAST_FULL_COLLECT = [-float("inf")]
+
+
 def _freeze_heap() -> None:
     """Move every object alive now (modules, layers, the catalog) out of the cyclic garbage
-    collector's reach (:func:`gc.freeze`), after one full collection.
+    collector's reach (:func:`gc.freeze`), after one collection.
 
     Streamlit runs ``gc.collect(2)`` after every script run (``runner.postScriptGC``), holding
     the GIL while the run's "finished" message waits to be sent: with the catalog loaded that
     full collection walked every object of the process, 0.1-0.3 s per rerun. Frozen objects are
-    still freed by reference counting; cyclic garbage among them is reclaimed by the full
-    collection here when the next catalog loads (``gc.unfreeze`` first).
+    still freed by reference counting (a dropped catalog leaves no cyclic garbage: measured);
+    cyclic garbage among them is reclaimed here, by a collection of the whole heap
+    (``gc.unfreeze`` first) when a catalog loads at least :data:`FULL_COLLECT_EVERY_S` after the
+    previous one. Otherwise only the objects made since the last freeze are collected.
     """
-    gc.unfreeze()
+    now = time.monotonic()
+    if now - _LAST_FULL_COLLECT[0] >= FULL_COLLECT_EVERY_S:
+        gc.unfreeze()
+        _LAST_FULL_COLLECT[0] = now
     gc.collect()
     gc.freeze()
 

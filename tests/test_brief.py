@@ -15,8 +15,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from matplotlib import image as mpimg
-from pypdf import PdfReader
 from shapely.geometry import box
 
 from mineralmap import selection, sources, summary
@@ -73,6 +71,21 @@ def _bytes_io(data: bytes):
     import io
 
     return io.BytesIO(data)
+
+
+def PdfReader(stream):  # noqa: N802 - stands in for pypdf.PdfReader
+    """pypdf's reader, imported on first use: collection (on every xdist worker, also the one
+    that runs none of these tests) does not pay for pypdf."""
+    import pypdf
+
+    return pypdf.PdfReader(stream)
+
+
+def _imread(path: Path):
+    """matplotlib's PNG reader, imported on first use (see :func:`PdfReader`)."""
+    from matplotlib import image as mpimg
+
+    return mpimg.imread(path)
 
 
 @pytest.fixture
@@ -273,11 +286,11 @@ def test_rendered_pages_are_not_blank(toy_pdf, toy_selection, tmp_path: Path):
     assert len(pages) == len(PdfReader(_bytes_io(toy_pdf)).pages)
     ink = []
     for png in pages:
-        img = mpimg.imread(png)[..., :3]
+        img = _imread(png)[..., :3]
         ink.append(float((img.mean(axis=2) < 0.9).mean()))
     assert all(x > 0.005 for x in ink), ink  # every page carries text, not just a footer
     # the map page (2) shows every commodity colour of the mapped rows
-    img = (mpimg.imread(pages[1])[..., :3] * 255).astype(int)
+    img = (_imread(pages[1])[..., :3] * 255).astype(int)
     mapped = toy_selection.rows[toy_selection.rows["mapped"].astype(bool)]
     for group in mapped["commodity_group"].unique():
         rgb = np.array(COMMODITY_COLORS[group][:3])

@@ -11,7 +11,6 @@ import json
 import math
 
 import geopandas as gpd
-import openpyxl
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -132,6 +131,8 @@ def test_semicolon_csv_and_cp1252():
 
 
 def test_xlsx(provinces):
+    import openpyxl  # imported here: collection on every xdist worker does not pay for it
+
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["Site ID", "Site name", "Commodity", "Longitude", "Latitude", "Precision",

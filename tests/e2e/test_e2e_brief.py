@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-from pypdf import PdfReader
-
 from mineralmap.catalog import load_catalog
 from mineralmap.filters import FilterSpec
 from tests.e2e.conftest import assert_no_exception, screenshot, wait_for_app
@@ -34,6 +32,8 @@ def test_brief_download_is_a_valid_pdf(page, app_url, real_cache, tmp_path):
     dl.save_as(path)
     data = path.read_bytes()
     assert data.startswith(b"%PDF-")
+    from pypdf import PdfReader  # on use: the non-browser run collects this file too
+
     reader = PdfReader(path)
     assert len(reader.pages) >= 3
     text = " ".join(p.extract_text() or "" for p in reader.pages)

@@ -33,8 +33,8 @@ from shapely.geometry import Point
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import conftest  # noqa: E402 - the toy world of the tests
 import test_fuzz_parsers as fz  # noqa: E402
+import toy_world  # noqa: E402 - the toy world of the tests
 from toy_geodata import write_cache, write_geodata  # noqa: E402
 
 from mineralmap import config  # noqa: E402
@@ -42,17 +42,17 @@ from mineralmap.schema import CRS, OCCURRENCE_COLUMNS  # noqa: E402
 
 
 def _toy_world(folder: Path) -> None:
-    """Write the toy world (tests/conftest.py) and point the settings at it."""
+    """Write the toy world (tests/toy_world.py) and point the settings at it."""
     layers = {
-        "provinces": conftest.toy_provinces(), "districts": conftest.toy_districts(),
-        "tehsils": conftest.toy_tehsils(), "countries": conftest.toy_countries(),
-        "ports": conftest.toy_ports(), "roads": conftest.toy_roads(),
-        "railways": conftest.toy_railways(), "rail_stations": conftest.toy_rail_stations(),
-        "border_crossings": conftest.toy_border_crossings(), "towns": conftest.toy_towns(),
-        "airports": conftest.toy_airports(), "dry_ports": conftest.toy_dry_ports(),
-        "power_plants": conftest.toy_power_plants(),
+        "provinces": toy_world.toy_provinces(), "districts": toy_world.toy_districts(),
+        "tehsils": toy_world.toy_tehsils(), "countries": toy_world.toy_countries(),
+        "ports": toy_world.toy_ports(), "roads": toy_world.toy_roads(),
+        "railways": toy_world.toy_railways(), "rail_stations": toy_world.toy_rail_stations(),
+        "border_crossings": toy_world.toy_border_crossings(), "towns": toy_world.toy_towns(),
+        "airports": toy_world.toy_airports(), "dry_ports": toy_world.toy_dry_ports(),
+        "power_plants": toy_world.toy_power_plants(),
     }
-    df = pd.DataFrame(conftest._occ_rows(), columns=list(OCCURRENCE_COLUMNS))
+    df = pd.DataFrame(toy_world._occ_rows(), columns=list(OCCURRENCE_COLUMNS))
     geom = [Point(x, y) if pd.notna(x) else None for x, y in zip(df["lon"], df["lat"], strict=True)]
     occ = gpd.GeoDataFrame(df, geometry=geom, crs=CRS)
     os.environ["MINERALMAP_GEODATA"] = str(write_geodata(folder / "geo", layers, occ))

@@ -1,7 +1,7 @@
 """Fixtures that run a test once per dataset-store backend: the embedded SQLite file and
 PostgreSQL/PostGIS (issue 12).
 
-Loaded as a plugin by ``tests/conftest.py`` (``pytest_plugins = ["backends"]``), so any test can
+Loaded as a plugin by ``tests/toy_world.py`` (``pytest_plugins = ["backends"]``), so any test can
 ask for:
 
 * ``store_backend`` — ``"sqlite"`` or ``"postgres"`` (parametrised: every test that uses it, or a

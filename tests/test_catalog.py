@@ -1,4 +1,4 @@
-"""Tests of mineralmap.catalog on the conftest toy world written as real files: a cache folder
+"""Tests of mineralmap.catalog on the toy world (tests/toy_world.py) written as real files: a cache folder
 (``cache`` fixture) and curated CSV tables in ``MINERALMAP_GEODATA`` (``geodata`` fixture); the
 real curated loaders and the real enrichment run on them."""
 
@@ -12,8 +12,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import toy_border_crossings, toy_dry_ports, toy_occurrences, toy_ports
 from toy_geodata import write_geodata
+from toy_world import toy_border_crossings, toy_dry_ports, toy_occurrences, toy_ports
 
 import mineralmap.enrich as enrich_mod
 from mineralmap import catalog

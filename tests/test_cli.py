@@ -1,6 +1,6 @@
 """``python -m mineralmap export``: every option and every error, exit codes 0 / 1 / 2.
 
-The toy world of ``tests/conftest.py`` is written to a temporary geodata folder and cache
+The toy world of ``tests/toy_world.py`` is written to a temporary geodata folder and cache
 (``MINERALMAP_GEODATA``, ``MINERALMAP_CACHE``); the real catalog loads and enriches it, so these
 tests need no real data cache. Expected selections by distance are computed from the enriched
 catalog, never hard-coded.

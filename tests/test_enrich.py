@@ -1,4 +1,4 @@
-"""Tests of mineralmap.enrich on the toy world of tests/conftest.py."""
+"""Tests of mineralmap.enrich on the toy world of tests/toy_world.py."""
 
 from __future__ import annotations
 

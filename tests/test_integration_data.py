@@ -8,13 +8,13 @@ from __future__ import annotations
 import time
 
 import pytest
+from toy_world import skip_or_fail_in_ci
 
 from mineralmap.catalog import load_layers
 from mineralmap.errors import SourceError
 from mineralmap.ingest import build_cache
 from mineralmap.schema import LAYER_COLUMNS, PROVINCES
 from mineralmap.sources import MANIFEST, mirror_dir
-from tests.conftest import skip_or_fail_in_ci
 
 #: One xdist worker runs this file (``--dist loadgroup``): the mirror is built once per run, not
 #: once on each worker.

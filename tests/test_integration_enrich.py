@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from toy_world import skip_or_fail_in_ci
 
 from mineralmap import catalog, curated, ingest, sources
 from mineralmap import enrich as en
 from mineralmap import network as nw
 from mineralmap._geo import GEOD
 from mineralmap.schema import PORT_HAUL_COLUMNS
-from tests.conftest import skip_or_fail_in_ci
 
 #: One xdist worker runs this file (``--dist loadgroup``): the real layers are loaded, networked
 #: and enriched once per run, not once on each worker.

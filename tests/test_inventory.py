@@ -1,6 +1,6 @@
 """Upload reading, column mapping, every validation rule, and the publish plan.
 
-Small files built in the tests; the toy provinces of tests/conftest.py (Balochistan = lon 64..67,
+Small files built in the tests; the toy provinces of tests/toy_world.py (Balochistan = lon 64..67,
 Khyber Pakhtunkhwa = lon 67..70, lat 28..31) stand in for the province polygons.
 """
 

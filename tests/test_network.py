@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import LineString, Point
+from toy_world import toy_ports, toy_roads
 
 from mineralmap import network as nw
 from mineralmap.errors import ValidationError
 from mineralmap.schema import CRS
-from tests.conftest import toy_ports, toy_roads
 
 GEOD = Geod(ellps="WGS84")
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
+from toy_world import TOY_COAST_LAT, TOY_COAST_ROAD
 
 from mineralmap import market, scenario
 from mineralmap.schema import SEAPORT_IDS
-from tests.conftest import TOY_COAST_LAT, TOY_COAST_ROAD
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 #: Candidate sites of the toy world: by its coast near the end of the coast road (which leads to

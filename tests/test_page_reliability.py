@@ -13,13 +13,13 @@ from pathlib import Path
 from _asgi import asgi_get
 from starlette.routing import Route, Router
 from streamlit.testing.v1 import AppTest
+from toy_world import TOY_COAST_LAT, TOY_COAST_ROAD
 
 from mineralmap import downloads, filters, inventory, regions, selection
 from mineralmap.filters import FilterSpec
 from mineralmap.regions import RegionSpec
 from mineralmap.summary import ZWSP
 from mineralmap.ui import asgi
-from tests.conftest import TOY_COAST_LAT, TOY_COAST_ROAD
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 INJECTION = "[sign in here](https://evil.example) ![t](https://evil.example/t.png)"

@@ -1,6 +1,6 @@
 """Context layers in PostGIS and region queries in the database (issue 12).
 
-The toy app world (tests/conftest.py) is loaded into a throw-away PostGIS database: its cached
+The toy app world (tests/toy_world.py) is loaded into a throw-away PostGIS database: its cached
 layers by :func:`mineralmap.postgis.load_layers_into_postgis`, its curated occurrences as version 1
 of a :class:`~mineralmap.pgstore.PostgresStore`, plus a version 2 with synthetic points added (so
 that regions split many points). Every region query must give exactly the ids of the in-memory

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import toy_border_crossings, toy_dry_ports, toy_occurrences, toy_ports
 from toy_geodata import write_geodata
+from toy_world import toy_border_crossings, toy_dry_ports, toy_occurrences, toy_ports
 
 from mineralmap import catalog, scale
 from mineralmap.catalog import load_catalog

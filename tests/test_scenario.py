@@ -1,4 +1,4 @@
-"""Scenario arithmetic on the toy road network of tests/conftest.py.
+"""Scenario arithmetic on the toy road network of tests/toy_world.py.
 
 Toy roads: trunk along lat 27.2 (lon 64.5..69.0), N-25 north-south at lon 65.5 (27.2..30.5),
 secondary at lon 68.5, stubs from each port (lat 26.9) up to the trunk. Expected distances are

@@ -1,4 +1,4 @@
-"""Write the toy world of ``tests/conftest.py`` as real files: curated CSV tables in a geodata
+"""Write the toy world of ``tests/toy_world.py`` as real files: curated CSV tables in a geodata
 folder (``MINERALMAP_GEODATA``) and bulk layers in a cache folder (``MINERALMAP_CACHE``), so that
 tests run the real catalog, curated loaders and enrichment on it (no faked modules)."""
 

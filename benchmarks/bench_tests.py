@@ -7,8 +7,11 @@ Usage::
 The older commit is extracted with ``git archive`` into a temporary directory; "head" is this
 checkout as it is on disk. Each round runs the base suite, then the head suite, each as a fresh
 ``pytest`` process with this checkout's virtual environment, so that a busy neighbour on the
-shared machine slows both sides alike. Both read the same source mirror and the same layer cache
-(``MINERALMAP_CACHE``, default ``geodata/cache``).
+shared machine slows both sides alike. Both read the same source mirror. Each side has its own copy
+of the layer cache (``MINERALMAP_CACHE``, default ``geodata/cache``), brought up to date by that
+side's ``python -m mineralmap data`` before the first round (not timed): the tests build the real
+cache when it is stale, and an older commit writes another ingest version, so a shared cache
+would be rebuilt by each side in every round.
 
 Each side runs its own non-browser command:
 
@@ -30,6 +33,7 @@ import os
 import re
 import resource
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -89,9 +93,17 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, list[dict]] = {"base": [], "head": []}
     with tempfile.TemporaryDirectory(prefix="bench_tests_") as tmp:
         trees = {"base": _extract(a.base, Path(tmp)), "head": REPO}
+        envs = {}
+        for side in ("base", "head"):
+            cache = Path(tmp) / f"cache_{side}"
+            shutil.copytree(env["MINERALMAP_CACHE"], cache,
+                            ignore=shutil.ignore_patterns("occurrences_extra_*"))
+            envs[side] = {**env, "MINERALMAP_CACHE": str(cache)}
+            subprocess.run([str(PY), "-m", "mineralmap", "data"], cwd=trees[side],
+                           env=envs[side], capture_output=True, check=False)
         for r in range(1, a.rounds + 1):
             for side in ("base", "head"):
-                got = run_suite(trees[side], sides[side], env)
+                got = run_suite(trees[side], sides[side], envs[side])
                 runs[side].append(got)
                 print(f"round {r} {side:4s} wall {got['wall_s']:6.1f} s  cpu {got['cpu_s']:6.1f} s"
                       f"  load {got['load_before']:4.2f}  exit {got['exit']}  {got['counts']}",

@@ -5,15 +5,12 @@ real curated loaders and the real enrichment run on them."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 from toy_geodata import write_geodata
-from toy_world import toy_border_crossings, toy_dry_ports, toy_occurrences, toy_ports
 
 import mineralmap.enrich as enrich_mod
 from mineralmap import catalog
@@ -24,25 +21,6 @@ from mineralmap.sources import MANIFEST
 
 CURATED = ("ports", "border_crossings", "dry_ports")
 BULK = [n for n in LAYER_COLUMNS if n not in CURATED]
-
-
-@pytest.fixture(scope="module")
-def _geodata_files(tmp_path_factory) -> Path:
-    """The toy world's curated tables (the ``layers`` and ``occurrences`` fixtures' rows) as CSV
-    files, written once per module."""
-    curated = {"ports": toy_ports(), "border_crossings": toy_border_crossings(),
-               "dry_ports": toy_dry_ports()}
-    return write_geodata(tmp_path_factory.mktemp("geodata_files") / "geodata", curated,
-                         toy_occurrences())
-
-
-@pytest.fixture
-def geodata(tmp_path, monkeypatch, _geodata_files):
-    """A private copy of the toy world's curated tables as CSV files; MINERALMAP_GEODATA points
-    at them."""
-    folder = Path(shutil.copytree(_geodata_files, tmp_path / "geodata"))
-    monkeypatch.setenv("MINERALMAP_GEODATA", str(folder))
-    return folder
 
 
 def enriched_stamp(cache):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,8 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from toy_geodata import write_geodata
-from toy_world import toy_border_crossings, toy_dry_ports, toy_occurrences, toy_ports
 
 from mineralmap import catalog, scale
 from mineralmap.catalog import load_catalog
@@ -209,25 +206,6 @@ def test_demo_scale_from_env():
 
 
 # ---- catalog with extra occurrences ---------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def _geodata_files(tmp_path_factory) -> Path:
-    """The toy world's curated tables (the ``layers`` and ``occurrences`` fixtures' rows) as CSV
-    files, written once per module."""
-    curated = {"ports": toy_ports(), "border_crossings": toy_border_crossings(),
-               "dry_ports": toy_dry_ports()}
-    return write_geodata(tmp_path_factory.mktemp("geodata_files") / "geodata", curated,
-                         toy_occurrences())
-
-
-@pytest.fixture
-def geodata(tmp_path, monkeypatch, _geodata_files):
-    """A private copy of the toy world's curated tables as CSV files; MINERALMAP_GEODATA points
-    at them."""
-    folder = Path(shutil.copytree(_geodata_files, tmp_path / "geodata"))
-    monkeypatch.setenv("MINERALMAP_GEODATA", str(folder))
-    return folder
 
 
 def extra_caches(cache) -> dict[str, int]:

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
+from toy_geodata import write_geodata
 
 from mineralmap import config
 from mineralmap._store import MANIFEST_FILE, write_json_atomic, write_parquet_atomic
@@ -432,6 +433,25 @@ def toy_enriched() -> gpd.GeoDataFrame:
 
 # ---- shared by tests/test_catalog.py and tests/test_scale.py ---------------------------------
 CURATED_LAYERS = ("ports", "border_crossings", "dry_ports")
+
+
+@pytest.fixture(scope="session")
+def _geodata_files(tmp_path_factory) -> Path:
+    """The toy world's curated tables (the ``layers`` and ``occurrences`` fixtures' rows) as CSV
+    files, written once per session."""
+    curated = {"ports": toy_ports(), "border_crossings": toy_border_crossings(),
+               "dry_ports": toy_dry_ports()}
+    return write_geodata(tmp_path_factory.mktemp("geodata_files") / "geodata", curated,
+                         toy_occurrences())
+
+
+@pytest.fixture
+def geodata(tmp_path, monkeypatch, _geodata_files):
+    """A private copy of the toy world's curated tables as CSV files; MINERALMAP_GEODATA points
+    at them."""
+    folder = Path(shutil.copytree(_geodata_files, tmp_path / "geodata"))
+    monkeypatch.setenv("MINERALMAP_GEODATA", str(folder))
+    return folder
 
 
 _TOY_BULK = {"provinces": toy_provinces, "districts": toy_districts, "tehsils": toy_tehsils,

@@ -7,7 +7,10 @@ import time
 import streamlit as st
 
 from mineralmap import ui
+from mineralmap.config import configure_pandas
 from mineralmap.ui import shell, steward
+
+configure_pandas()  # process-wide, before any frame of this run is made (idempotent)
 
 st.set_page_config(
     page_title="mineralmap: Pakistan critical minerals",

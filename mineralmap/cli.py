@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from mineralmap import brief_cli, catalog, dataset_cli, enrich, export_cli
+from mineralmap.config import configure_pandas
 from mineralmap.errors import MineralmapError
 
 
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
+    configure_pandas()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

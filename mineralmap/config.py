@@ -156,6 +156,28 @@ def reload_settings() -> Settings:
     return get_settings()
 
 
+#: How pandas stores text columns in every mineralmap process (see :func:`configure_pandas`).
+PANDAS_STRING_STORAGE = "python"
+
+
+def configure_pandas() -> None:
+    """Set the process-wide pandas options that mineralmap runs with.
+
+    Called by each entry point (``app.py``, :func:`mineralmap.cli.main`, the tests' conftest),
+    never on import: importing the package changes no global state.
+
+    Text columns are stored as Python strings (``mode.string_storage = "python"``) instead of
+    pandas 3's default Arrow storage. The same values and the same ``str`` dtype result, and
+    missing values are still NaN. The app's frames are small (tens to hundreds of rows, 100,000
+    in the scale demo), and each rerun filters, indexes and copies them many times. For such
+    frames the per-call overhead of the Arrow kernels dominates: ``benchmarks/bench_pages.py``
+    measures the page reruns against the commit before this setting.
+    """
+    import pandas as pd  # the package's modules import pandas themselves; config stays light
+
+    pd.set_option("mode.string_storage", PANDAS_STRING_STORAGE)
+
+
 def settings_table() -> str:
     """The README's settings table (Markdown), generated from :data:`SETTINGS`."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
@@ -163,5 +185,5 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
-__all__ = ["GEODATA_DIR", "REPO_ROOT", "SETTINGS", "Setting", "Settings", "get_settings",
-           "reload_settings", "settings_table"]
+__all__ = ["GEODATA_DIR", "PANDAS_STRING_STORAGE", "REPO_ROOT", "SETTINGS", "Setting",
+           "Settings", "configure_pandas", "get_settings", "reload_settings", "settings_table"]

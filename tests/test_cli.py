@@ -413,3 +413,11 @@ def test_region_file_errors_exit_2_with_one_clean_line(run, tmp_path):
     (tmp_path / "deep.geojson").write_bytes(b"[" * 100_000 + b"]" * 100_000)
     err = _usage_error(run, "--region-file", "deep.geojson")
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_runs_with_the_project_pandas_options(capsys):
+    with pd.option_context("mode.string_storage", "pyarrow"):
+        assert cli.main(["--help"]) == 0
+        assert pd.get_option("mode.string_storage") == "python"
+    assert "python -m mineralmap" in capsys.readouterr().out
+

@@ -100,3 +100,15 @@ def test_modules_take_their_defaults_from_the_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("MINERALMAP_SOURCES", str(tmp_path / "absent"))
     with pytest.raises(SourceError, match="not an existing directory"):
         sources.mirror_dir()
+
+
+def test_entry_points_store_text_as_python_strings():
+    """tests/toy_world.py calls config.configure_pandas() like app.py and the CLI do."""
+    import pandas as pd
+
+    assert pd.get_option("mode.string_storage") == config.PANDAS_STRING_STORAGE == "python"
+    assert pd.Series(["a", None]).dtype == pd.StringDtype("python", na_value=float("nan"))
+    with pd.option_context("mode.string_storage", "pyarrow"):
+        config.configure_pandas()
+        assert pd.get_option("mode.string_storage") == "python"
+

@@ -255,6 +255,41 @@ def test_kml_round_trip(selection, region):
     assert shapely.hausdorff_distance(shapely.force_2d(reg.geometry.iloc[0]), geom) < 1e-5
 
 
+def _text_storage(frame: gpd.GeoDataFrame, storage: str) -> gpd.GeoDataFrame:
+    """``frame`` with every text column stored in ``storage`` ("python" or "pyarrow")."""
+    out = frame.copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.StringDtype):
+            out[c] = out[c].astype(pd.StringDtype(storage, na_value=np.nan))
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "kml", "gpkg"])
+def test_exports_do_not_depend_on_how_pandas_stores_text(selection, region, fmt, tmp_path):
+    """The app stores text as Python strings (config.configure_pandas); pandas' default is Arrow:
+    the files are the same either way (GeoPackage: the same layers and rows; its
+    ``last_change`` is the time of the write)."""
+    geom, desc = region
+    files = {}
+    for storage in ("python", "pyarrow"):
+        sel = _text_storage(selection, storage)
+        assert any(getattr(sel[c].dtype, "storage", None) == storage for c in sel.columns)
+        content, _, _ = _export(sel, fmt, region=geom, desc=desc)
+        files[storage] = content
+    if fmt != "gpkg":
+        assert files["python"] == files["pyarrow"]
+        return
+    frames = {}
+    for storage, content in files.items():
+        path = tmp_path / f"{storage}.gpkg"
+        path.write_bytes(content)
+        frames[storage] = {name: pyogrio.read_dataframe(path, layer=name)
+                           for name, _ in pyogrio.list_layers(path)}
+    assert frames["python"].keys() == frames["pyarrow"].keys()
+    for name, frame in frames["python"].items():
+        pd.testing.assert_frame_equal(frame, frames["pyarrow"][name], check_dtype=False)
+
+
 def test_gdal_sync_option_is_put_back_after_exports(selection):
     """GeoPackages are written without fsync (scratch files); the process-wide GDAL option is
     put back after the last export, also when two threads export at once."""

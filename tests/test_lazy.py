@@ -27,9 +27,12 @@ def test_dunder_probes_do_not_import():
 
 
 def test_importing_the_catalog_leaves_the_heavy_libraries_for_later():
-    code = ("import sys, mineralmap.catalog, mineralmap.cli; "
+    """... and changes no pandas option (the entry points do: config.configure_pandas)."""
+    code = ("import sys, pandas; before = pandas.get_option('mode.string_storage'); "
+            "import mineralmap.catalog, mineralmap.cli; "
             "print(sorted(m for m in ('scipy', 'psycopg', 'pyogrio', 'tqdm', 'matplotlib', 'argon2', "
-            "'defusedxml') if m in sys.modules))")
+            "'defusedxml') if m in sys.modules), "
+            "pandas.get_option('mode.string_storage') == before)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
-    assert out == "[]"
+    assert out == "[] True"

@@ -80,3 +80,13 @@ def test_overview_notes_ignored_link_parameters_and_removes_them(use_toy_world):
     assert "Some link parameters were ignored" in notes
     assert "bogus" in notes and "Atlantis" in notes
     assert dict(at.query_params) == {"commodity": "Sb"} or set(at.query_params) == {"commodity"}
+
+
+def test_app_sets_the_project_pandas_options(use_toy_world):
+    """app.py calls config.configure_pandas() (the CLI and the tests do too)."""
+    import pandas as pd
+
+    with pd.option_context("mode.string_storage", "pyarrow"):
+        _run()
+        assert pd.get_option("mode.string_storage") == "python"
+

@@ -56,6 +56,10 @@ from mineralmap.schema import (
 #: Shared storage-backend fixtures (SQLite and a throw-away PostGIS cluster): tests/backends.py.
 pytest_plugins = ["backends"]
 
+# The tests run with the pandas options of every mineralmap entry point (app.py, the CLI), set
+# before any test module is imported.
+config.configure_pandas()
+
 # Every test gets a private cache dir, no mirror unless it asks for one, and no extra occurrences
 # (a developer's MINERALMAP_DEMO_SCALE / MINERALMAP_OCCURRENCES must not leak into tests).
 # Settings are read once (mineralmap.config), so every change of the environment is followed by

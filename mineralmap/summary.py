@@ -148,9 +148,11 @@ def display_table(occ: pd.DataFrame, max_rows: int | None = None) -> pd.DataFram
     """
     if max_rows is not None and len(occ) > max_rows:
         occ = occ.iloc[:max(0, int(max_rows))]
-    out = pd.DataFrame(occ.drop(columns="geometry", errors="ignore")).copy()
-    out["first_url"] = out["source_url"].map(lambda v: (source_urls(v) or [None])[0])
-    cols = [c for c in DISPLAY_COLUMNS if c in out.columns]
+    first_url = occ["source_url"].map(lambda v: (source_urls(v) or [None])[0])
+    # only the shown columns are copied (an enriched row has ~60)
+    cols = [c for c in DISPLAY_COLUMNS if c in occ.columns or c == "first_url"]
+    out = pd.DataFrame(occ[[c for c in cols if c != "first_url"]]).copy()
+    out["first_url"] = first_url
     return out[cols].reset_index(drop=True)
 
 

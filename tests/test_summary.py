@@ -90,6 +90,16 @@ def test_distance_markdown_escapes_place_names(enriched):
     assert "\\[Qasim\\](https:" + summary.ZWSP + "//evil.example) \\| x" in rows[0]
 
 
+def test_display_table_equals_copying_every_column_then_choosing(enriched):
+    """It copies only the shown columns; the result is what copying the whole row gave."""
+    full = pd.DataFrame(enriched.drop(columns="geometry")).copy()
+    full["first_url"] = full["source_url"].map(lambda v: (summary.source_urls(v) or [None])[0])
+    want = full[[c for c in summary.DISPLAY_COLUMNS if c in full.columns]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(summary.display_table(enriched), want)
+    pd.testing.assert_frame_equal(summary.display_table(enriched.iloc[1:], max_rows=2),
+                                  want.iloc[1:3].reset_index(drop=True))
+
+
 def test_display_page_sends_one_page_and_the_chosen_columns(enriched):
     page = paging.page_bounds(len(enriched), 2, 2)
     table = summary.display_page(enriched, page, ["id", "name", "not-a-column"])

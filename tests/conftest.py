@@ -64,18 +64,29 @@ def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest hook 
     network instead of switching worlds per file or building them per worker. The groups of
     :data:`FIRST_GROUPS` come first."""
     e2e_dir = Path(__file__).resolve().parent / "e2e"
+    files: dict[str, tuple[bool, bool, str]] = {}  # per test file: e2e, integration, stem
+    groups: dict[int, str] = {}
     for item in items:
-        path = Path(str(item.fspath)).resolve()
-        if e2e_dir in path.parents:
+        key = str(item.fspath)
+        if key not in files:
+            path = Path(key).resolve()
+            files[key] = (e2e_dir in path.parents, path.name in INTEGRATION_FILES, path.stem)
+        is_e2e, is_integration, stem = files[key]
+        if is_e2e:
             item.add_marker(pytest.mark.e2e)
-        if path.name in INTEGRATION_FILES:
+        if is_integration:
             item.add_marker(pytest.mark.integration)
         if "use_real_cache" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("real_data"))
-        elif _group(item) is None:
-            item.add_marker(pytest.mark.xdist_group(path.stem))
+            group = "real_data"
+            item.add_marker(pytest.mark.xdist_group(group))
+        else:
+            group = _group(item)
+            if group is None:
+                group = stem
+                item.add_marker(pytest.mark.xdist_group(group))
+        groups[id(item)] = group
     rank = {g: i for i, g in enumerate(FIRST_GROUPS)}
-    items.sort(key=lambda i: rank.get(_group(i) or "", len(rank)))  # stable: keeps the rest
+    items.sort(key=lambda i: rank.get(groups[id(i)], len(rank)))  # stable: keeps the rest
 
 
 # ---- Streamlit's component scan, once per test process -----------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import shutil
@@ -104,22 +105,35 @@ def facts() -> pd.DataFrame:
 
 
 _BUILT: dict[str, bytes] = {}
+#: The first toy occurrence's name in the brief: markup and Urdu.
+MARKUP_NAME = f"<b>Astak</b> & {URDU}"
+DATASET_VERSION = "2026.11-r3"
 
 
 @pytest.fixture
-def toy_pdf(toy_selection, layers, attributions, facts) -> bytes:
-    """The toy brief, built once per module (its inputs are deterministic toy fixtures)."""
+def brief_selection(toy_selection) -> Selection:
+    """The toy selection with the first occurrence renamed to :data:`MARKUP_NAME`."""
+    rows = toy_selection.rows.copy()
+    rows.iloc[0, rows.columns.get_loc("name")] = MARKUP_NAME
+    return dataclasses.replace(toy_selection, rows=rows)
+
+
+@pytest.fixture
+def toy_pdf(brief_selection, layers, attributions, facts) -> bytes:
+    """The toy brief with a dataset version and a name with markup and Urdu, built once per
+    module (its inputs are deterministic toy fixtures; a brief takes about a second)."""
     if "toy" not in _BUILT:
-        _BUILT["toy"] = build_brief(toy_selection, layers, attributions, generated_at=WHEN,
-                                    market_facts=facts)
+        _BUILT["toy"] = build_brief(brief_selection, layers, attributions, generated_at=WHEN,
+                                    dataset_version=DATASET_VERSION, market_facts=facts)
     return _BUILT["toy"]
 
 
-def test_brief_is_a_pdf_with_counts_urls_and_attributions(toy_pdf, toy_selection, attributions):
+def test_brief_is_a_pdf_with_counts_urls_and_attributions(toy_pdf, brief_selection,
+                                                          attributions):
     assert toy_pdf.startswith(b"%PDF-")
     text = _pdf_text(toy_pdf)
     flat = _flat(text)
-    rows = toy_selection.rows
+    rows = brief_selection.rows
     c = summary.counts(rows)
     assert _flat(f"{c.total} selected — {c.mapped} mapped, {c.unmapped} without coordinates") in flat
     for group, n in rows["commodity_group"].value_counts().items():
@@ -133,9 +147,9 @@ def test_brief_is_a_pdf_with_counts_urls_and_attributions(toy_pdf, toy_selection
     for a in attributions:
         assert _flat(a["attribution"]) in flat, a["layer"]
         assert _flat(a["licence"]) in flat, a["layer"]
-    assert _flat(f"dataset version: {NO_DATASET_VERSION}") in flat
+    assert _flat(f"dataset version: {DATASET_VERSION}") in flat
     assert "2026-11-22 09:30 UTC" in text
-    for name in rows["name"]:
+    for name in rows["name"].iloc[1:]:  # the first: test_markup_and_urdu_names_survive_…
         assert _flat(name) in flat
 
 
@@ -161,21 +175,11 @@ def test_map_labels_are_text_in_the_embedded_font(toy_pdf):
     assert any("DejaVu-Sans" in f for f in fonts), fonts
 
 
-@pytest.fixture
-def markup_pdf(enriched, layers, attributions, facts) -> bytes:
-    """A second brief, built once per module: a name with markup and Urdu, and a dataset version
-    (the toy brief has none)."""
-    if "markup" not in _BUILT:
-        rows = enriched.copy()
-        rows.loc[0, "name"] = f"<b>Astak</b> & {URDU}"
-        sel = Selection(rows=rows, region=None, filter_sentence="x", region_description="")
-        _BUILT["markup"] = build_brief(sel, layers, attributions, dataset_version="2026.11-r3",
-                                       market_facts=facts)
-    return _BUILT["markup"]
-
-
-def test_dataset_version_is_printed(markup_pdf):
-    assert _flat("dataset version: 2026.11-r3") in _flat(_pdf_text(markup_pdf))
+def test_without_a_dataset_version_the_bundled_table_is_named(toy_selection, attributions,
+                                                               facts):
+    page = brief_html(brief_content(toy_selection, attributions, market_facts=facts), TINY_SVG,
+                      None)
+    assert f"dataset version: {html.escape(NO_DATASET_VERSION)}" in page
 
 
 def test_market_facts_and_traceability_caveat(toy_pdf, facts, toy_selection):
@@ -265,8 +269,8 @@ def test_data_text_is_escaped(enriched, attributions, facts, name, station, url_
     assert "<script" not in page.replace("&lt;script", "")
 
 
-def test_markup_and_urdu_names_survive_into_the_pdf(markup_pdf):
-    pdf = markup_pdf
+def test_markup_and_urdu_names_survive_into_the_pdf(toy_pdf):
+    pdf = toy_pdf
     text = _pdf_text(pdf)
     assert "<b>Astak</b> &" in text
     fonts = set()

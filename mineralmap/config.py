@@ -163,8 +163,9 @@ PANDAS_STRING_STORAGE = "python"
 def configure_pandas() -> None:
     """Set the process-wide pandas options that mineralmap runs with.
 
-    Called by each entry point (``app.py``, :func:`mineralmap.cli.main`, the tests' conftest),
-    never on import: importing the package changes no global state.
+    Called by each entry point (``app.py``, :func:`mineralmap.cli.main`, and
+    ``tests/toy_world.py`` for the tests), never on import: importing the package changes no
+    global state.
 
     Text columns are stored as Python strings (``mode.string_storage = "python"``) instead of
     pandas 3's default Arrow storage. The same values and the same ``str`` dtype result, and

@@ -270,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in chosen if s not in RUNNERS]
     if unknown:
         ap.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    # measured as the app and the CLI run (config.configure_pandas); the AppTest of the rerun
+    # section would otherwise switch the pandas options halfway through this process
+    from mineralmap.config import configure_pandas
+
+    configure_pandas()
     info = machine_info()
     print(f"mineralmap benchmarks ({'quick' if args.quick else 'full'}) on {info['cores']} cores, "
           f"Python {info['python']}, load average {info['load_average_before']}, "

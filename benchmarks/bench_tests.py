@@ -23,6 +23,12 @@ Each side runs its own non-browser command:
 Printed per round and side: wall seconds, CPU seconds (user + system of the pytest process and
 its children, from ``resource.getrusage``), the counts pytest reports, and the load average.
 Then the median wall and CPU of each side and the ratios head/base (< 1: head is faster).
+
+``--same-tests``: both sides run only the tests that both collect under the same node id (the
+base's tests that still exist by name; the later issues' tests are left out of the head run), so
+that the two runs do the same list of tests. Each side's command collects first (not timed, with
+``-n`` removed); a small plugin (:data:`_SELECT_PLUGIN`, written to the temporary folder and
+loaded with ``-p``) writes the node ids, then keeps only the shared ones in the timed runs.
 """
 
 from __future__ import annotations
@@ -58,6 +64,69 @@ def _extract(commit: str, dest: Path) -> Path:
     return dest / "tree"
 
 
+#: Plugin of ``--same-tests``: with BENCH_IDS_OUT it writes the node ids that are left after
+#: every other plugin's selection (``-m``); with BENCH_IDS_IN it deselects every test not listed.
+_SELECT_PLUGIN = '''
+import json, os
+import pytest
+
+def _plain(item):
+    # pytest-xdist's loadgroup appends "@<group>" to the node id of a grouped test
+    nid, mark = item.nodeid, item.get_closest_marker("xdist_group")
+    if mark is not None:
+        name = mark.args[0] if mark.args else mark.kwargs.get("name", "")
+        if nid.endswith("@" + str(name)):
+            nid = nid[: -len(str(name)) - 1]
+    return nid
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    out, keep = os.environ.get("BENCH_IDS_OUT"), os.environ.get("BENCH_IDS_IN")
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump([_plain(i) for i in items], f)
+    if keep:
+        with open(keep, encoding="utf-8") as f:
+            wanted = set(json.load(f))
+        drop = [i for i in items if _plain(i) not in wanted]
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = [i for i in items if _plain(i) in wanted]
+'''
+
+
+def _without_workers(args: list[str]) -> list[str]:
+    """``args`` without ``-n N`` / ``-nN`` / ``--numprocesses N``: collection in one process."""
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a in ("-n", "--numprocesses"):
+            skip = True
+        elif not (a.startswith("-n") and a[2:].isdigit() or a.startswith("--numprocesses=")):
+            out.append(a)
+    return out
+
+
+def shared_ids(trees: dict[str, Path], sides: dict[str, list[str]], envs: dict[str, dict],
+               tmp: Path) -> tuple[Path, dict[str, int]]:
+    """Node ids both sides collect; written to ``tmp/shared_ids.json``. Also the count per side."""
+    got, counts = {}, {}
+    for side, tree in trees.items():
+        out = tmp / f"ids_{side}.json"
+        subprocess.run([str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+                        "bench_select", "--collect-only", *_without_workers(sides[side])],
+                       cwd=tree, env={**envs[side], "BENCH_IDS_OUT": str(out)},
+                       capture_output=True, check=False)
+        got[side] = json.loads(out.read_text(encoding="utf-8"))
+        counts[side] = len(got[side])
+    both = sorted(set(got["base"]) & set(got["head"]))
+    path = tmp / "shared_ids.json"
+    path.write_text(json.dumps(both), encoding="utf-8")
+    counts["shared"] = len(both)
+    return path, counts
+
+
 def _children_cpu() -> float:
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
@@ -83,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--base-args", default="--ignore=tests/e2e")
     ap.add_argument("--head-args", default='-m "not e2e" -n auto')
+    ap.add_argument("--same-tests", action="store_true",
+                    help="both sides run only the node ids that both collect")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     a = ap.parse_args(argv)
     env = dict(os.environ)
@@ -101,6 +172,18 @@ def main(argv: list[str] | None = None) -> int:
             envs[side] = {**env, "MINERALMAP_CACHE": str(cache)}
             subprocess.run([str(PY), "-m", "mineralmap", "data"], cwd=trees[side],
                            env=envs[side], capture_output=True, check=False)
+        counts = None
+        if a.same_tests:
+            (Path(tmp) / "bench_select.py").write_text(_SELECT_PLUGIN, encoding="utf-8")
+            for side in envs:
+                pp = envs[side].get("PYTHONPATH")
+                envs[side]["PYTHONPATH"] = tmp + (os.pathsep + pp if pp else "")
+            ids, counts = shared_ids(trees, sides, envs, Path(tmp))
+            print(f"same tests: base collects {counts['base']}, head {counts['head']}, "
+                  f"both {counts['shared']}", flush=True)
+            for side in envs:
+                envs[side]["BENCH_IDS_IN"] = str(ids)
+                sides[side] = ["-p", "bench_select", *sides[side]]
         for r in range(1, a.rounds + 1):
             for side in ("base", "head"):
                 got = run_suite(trees[side], sides[side], envs[side])
@@ -118,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.json:
         a.json.write_text(json.dumps({"base": a.base, "base_args": a.base_args,
                                       "head_args": a.head_args, "runs": runs, "median": med,
+                                      "same_tests": counts,
                                       "head_over_base": ratio, "cores": os.cpu_count(),
                                       "python": sys.version.split()[0]},
                                      indent=2, sort_keys=True) + "\n")

@@ -149,9 +149,10 @@ def display_table(occ: pd.DataFrame, max_rows: int | None = None) -> pd.DataFram
     if max_rows is not None and len(occ) > max_rows:
         occ = occ.iloc[:max(0, int(max_rows))]
     first_url = occ["source_url"].map(lambda v: (source_urls(v) or [None])[0])
-    # only the shown columns are copied (an enriched row has ~60)
+    # only the shown columns are taken (an enriched row has ~60); pandas 3's copy-on-write keeps
+    # the new column out of ``occ``, and ``out[cols]`` below is the one copy
     cols = [c for c in DISPLAY_COLUMNS if c in occ.columns or c == "first_url"]
-    out = pd.DataFrame(occ[[c for c in cols if c != "first_url"]]).copy()
+    out = pd.DataFrame(occ[[c for c in cols if c != "first_url"]])
     out["first_url"] = first_url
     return out[cols].reset_index(drop=True)
 
